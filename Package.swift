@@ -1,0 +1,36 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Modules in the order data flows: CFFmpeg (C shim) -> Media (owns every FFmpeg object) ->
+// LUTEngine (pure Swift, planes in, planes out) -> Pipeline (stages, bounded queues) -> lutscale (CLI).
+let package = Package(
+    name: "LUTScale",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "lutscale", targets: ["lutscale"]),
+        .library(name: "LUTEngine", targets: ["LUTEngine"]),
+        .library(name: "Pipeline", targets: ["Pipeline"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        .systemLibrary(
+            name: "CFFmpeg",
+            pkgConfig: "libavformat libavcodec libswscale libavutil",
+            providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
+        ),
+        .target(name: "Media", dependencies: ["CFFmpeg"]),
+        .target(name: "LUTEngine"),
+        .target(name: "Pipeline", dependencies: ["Media", "LUTEngine"]),
+        .executableTarget(
+            name: "lutscale",
+            dependencies: ["Pipeline", "LUTEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .testTarget(name: "LUTEngineTests", dependencies: ["LUTEngine"]),
+        .testTarget(name: "MediaTests", dependencies: ["Media"]),
+        .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "LUTScaleTests", dependencies: ["lutscale"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

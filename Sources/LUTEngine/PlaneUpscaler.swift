@@ -1,0 +1,68 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Dispatch
+
+/// Why an upscaler refused to make a plan. Plans check everything up front, so rendering cannot fail.
+public enum UpscaleError: Error, Equatable, CustomStringConvertible {
+    case unsupportedSize(input: PlaneSize, output: PlaneSize, reason: String)
+    case unsupportedBitDepth(Int)
+
+    public var description: String {
+        switch self {
+        case let .unsupportedSize(input, output, reason): "cannot upscale \(input) to \(output): \(reason)"
+        case let .unsupportedBitDepth(depth): "unsupported bit depth \(depth) (8...16 are supported)"
+        }
+    }
+}
+
+/// An upscaling method (a classic interpolator, a LUT model). It turns sizes into an immutable plan.
+public protocol PlaneUpscaler: Sendable {
+    /// Short name shown to users, e.g. "lanczos3" or "srlut-s-x3".
+    var name: String { get }
+    /// Checks everything and precomputes what does not depend on the pixels (filter taps, offsets).
+    func makePlan(input: PlaneSize, output: PlaneSize, bitDepth: Int) throws(UpscaleError) -> any UpscalePlan
+}
+
+/// An immutable, validated recipe for one input size -> output size at one bit depth.
+public protocol UpscalePlan: Sendable {
+    var input: PlaneSize { get }
+    var output: PlaneSize { get }
+    var bitDepth: Int { get }
+    /// Output rows are best split into bands that start at multiples of this (a LUT's block height).
+    var rowAlignment: Int { get }
+    /// Writes output rows `rows` of `destination` from the whole `source` plane.
+    ///
+    /// Sizes and bit depths must match the plan (checked with preconditions). Safe to call concurrently for
+    /// disjoint row ranges of the same destination.
+    func render(_ source: PlaneView, into destination: MutablePlaneView, rows: Range<Int>)
+}
+
+extension UpscalePlan {
+    /// Renders the whole plane, split into row bands across `workers` threads (all cores by default).
+    public func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int = activeProcessorCount) {
+        let height = output.height
+        let align = max(1, rowAlignment)
+        // A few bands per worker balances uneven rows without paying much per-band overhead.
+        let bands = max(1, min(workers * 4, height / max(align, 16)))
+        let bandRows = ((height + bands - 1) / bands + align - 1) / align * align
+        let count = (height + bandRows - 1) / bandRows
+        if count == 1 || workers == 1 {
+            render(source, into: destination, rows: 0..<height)
+            return
+        }
+        DispatchQueue.concurrentPerform(iterations: count) { band in
+            let start = band * bandRows
+            render(source, into: destination, rows: start..<min(height, start + bandRows))
+        }
+    }
+}
+
+/// Processors available to this process.
+public var activeProcessorCount: Int {
+    #if canImport(Glibc)
+    return max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    #else
+    return 1
+    #endif
+}

@@ -1,0 +1,27 @@
+import CFFmpeg
+
+/// What went wrong in the media layer, with FFmpeg's own words where it gave any.
+public enum MediaError: Error, CustomStringConvertible, Sendable {
+    /// An FFmpeg call failed: what we were doing, FFmpeg's code and its message.
+    case ffmpeg(operation: String, code: Int32, message: String)
+    case noVideoStream(path: String)
+    case unsupported(String)
+
+    public var description: String {
+        switch self {
+        case let .ffmpeg(operation, _, message): "\(operation): \(message)"
+        case let .noVideoStream(path): "\(path): no video stream"
+        case let .unsupported(what): "unsupported: \(what)"
+        }
+    }
+
+    /// FFmpeg's text for an error code (what av_err2str gives in C).
+    public static func message(for code: Int32) -> String {
+        var buffer = [CChar](repeating: 0, count: Int(AV_ERROR_MAX_STRING_SIZE))
+        return buffer.withUnsafeMutableBufferPointer { String(cString: lutscale_err2str(code, $0.baseAddress, $0.count)) }
+    }
+
+    static func check(_ code: Int32, _ operation: @autoclosure () -> String) throws(MediaError) {
+        if code < 0 { throw .ffmpeg(operation: operation(), code: code, message: message(for: code)) }
+    }
+}

@@ -1,0 +1,52 @@
+import Testing
+import Foundation
+@testable import Pipeline
+
+@Suite struct BoundedQueueTests {
+    @Test func deliversInOrderAndEnds() {
+        let queue = BoundedQueue<Int>(highWatermark: 4)
+        DispatchQueue.global().async {
+            for i in 0..<1000 { queue.push(i) }
+            queue.finish()
+        }
+        var received: [Int] = []
+        while let i = queue.pop() { received.append(i) }
+        #expect(received == Array(0..<1000))
+    }
+
+    @Test func producerStallsAtHighWatermark() {
+        let queue = BoundedQueue<Int>(highWatermark: 3, lowWatermark: 1)
+        let pushed = ManagedCounter()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            for i in 0..<10 { queue.push(i); pushed.increment() }
+            queue.finish()
+            done.signal()
+        }
+        // The producer can get at most highWatermark items in (plus the one it is blocked on) before we pop.
+        #expect(done.wait(timeout: .now() + .milliseconds(300)) == .timedOut)
+        #expect(pushed.value == 3)
+        // Draining to the low watermark releases it.
+        _ = queue.pop(); _ = queue.pop()
+        var drained = 2
+        while queue.pop() != nil { drained += 1 }
+        #expect(drained == 10)
+        #expect(done.wait(timeout: .now() + .seconds(5)) == .success)
+    }
+
+    @Test func cancelReleasesBlockedProducer() {
+        let queue = BoundedQueue<Int>(highWatermark: 1)
+        let result = ResultBox()
+        let done = DispatchSemaphore(value: 0)
+        DispatchQueue.global().async {
+            queue.push(0)
+            result.set(queue.push(1))
+            done.signal()
+        }
+        usleep(50_000)
+        queue.cancel()
+        #expect(done.wait(timeout: .now() + .seconds(5)) == .success)
+        #expect(result.get() == false)
+        #expect(queue.pop() == nil)
+    }
+}
