@@ -13,10 +13,11 @@ struct Lookup {
 }
 
 /// Integer lane arithmetic of a tier. `add` is acc += w x row for the 16 outputs of one table row;
-/// `store` writes the 16 sums as Int32 in the tier's lane order (`Tier.lane(ofOutput:)`).
+/// `store` writes the 16 sums as `Lane`s, output `o` in lane `o` given the row layout of `Tier.position(ofOutput:)`.
 protocol LaneTier {
     associatedtype Acc
     associatedtype Weight
+    associatedtype Lane: FixedWidthInteger & SignedInteger & SIMDScalar
     static func zero() -> Acc
     static func weight(_ w: UInt64) -> Weight
     static func add(_ acc: inout Acc, _ row: UnsafeRawPointer, _ w: Weight)
@@ -27,6 +28,8 @@ protocol LaneTier {
 /// Int16, which the plan proves before choosing this tier. One 16-byte load per vertex; the sign extension of
 /// the even and odd bytes is two shifts each (baseline SSE2 has no byte-to-word widening).
 enum NarrowLanes: LaneTier {
+    typealias Lane = Int16
+
     struct Acc {
         var even = SIMD8<Int16>()
         var odd = SIMD8<Int16>()
@@ -45,17 +48,15 @@ enum NarrowLanes: LaneTier {
     }
 
     @inline(__always) static func store(_ acc: Acc, to out: UnsafeMutableRawPointer) {
-        let even = unsafeBitCast(acc.even, to: SIMD4<Int32>.self)
-        let odd = unsafeBitCast(acc.odd, to: SIMD4<Int32>.self)
-        out.storeBytes(of: (even &<< 16) &>> 16, toByteOffset: 0, as: SIMD4<Int32>.self)
-        out.storeBytes(of: even &>> 16, toByteOffset: 16, as: SIMD4<Int32>.self)
-        out.storeBytes(of: (odd &<< 16) &>> 16, toByteOffset: 32, as: SIMD4<Int32>.self)
-        out.storeBytes(of: odd &>> 16, toByteOffset: 48, as: SIMD4<Int32>.self)
+        out.storeBytes(of: acc.even, toByteOffset: 0, as: SIMD8<Int16>.self)
+        out.storeBytes(of: acc.odd, toByteOffset: 16, as: SIMD8<Int16>.self)
     }
 }
 
 /// int16 rows, 32-bit lanes: for deep planes and tables whose totals do not fit 16 bits.
 enum WideLanes: LaneTier {
+    typealias Lane = Int32
+
     struct Acc {
         var a0 = SIMD4<Int32>(), a1 = SIMD4<Int32>(), a2 = SIMD4<Int32>(), a3 = SIMD4<Int32>()
     }
@@ -91,7 +92,7 @@ private func order(_ a: inout UInt64, _ b: inout UInt64) {
 }
 
 /// The hot loop: for `count` anchors starting at element `anchor` of the cell planes, sums every lookup's
-/// 4-simplex interpolation into 16 Int32 per pixel at `records` (64 bytes per pixel).
+/// 4-simplex interpolation into 16 `T.Lane` per pixel at `records`.
 ///
 /// Per lookup: the four (fraction, cell) words give the base row; each fraction is packed above its axis's
 /// row step, so sorting the four keys (largest fraction first) yields the simplex walk's steps directly, and
@@ -124,7 +125,7 @@ func accumulateRow<T: LaneTier>(_: T.Type, lookups: UnsafeBufferPointer<Lookup>,
             T.add(&acc, v3, T.weight(f3 &- f4))
             T.add(&acc, row + l.far, T.weight(f4))
         }
-        T.store(acc, to: records + 64 * x)
+        T.store(acc, to: records + 16 &* MemoryLayout<T.Lane>.size &* x)
     }
 }
 
@@ -136,40 +137,135 @@ struct EmitParams: Sendable {
     var maxValue: Int32
     var residual: Bool
     var upscale: Int
-    /// Lane of each output (a, b) of the block, raster order.
-    var lanes: [Int]
 }
 
-/// Converts one LR row of records in place, then writes its r x r blocks to the output rows in `rows`
-/// (output row `r * y + a` lives at `target + (r * y + a - firstRow) * bytesPerRow`), cropped to `width`.
+/// Converts one LR row of sums and writes its r x r blocks to the output rows in `rows` (output row
+/// `r * y + a` lives at `target + (r * y + a - firstRow) * bytesPerRow`), cropped to `width` columns.
 @inline(__always)
-func emitRow<S: FixedWidthInteger & UnsignedInteger>(
-    _: S.Type, records: UnsafeMutableRawPointer, count: Int, anchors: UnsafeRawPointer, params: EmitParams,
-    lanes: UnsafePointer<Int>, y: Int, target: UnsafeMutableRawPointer, bytesPerRow: Int, firstRow: Int,
-    width: Int, rows: Range<Int>
+func emitRow<S: FixedWidthInteger & UnsignedInteger & SIMDScalar, Lane: FixedWidthInteger & SignedInteger & SIMDScalar>(
+    _: S.Type, _: Lane.Type, records: UnsafeMutableRawPointer, count: Int, anchors: UnsafeRawPointer, params: EmitParams,
+    y: Int, target: UnsafeMutableRawPointer, bytesPerRow: Int, firstRow: Int, width: Int, rows: Range<Int>
 ) {
-    let shift = SIMD16<Int32>(repeating: params.shift)
-    let addend = SIMD16<Int32>(repeating: params.shift > 0 ? (1 << (params.shift - 1)) - 1 : 0)
-    let oddMask = SIMD16<Int32>(repeating: params.shift > 0 ? 1 : 0)
-    let bias = SIMD16<Int32>(repeating: params.bias)
-    let maxValue = SIMD16<Int32>(repeating: params.maxValue)
-    for x in 0..<count {
-        let p = records + 64 * x
-        var t = p.loadUnaligned(as: SIMD16<Int32>.self) &+ bias
-        if params.residual {
-            t &+= SIMD16(repeating: Int32(anchors.load(fromByteOffset: x * MemoryLayout<S>.size, as: S.self)) &<< params.shift)
-        }
-        let q = (t &+ addend &+ ((t &>> shift) & oddMask)) &>> shift
-        p.storeBytes(of: pointwiseMax(pointwiseMin(q, maxValue), .zero), as: SIMD16<Int32>.self)
-    }
     let r = params.upscale
-    let values = records.assumingMemoryBound(to: Int32.self)
-    for a in 0..<r where rows.contains(r * y + a) {
-        let dst = (target + (r * y + a - firstRow) * bytesPerRow).assumingMemoryBound(to: S.self)
-        for b in 0..<r {
-            let lane = lanes[a * r + b]
-            let n = min(count, (width - b + r - 1) / r)
-            for x in 0..<n { dst[r * x + b] = S(truncatingIfNeeded: values[16 * x + lane]) }
+    // The plan proves every intermediate value below fits in Lane.
+    let shift = SIMD16<Lane>(repeating: Lane(params.shift))
+    let addend = SIMD16<Lane>(repeating: params.shift > 0 ? (1 << (Lane(params.shift) - 1)) - 1 : 0)
+    let oddMask = SIMD16<Lane>(repeating: params.shift > 0 ? 1 : 0)
+    let bias = SIMD16<Lane>(repeating: Lane(params.bias))
+    let maxValue = SIMD16<Lane>(repeating: Lane(params.maxValue))
+    let signShift = SIMD16<Lane>(repeating: Lane(Lane.bitWidth - 1))
+    withUnsafeTemporaryAllocation(of: (Int, UnsafeMutablePointer<S>).self, capacity: r) { active in
+        // The block rows of this LR row that fall in the band: (row within the block, destination row).
+        var activeCount = 0
+        for a in 0..<r where rows.contains(r * y + a) {
+            active[activeCount] = (a, (target + (r * y + a - firstRow) * bytesPerRow).assumingMemoryBound(to: S.self))
+            activeCount += 1
+        }
+        for x in 0..<count {
+            var t = records.load(fromByteOffset: 16 &* MemoryLayout<Lane>.size &* x, as: SIMD16<Lane>.self) &+ bias
+            if params.residual {
+                t &+= SIMD16(repeating: Lane(truncatingIfNeeded: anchors.load(fromByteOffset: x &* MemoryLayout<S>.size, as: S.self)) &<< Lane(params.shift))
+            }
+            var q = (t &+ addend &+ ((t &>> shift) & oddMask)) &>> shift
+            // Clamp with sign masks: LLVM lowers SIMD selects on 16-bit lanes to scalar code.
+            let over = q &- maxValue
+            q &-= over & ~(over &>> signShift)
+            q &= ~(q &>> signShift)
+            var samples = SIMD16<S>(truncatingIfNeeded: q)
+            let column = r &* x
+            withUnsafeBytes(of: &samples) { lanes in
+                let size = MemoryLayout<S>.size
+                if column &+ 4 <= width {
+                    // Four samples per block row in one store; the extra ones are overwritten by the next blocks.
+                    for i in 0..<activeCount {
+                        let (a, dst) = active[i]
+                        UnsafeMutableRawPointer(dst + column).storeBytes(
+                            of: lanes.loadUnaligned(fromByteOffset: a &* r &* size, as: SIMD4<S>.self), as: SIMD4<S>.self)
+                    }
+                } else {
+                    for i in 0..<activeCount {
+                        let (a, dst) = active[i]
+                        for b in 0..<min(r, width &- column) {
+                            dst[column &+ b] = lanes.load(fromByteOffset: (a &* r &+ b) &* size, as: S.self)
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+extension PlanStage {
+    /// Computes LR rows `lrRows`, columns 0..<columns, of this stage and writes them to `target`.
+    func run(input: StageInput, size: PlaneSize, lrRows: Range<Int>, target: StageTarget, columns: Int, bitDepth: Int) {
+        if bitDepth > 8 {
+            run(UInt16.self, input: input, size: size, lrRows: lrRows, target: target, columns: columns, bitDepth: bitDepth)
+        } else {
+            run(UInt8.self, input: input, size: size, lrRows: lrRows, target: target, columns: columns, bitDepth: bitDepth)
+        }
+    }
+
+    // The generic driver lives in this file with the kernels it calls, so it is specialised even when the
+    // module is compiled file by file (debug builds).
+    private func run<S: FixedWidthInteger & UnsignedInteger & SIMDScalar>(_: S.Type, input: StageInput, size: PlaneSize, lrRows: Range<Int>,
+                                                                          target: StageTarget, columns: Int, bitDepth: Int) {
+        guard !lrRows.isEmpty else { return }
+        let pad = reach
+        let paddedWidth = size.width + 2 * pad
+        let paddedRows = lrRows.count + 2 * pad
+        let planeCount = paddedWidth * paddedRows
+        let cells = UnsafeMutablePointer<UInt32>.allocate(capacity: cellTables.count * planeCount)
+        let records = UnsafeMutableRawPointer.allocate(byteCount: 64 * columns, alignment: 64)  // 16 lanes of up to 4 bytes
+        defer {
+            cells.deallocate()
+            records.deallocate()
+        }
+        // Reflect-padded (fraction, cell) planes, one per distinct levels list.
+        let columnMap = (0..<paddedWidth).map { reflect($0 - pad, size.width) * MemoryLayout<S>.size }
+        let maxValue = S(truncatingIfNeeded: (1 << bitDepth) - 1)
+        columnMap.withUnsafeBufferPointer { columnMap in
+            for (g, table) in cellTables.enumerated() {
+                table.withUnsafeBufferPointer { table in
+                    for i in 0..<paddedRows {
+                        let src = input.row(reflect(lrRows.lowerBound - pad + i, size.height))
+                        let dst = cells + g * planeCount + i * paddedWidth
+                        for j in 0..<paddedWidth {
+                            let v = min(src.load(fromByteOffset: columnMap[j], as: S.self), maxValue)
+                            dst[j] = table[Int(v)]
+                        }
+                    }
+                }
+            }
+        }
+        let resolved = lookups.map { spec in
+            let o = spec.offsets.map { $0.dy * paddedWidth + $0.dx }
+            return Lookup(table: tables.table(lut: spec.lut, rotation: spec.rotation),
+                          cells: UnsafePointer(cells + spec.group * planeCount),
+                          oa: o[0], ob: o[1], oc: o[2], od: o[3],
+                          sa: spec.strides[0], sb: spec.strides[1], sc: spec.strides[2], sd: spec.strides[3],
+                          far: Int(spec.strides.reduce(0, +)))
+        }
+        resolved.withUnsafeBufferPointer { lookups in
+            switch tier {
+            case .narrow: rows(NarrowLanes.self, S.self, lookups: lookups, records: records, input: input, lrRows: lrRows,
+                               paddedWidth: paddedWidth, target: target, columns: columns)
+            case .wide: rows(WideLanes.self, S.self, lookups: lookups, records: records, input: input, lrRows: lrRows,
+                             paddedWidth: paddedWidth, target: target, columns: columns)
+            }
+        }
+    }
+
+    @inline(__always)
+    private func rows<T: LaneTier, S: FixedWidthInteger & UnsignedInteger & SIMDScalar>(
+        _: T.Type, _: S.Type, lookups: UnsafeBufferPointer<Lookup>, records: UnsafeMutableRawPointer, input: StageInput,
+        lrRows: Range<Int>, paddedWidth: Int, target: StageTarget, columns: Int
+    ) {
+        for y in lrRows {
+            let anchor = (y - lrRows.lowerBound + reach) * paddedWidth + reach
+            accumulateRow(T.self, lookups: lookups, anchor: anchor, count: columns, one: one, records: records)
+            emitRow(S.self, T.Lane.self, records: records, count: columns, anchors: input.row(y), params: emit, y: y,
+                    target: target.base, bytesPerRow: target.bytesPerRow, firstRow: target.firstRow,
+                    width: target.width, rows: target.rows)
         }
     }
 }

@@ -63,18 +63,20 @@ struct PreparedKey: Hashable {
     var tier: Tier
 }
 
-/// How a stage's lookups are summed. `narrow`: int8 rows, 16-bit lanes (exact when the plan proves the total
-/// fits); `wide`: int16 rows, 32-bit lanes.
+/// How a stage's lookups are summed. `narrow`: int8 rows, 16-bit lanes (exact when the plan proves every
+/// value fits); `wide`: int16 rows, 32-bit lanes.
 enum Tier: Hashable, Sendable {
     case narrow, wide
 
     var rowBytes: Int { self == .narrow ? 16 : 32 }
 
-    /// Position of output `o` among the 16 Int32 values a tier stores per pixel (see the kernels' loads).
-    func lane(ofOutput o: Int) -> Int {
+    /// Where a table row stores output `o` (byte for narrow, int16 element for wide), chosen so that the
+    /// kernels' shift-based sign extension of a loaded row leaves output `o` in lane `o` of the sums.
+    func position(ofOutput o: Int) -> Int {
+        let (q, m) = (o / 4, o % 4)
         switch self {
-        case .narrow: [0, 8, 4, 12][o % 4] + o / 4
-        case .wide: 8 * (o / 8) + 4 * (o % 2) + (o % 8) / 2
+        case .narrow: return o < 8 ? 2 * o : 2 * (o - 8) + 1
+        case .wide: return 8 * (q / 2) + 2 * m + q % 2
         }
     }
 }
@@ -96,9 +98,12 @@ struct EngineStage: Sendable {
     var luts: [LUT]
     var exponent: Int
     var maxMagnitude: Int
+    /// Whether every engine value x 2^-exponent equals the real table value.
+    var exactValues: Bool
     var lookups: Int { luts.reduce(0) { $0 + $1.rotations } }
     var reach: Int { luts.map(\.pattern.reach).max()! }
-    var fitsInt8: Bool { maxMagnitude <= 127 }
+    /// Whether every engine value is an Int8 (-128...127).
+    var fitsInt8: Bool
 
     init(_ stage: LUTModelSpec.Stage, path: String) throws(LUTFileError) {
         guard stage.upscale * stage.upscale <= LUTModel.maxOutputs else {
@@ -126,7 +131,13 @@ struct EngineStage: Sendable {
         guard maxReal <= LUTModel.maxTableMagnitude else {
             throw .unsupported("\(path): table values reach \(maxReal), beyond +-\(LUTModel.maxTableMagnitude) in 8-bit units")
         }
-        let e = exponent ?? (maxReal == 0 ? 0 : min(LUTModel.maxExponent, Int((LUTModel.maxTableMagnitude / maxReal).exponent)))
+        // Otherwise: the smallest power-of-two unit that holds every value exactly (small units keep sums small,
+        // leaving room for fine fractions), else the finest unit that fits 16 bits.
+        let finest = maxReal == 0 ? 0 : min(LUTModel.maxExponent, Int((LUTModel.maxTableMagnitude / maxReal).exponent))
+        let e = exponent ?? (0...finest).first { e in
+            let unit = Double(sign: .plus, exponent: e, significand: 1)
+            return tables.allSatisfy { t in (0..<t.values.count).allSatisfy { i in (t.values[i] * t.scale * unit).rounded() == t.values[i] * t.scale * unit } }
+        } ?? finest
         let factor = (exponent != nil ? 1.0 : Double(sign: .plus, exponent: e, significand: 1))
         luts = stage.luts.map { lut in
             let t = lut.table
@@ -138,7 +149,11 @@ struct EngineStage: Sendable {
             return LUT(pattern: lut.pattern, rotations: lut.rotations, levels: lut.levels, outputs: t.outputs, values: values)
         }
         self.exponent = e
+        exactValues = exponent != nil || zip(stage.luts, luts).allSatisfy { spec, lut in
+            (0..<spec.table.values.count).allSatisfy { Double(lut.values[$0]) == spec.table.values[$0] * spec.table.scale * factor }
+        }
         maxMagnitude = luts.map { $0.values.reduce(0) { max($0, abs(Int($1))) } }.max()!
+        fitsInt8 = luts.allSatisfy { $0.values.allSatisfy { Int8(exactly: $0) != nil } }
     }
 }
 
@@ -171,6 +186,7 @@ final class PreparedStage: @unchecked Sendable {
             for k in 0..<lut.rotations {
                 // Output (a, b) of the block comes from the rotated frame's output source[o].
                 let source = (0..<r * r).map { o in PreparedStage.rotatedLane(a: o / r, b: o % r, r: r, rotation: k) }
+                let position = (0..<r * r).map(tier.position(ofOutput:))
                 let base = storage + offsets[l][k]
                 lut.values.withUnsafeBufferPointer { values in
                     for e in 0..<entries {
@@ -178,9 +194,9 @@ final class PreparedStage: @unchecked Sendable {
                         for o in 0..<r * r {
                             let v = values[e * lut.outputs + source[o]]
                             if tier == .narrow {
-                                row.storeBytes(of: Int8(v), toByteOffset: o, as: Int8.self)
+                                row.storeBytes(of: Int8(v), toByteOffset: position[o], as: Int8.self)
                             } else {
-                                row.storeBytes(of: v, toByteOffset: 2 * o, as: Int16.self)
+                                row.storeBytes(of: v, toByteOffset: 2 * position[o], as: Int16.self)
                             }
                         }
                     }

@@ -13,6 +13,8 @@ struct LUTPlan: UpscalePlan {
     let stages: [PlanStage]
 
     var rowAlignment: Int { scale }
+    /// Whether every stage is exact (see `PlanStage.isExact`): the output is then the format's semantics to the bit.
+    var isExact: Bool { stages.allSatisfy(\.isExact) }
 
     init(model: LUTModel, input: PlaneSize, output: PlaneSize, bitDepth: Int) throws(UpscaleError) {
         guard (8...16).contains(bitDepth) else { throw .unsupportedBitDepth(bitDepth) }
@@ -36,14 +38,6 @@ struct LUTPlan: UpscalePlan {
         precondition(destination.size == output && destination.bitDepth == bitDepth, "destination \(destination.size) at \(destination.bitDepth) bits does not match the plan")
         let rows = rows.clamped(to: 0..<output.height)
         guard !rows.isEmpty else { return }
-        if bitDepth > 8 {
-            render(UInt16.self, source, into: destination, rows: rows)
-        } else {
-            render(UInt8.self, source, into: destination, rows: rows)
-        }
-    }
-
-    private func render<S: FixedWidthInteger & UnsignedInteger>(_: S.Type, _ source: PlaneView, into destination: MutablePlaneView, rows: Range<Int>) {
         // LR rows each stage must produce, from the last stage back: a stage needs its reach around them.
         var needed = Array(repeating: 0..<0, count: stages.count)
         needed[stages.count - 1] = rows.lowerBound / scale..<min(input.height, (rows.upperBound + scale - 1) / scale)
@@ -56,15 +50,15 @@ struct LUTPlan: UpscalePlan {
         defer { intermediate?.deallocate() }
         for (s, stage) in stages.enumerated() {
             if s == stages.count - 1 {
-                stage.run(S.self, input: current, size: input, lrRows: needed[s],
+                stage.run(input: current, size: input, lrRows: needed[s],
                           target: StageTarget(base: destination.base, bytesPerRow: destination.bytesPerRow, firstRow: 0,
                                               width: output.width, rows: rows),
                           columns: min(input.width, (output.width + scale - 1) / scale), bitDepth: bitDepth)
             } else {
                 // Each intermediate plane covers exactly the rows the next stage reads; bands recompute their margins.
-                let bytesPerRow = (input.width * MemoryLayout<S>.size + 63) & ~63
+                let bytesPerRow = (input.width * source.bytesPerSample + 63) & ~63
                 let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytesPerRow * needed[s].count), alignment: 64)
-                stage.run(S.self, input: current, size: input, lrRows: needed[s],
+                stage.run(input: current, size: input, lrRows: needed[s],
                           target: StageTarget(base: buffer, bytesPerRow: bytesPerRow, firstRow: needed[s].lowerBound,
                                               width: input.width, rows: needed[s]),
                           columns: input.width, bitDepth: bitDepth)
@@ -114,6 +108,9 @@ struct PlanStage: Sendable {
     }
 
     let tier: Tier
+    /// Whether this stage computes the format's semantics exactly: power-of-two cells, table values and bias
+    /// representable in the fixed point used (true for SR-LUT's tables at every bit depth up to 14).
+    let isExact: Bool
     let tables: PreparedStage
     let lookups: [LookupSpec]
     /// For each distinct levels list: value -> fraction (units 2^-F) << 16 | cell.
@@ -125,8 +122,9 @@ struct PlanStage: Sendable {
     init(model: LUTModel, index: Int, bitDepth: Int) {
         let stage = model.stages[index]
         let shift = bitDepth - 8
-        let (tier, fractionBits) = PlanStage.arithmetic(stage, bitDepth: bitDepth)
+        let (tier, fractionBits, exact) = PlanStage.arithmetic(stage, bitDepth: bitDepth)
         self.tier = tier
+        isExact = exact
         tables = model.preparedTables(stage: index, tier: tier)
         one = 1 << UInt64(fractionBits)
         reach = stage.reach
@@ -153,15 +151,14 @@ struct PlanStage: Sendable {
         emit = EmitParams(
             shift: Int32(g),
             bias: Int32((stage.bias * Double(sign: .plus, exponent: fractionBits + stage.exponent, significand: 1)).rounded(.toNearestOrEven)),
-            maxValue: Int32((1 << bitDepth) - 1), residual: stage.residual, upscale: r,
-            lanes: (0..<r * r).map { tier.lane(ofOutput: $0) })
+            maxValue: Int32((1 << bitDepth) - 1), residual: stage.residual, upscale: r)
     }
 
-    /// Picks the tier and the fraction bits F. Wanted: F exact for power-of-two cells, else F = bit depth.
-    /// Narrow if every table value is int8 and the largest possible total fits Int16; otherwise wide, with
+    /// Picks the tier and the fraction bits F. Wanted: F exact for power-of-two cells, else F = 14.
+    /// Narrow if every table value is int8 and the largest possible value fits Int16; otherwise wide, with
     /// F lowered only if the Int32 emit would overflow (never for SR-LUT-like tables). The model's limits
     /// (|values| <= 32767, E <= 16, |bias| <= 4096, <= 64 lookups) guarantee F = max(0, d - 8 - E) fits.
-    static func arithmetic(_ stage: EngineStage, bitDepth: Int) -> (Tier, Int) {
+    static func arithmetic(_ stage: EngineStage, bitDepth: Int) -> (tier: Tier, fractionBits: Int, exact: Bool) {
         let shift = bitDepth - 8
         var exact: Int? = 0
         for lut in stage.luts {
@@ -174,22 +171,27 @@ struct PlanStage: Sendable {
                 }
             }
         }
-        let wanted = min(exact ?? bitDepth, 14)
+        // Fractions are packed in 16 bits (so F <= 15); cells that are not powers of two get the finest F.
+        let wanted = min(exact ?? 14, 15)
         let lookups = stage.lookups, magnitude = stage.maxMagnitude
         let maxValue = (1 << bitDepth) - 1
+        // Largest magnitude the sums, and the emit's bias, residual and rounding on top, can reach.
         func fits(_ f: Int, limit: Int) -> Bool {
             let g = f + stage.exponent - shift
             guard g >= 0, g <= 30 else { return false }
             let bias = Int((abs(stage.bias) * Double(sign: .plus, exponent: f + stage.exponent, significand: 1)).rounded(.up))
-            let total = lookups * (1 << f) * magnitude
-            return total <= limit && total + bias + (stage.residual ? maxValue << g : 0) + (1 << g) <= Int(Int32.max)
+            return lookups * (1 << f) * magnitude + bias + (stage.residual ? maxValue << g : 0) + (1 << g) <= limit
         }
-        if stage.fitsInt8, fits(wanted, limit: Int(Int16.max)) { return (.narrow, wanted) }
+        func isExact(_ f: Int) -> Bool {
+            let bias = stage.bias * Double(sign: .plus, exponent: f + stage.exponent, significand: 1)
+            return stage.exactValues && exact == f && bias == bias.rounded()
+        }
+        if stage.fitsInt8, wanted <= 14, fits(wanted, limit: Int(Int16.max)) { return (.narrow, wanted, isExact(wanted)) }
         let lowest = max(0, shift - stage.exponent)
         guard let f = stride(from: wanted, through: lowest, by: -1).first(where: { fits($0, limit: Int(Int32.max)) }) else {
             preconditionFailure("no fraction precision fits: the model limits should rule this out")
         }
-        return (.wide, f)
+        return (.wide, f, isExact(f))
     }
 
     static func cellTable(levels: [Int], bitDepth: Int, fractionBits: Int) -> [UInt32] {
@@ -203,60 +205,5 @@ struct PlanStage: Sendable {
             table[v] = UInt32(fraction) << 16 | UInt32(cell)
         }
         return table
-    }
-
-    /// Computes LR rows `lrRows`, columns 0..<columns, of this stage and writes them to `target`.
-    func run<S: FixedWidthInteger & UnsignedInteger>(_: S.Type, input: StageInput, size: PlaneSize, lrRows: Range<Int>,
-                                                     target: StageTarget, columns: Int, bitDepth: Int) {
-        guard !lrRows.isEmpty else { return }
-        let pad = reach
-        let paddedWidth = size.width + 2 * pad
-        let paddedRows = lrRows.count + 2 * pad
-        let planeCount = paddedWidth * paddedRows
-        let cells = UnsafeMutablePointer<UInt32>.allocate(capacity: cellTables.count * planeCount)
-        let records = UnsafeMutableRawPointer.allocate(byteCount: 64 * columns, alignment: 64)
-        defer {
-            cells.deallocate()
-            records.deallocate()
-        }
-        // Reflect-padded (fraction, cell) planes, one per distinct levels list.
-        let columnMap = (0..<paddedWidth).map { reflect($0 - pad, size.width) * MemoryLayout<S>.size }
-        let maxValue = S(truncatingIfNeeded: (1 << bitDepth) - 1)
-        columnMap.withUnsafeBufferPointer { columnMap in
-            for (g, table) in cellTables.enumerated() {
-                table.withUnsafeBufferPointer { table in
-                    for i in 0..<paddedRows {
-                        let src = input.row(reflect(lrRows.lowerBound - pad + i, size.height))
-                        let dst = cells + g * planeCount + i * paddedWidth
-                        for j in 0..<paddedWidth {
-                            let v = min(src.load(fromByteOffset: columnMap[j], as: S.self), maxValue)
-                            dst[j] = table[Int(v)]
-                        }
-                    }
-                }
-            }
-        }
-        let resolved = lookups.map { spec in
-            let o = spec.offsets.map { $0.dy * paddedWidth + $0.dx }
-            return Lookup(table: tables.table(lut: spec.lut, rotation: spec.rotation),
-                          cells: UnsafePointer(cells + spec.group * planeCount),
-                          oa: o[0], ob: o[1], oc: o[2], od: o[3],
-                          sa: spec.strides[0], sb: spec.strides[1], sc: spec.strides[2], sd: spec.strides[3],
-                          far: Int(spec.strides.reduce(0, +)))
-        }
-        resolved.withUnsafeBufferPointer { lookups in
-            emit.lanes.withUnsafeBufferPointer { lanes in
-                for y in lrRows {
-                    let anchor = (y - lrRows.lowerBound + pad) * paddedWidth + pad
-                    switch tier {
-                    case .narrow: accumulateRow(NarrowLanes.self, lookups: lookups, anchor: anchor, count: columns, one: one, records: records)
-                    case .wide: accumulateRow(WideLanes.self, lookups: lookups, anchor: anchor, count: columns, one: one, records: records)
-                    }
-                    emitRow(S.self, records: records, count: columns, anchors: input.row(y), params: emit,
-                            lanes: lanes.baseAddress!, y: y, target: target.base, bytesPerRow: target.bytesPerRow,
-                            firstRow: target.firstRow, width: target.width, rows: target.rows)
-                }
-            }
-        }
     }
 }

@@ -7,17 +7,24 @@
 /// With `quirk`, it reproduces the SR-LUT reference's mis-ordered simplex case (fc > fd > fa > fb walks
 /// c, a, d, b instead of c, d, a, b), which makes it bit-exact with the published outputs.
 struct ReferenceLUT {
-    var spec: LUTModelSpec
-    var quirk = false
+    let spec: LUTModelSpec
+    let quirk: Bool
+    /// Real table values (stored x scale), per stage, per LUT.
+    let tables: [[[Double]]]
 
+    init(spec: LUTModelSpec, quirk: Bool = false) {
+        self.spec = spec
+        self.quirk = quirk
+        tables = spec.stages.map { stage in
+            stage.luts.map { lut in (0..<lut.table.values.count).map { lut.table.values[$0] * lut.table.scale } }
+        }
+    }
+
+    /// A row-major plane of reals.
     struct Plane {
         var width: Int
         var height: Int
         var values: [Double]
-        subscript(y: Int, x: Int) -> Double {
-            get { values[y * width + x] }
-            set { values[y * width + x] = newValue }
-        }
     }
 
     /// Upscales a row-major d-bit plane; the result is scale x the input size (not cropped).
@@ -25,36 +32,24 @@ struct ReferenceLUT {
         var image = Plane(width: width, height: height, values: samples.map(Double.init))
         let unit = Double(1 << (bitDepth - 8))
         let maxValue = Double((1 << bitDepth) - 1)
-        for stage in spec.stages {
+        for (s, stage) in spec.stages.enumerated() {
             let r = stage.upscale
-            var total = Plane(width: width * r, height: height * r,
-                              values: Array(repeating: stage.bias * unit, count: width * height * r * r))
-            for lut in stage.luts {
+            var total = Array(repeating: stage.bias * unit, count: width * height * r * r)
+            for (l, lut) in stage.luts.enumerated() {
                 for k in 0..<lut.rotations {
                     let rotated = rotate(image, times: k)
-                    let padded = padReflect(rotated, by: lut.pattern.reach)
-                    var out = Plane(width: rotated.width * r, height: rotated.height * r,
-                                    values: Array(repeating: 0, count: rotated.width * rotated.height * r * r))
-                    for i in 0..<rotated.height {
-                        for j in 0..<rotated.width {
-                            let pixels = lut.pattern.offsets.map { Int(padded[i + $0.dy, j + $0.dx]) }
-                            let block = interpolate(lut, pixels, bitDepth: bitDepth)
-                            for u in 0..<r {
-                                for v in 0..<r { out[r * i + u, r * j + v] = block[u * r + v] * unit }
-                            }
-                        }
-                    }
+                    let out = apply(lut, table: tables[s][l], to: rotated, upscale: r, bitDepth: bitDepth)
                     let back = rotate(out, times: (4 - k) % 4)
-                    for n in total.values.indices { total.values[n] += back.values[n] }
+                    for n in total.indices { total[n] += back.values[n] * unit }
                 }
             }
             if stage.residual {
-                for y in 0..<total.height {
-                    for x in 0..<total.width { total[y, x] += image[y / r, x / r] }
+                for y in 0..<height * r {
+                    for x in 0..<width * r { total[y * width * r + x] += image.values[(y / r) * width + x / r] }
                 }
             }
-            image = Plane(width: total.width, height: total.height,
-                          values: total.values.map { min(max($0, 0), maxValue).rounded(.toNearestOrEven) })
+            image = Plane(width: width * r, height: height * r,
+                          values: total.map { min(max($0, 0), maxValue).rounded(.toNearestOrEven) })
         }
         return image.values.map { Int($0) }
     }
@@ -63,56 +58,73 @@ struct ReferenceLUT {
     func rotate(_ p: Plane, times: Int) -> Plane {
         var p = p
         for _ in 0..<times {
-            var q = Plane(width: p.height, height: p.width, values: p.values)
-            for i in 0..<q.height {
-                for j in 0..<q.width { q[i, j] = p[j, p.width - 1 - i] }
+            var values = p.values
+            // rot90: out[i][j] = in[j][W - 1 - i]; the output is p.height wide and p.width tall.
+            for i in 0..<p.width {
+                for j in 0..<p.height { values[i * p.height + j] = p.values[j * p.width + (p.width - 1 - i)] }
             }
-            p = q
+            p = Plane(width: p.height, height: p.width, values: values)
         }
         return p
     }
 
-    /// NumPy pad(mode='reflect') at the bottom and right.
-    func padReflect(_ p: Plane, by n: Int) -> Plane {
-        func mirror(_ i: Int, _ size: Int) -> Int {
-            var i = i
-            while i >= size || i < 0 { i = i >= size ? 2 * (size - 1) - i : -i }
-            return size == 1 ? 0 : i
-        }
-        var q = Plane(width: p.width + n, height: p.height + n, values: Array(repeating: 0, count: (p.width + n) * (p.height + n)))
-        for y in 0..<q.height {
-            for x in 0..<q.width { q[y, x] = p[mirror(y, p.height), mirror(x, p.width)] }
-        }
-        return q
+    /// NumPy pad(mode='reflect') index.
+    func mirror(_ i: Int, _ size: Int) -> Int {
+        if size == 1 { return 0 }
+        var i = i
+        while i >= size || i < 0 { i = i >= size ? 2 * (size - 1) - i : -i }
+        return i
     }
 
-    /// 4-simplex interpolation of the 4 pixels' table entries; real values in the 8-bit domain.
-    func interpolate(_ lut: LUTModelSpec.LUT, _ pixels: [Int], bitDepth: Int) -> [Double] {
-        let unit = 1 << (bitDepth - 8)
-        let count = lut.levels.count
-        var cells: [Int] = []
-        var fractions: [Double] = []
-        for v in pixels {
-            var i = 0
-            while v >= lut.levels[i + 1] * unit { i += 1 }
-            cells.append(i)
-            fractions.append(Double(v - lut.levels[i] * unit) / Double((lut.levels[i + 1] - lut.levels[i]) * unit))
+    /// One LUT on an (already rotated) plane padded at the bottom and right by reflection: the r x r blocks.
+    func apply(_ lut: LUTModelSpec.LUT, table: [Double], to image: Plane, upscale r: Int, bitDepth: Int) -> Plane {
+        let n = lut.pattern.reach
+        let pw = image.width + n, ph = image.height + n
+        var padded = Array(repeating: 0, count: pw * ph)
+        for y in 0..<ph {
+            for x in 0..<pw { padded[y * pw + x] = Int(image.values[mirror(y, image.height) * image.width + mirror(x, image.width)]) }
         }
-        // Largest fraction first; the walk sets that axis's bit at each step.
-        var walk = [0, 1, 2, 3].sorted { fractions[$0] > fractions[$1] }
-        let (fa, fb, fc, fd) = (fractions[0], fractions[1], fractions[2], fractions[3])
-        if quirk, fc > fd, fd > fa, fa > fb { walk = [2, 0, 3, 1] }
-        let sorted = walk.map { fractions[$0] }
-        let weights = [1 - sorted[0], sorted[0] - sorted[1], sorted[1] - sorted[2], sorted[2] - sorted[3], sorted[3]]
-        var vertex = cells
-        var result = Array(repeating: 0.0, count: lut.table.outputs)
-        for step in 0..<5 {
-            if step > 0 { vertex[walk[step - 1]] += 1 }
-            let entry = ((vertex[0] * count + vertex[1]) * count + vertex[2]) * count + vertex[3]
-            for o in 0..<lut.table.outputs {
-                result[o] += weights[step] * lut.table.values[entry * lut.table.outputs + o] * lut.table.scale
+        let unit = 1 << (bitDepth - 8)
+        let levels = lut.levels.map { $0 * unit }
+        let count = levels.count, outputs = lut.table.outputs
+        let offsets = lut.pattern.offsets
+        var out = Plane(width: image.width * r, height: image.height * r,
+                        values: Array(repeating: 0, count: image.width * image.height * r * r))
+        var cells = [0, 0, 0, 0], fractions = [0.0, 0.0, 0.0, 0.0], walk = [0, 1, 2, 3], weights = [0.0, 0.0, 0.0, 0.0, 0.0]
+        for i in 0..<image.height {
+            for j in 0..<image.width {
+                for p in 0..<4 {
+                    let v = padded[(i + offsets[p].dy) * pw + j + offsets[p].dx]
+                    var c = 0
+                    while v >= levels[c + 1] { c += 1 }
+                    cells[p] = c
+                    fractions[p] = Double(v - levels[c]) / Double(levels[c + 1] - levels[c])
+                }
+                // Order the axes by fraction, largest first (insertion sort); the walk sets their bits in turn.
+                walk = [0, 1, 2, 3]
+                for a in 1..<4 {
+                    var b = a
+                    while b > 0, fractions[walk[b]] > fractions[walk[b - 1]] {
+                        walk.swapAt(b, b - 1)
+                        b -= 1
+                    }
+                }
+                if quirk, fractions[2] > fractions[3], fractions[3] > fractions[0], fractions[0] > fractions[1] {
+                    walk = [2, 0, 3, 1]
+                }
+                weights[0] = 1 - fractions[walk[0]]
+                for step in 1..<4 { weights[step] = fractions[walk[step - 1]] - fractions[walk[step]] }
+                weights[4] = fractions[walk[3]]
+                var vertex = cells
+                for step in 0..<5 {
+                    if step > 0 { vertex[walk[step - 1]] += 1 }
+                    let entry = ((vertex[0] * count + vertex[1]) * count + vertex[2]) * count + vertex[3]
+                    for o in 0..<outputs {
+                        out.values[(r * i + o / r) * out.width + r * j + o % r] += weights[step] * table[entry * outputs + o]
+                    }
+                }
             }
         }
-        return result
+        return out
     }
 }

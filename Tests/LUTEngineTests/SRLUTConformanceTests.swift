@@ -10,17 +10,27 @@ import Testing
         var published: RGBImage
     }
 
-    static func cases(scale: Int) throws -> [Case] {
-        try TestData.set5Names.map { name in
-            Case(name: name, lr: try RGBImage.read(TestData.set5LR(name, scale: scale)),
-                 hr: try RGBImage.read(TestData.set5HR(name)),
-                 published: try RGBImage.read(TestData.published(name, scale: scale)))
-        }
+    /// Set5 decoded once for all tests: scale -> images.
+    static let set5: Result<[Int: [Case]], Error> = Result {
+        let hr = try TestData.set5Names.map { try RGBImage.read(TestData.set5HR($0)) }
+        return try Dictionary(uniqueKeysWithValues: [2, 3, 4].map { scale in
+            (scale, try TestData.set5Names.enumerated().map { i, name in
+                Case(name: name, lr: try RGBImage.read(TestData.set5LR(name, scale: scale)), hr: hr[i],
+                     published: try RGBImage.read(TestData.published(name, scale: scale)))
+            })
+        })
     }
+
+    static func cases(scale: Int) throws -> [Case] { try set5.get()[scale]! }
+
+    static let references: [Int: (correct: ReferenceLUT, quirk: ReferenceLUT)] = Dictionary(uniqueKeysWithValues: [2, 3, 4].map {
+        let spec = TestData.srlut[$0]!.spec
+        return ($0, (ReferenceLUT(spec: spec, quirk: false), ReferenceLUT(spec: spec, quirk: true)))
+    })
 
     /// The slow reference, per channel, cropped to `width` x `height`.
     static func reference(_ lr: RGBImage, scale: Int, quirk: Bool, width: Int, height: Int) -> RGBImage {
-        let reference = ReferenceLUT(spec: TestData.srlut[scale]!.spec, quirk: quirk)
+        let reference = quirk ? references[scale]!.quirk : references[scale]!.correct
         let channels = (0..<3).map { reference.run(lr.channel($0), width: lr.width, height: lr.height, bitDepth: 8) }
         return RGBImage(channels: channels, stride: lr.width * scale, width: width, height: height)
     }
