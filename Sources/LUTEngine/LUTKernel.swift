@@ -12,8 +12,8 @@ struct Lookup {
     var far: Int
 }
 
-/// Integer lane arithmetic of a tier. `add` is acc += w x row for the 16 outputs of one table row;
-/// `store` writes the 16 sums as `Lane`s, output `o` in lane `o` given the row layout of `Tier.position(ofOutput:)`.
+/// Integer lane arithmetic of a tier. `add` is acc += w x row for the 16 int16 outputs of one table row;
+/// `store` writes the 16 sums as `Lane`s, output `o` in lane `o`.
 protocol LaneTier {
     associatedtype Acc
     associatedtype Weight
@@ -24,15 +24,14 @@ protocol LaneTier {
     static func store(_ acc: Acc, to out: UnsafeMutableRawPointer)
 }
 
-/// int8 rows, 16-bit lanes. Sums wrap modulo 2^16, so the result is exact whenever the final total fits in
-/// Int16, which the plan proves before choosing this tier. One 16-byte load per vertex; the sign extension of
-/// the even and odd bytes is two shifts each (baseline SSE2 has no byte-to-word widening).
+/// 16-bit lanes: two loads, two multiplies, two adds per vertex. Sums wrap modulo 2^16, so the result is exact
+/// whenever the final value fits in Int16, which the plan proves before choosing this tier.
 enum NarrowLanes: LaneTier {
     typealias Lane = Int16
 
     struct Acc {
-        var even = SIMD8<Int16>()
-        var odd = SIMD8<Int16>()
+        var low = SIMD8<Int16>()
+        var high = SIMD8<Int16>()
     }
 
     @inline(__always) static func zero() -> Acc { Acc() }
@@ -42,23 +41,23 @@ enum NarrowLanes: LaneTier {
     }
 
     @inline(__always) static func add(_ acc: inout Acc, _ row: UnsafeRawPointer, _ w: SIMD8<Int16>) {
-        let v = row.loadUnaligned(as: SIMD8<Int16>.self)
-        acc.even &+= ((v &<< 8) &>> 8) &* w
-        acc.odd &+= (v &>> 8) &* w
+        acc.low &+= row.loadUnaligned(as: SIMD8<Int16>.self) &* w
+        acc.high &+= row.loadUnaligned(fromByteOffset: 16, as: SIMD8<Int16>.self) &* w
     }
 
     @inline(__always) static func store(_ acc: Acc, to out: UnsafeMutableRawPointer) {
-        out.storeBytes(of: acc.even, toByteOffset: 0, as: SIMD8<Int16>.self)
-        out.storeBytes(of: acc.odd, toByteOffset: 16, as: SIMD8<Int16>.self)
+        out.storeBytes(of: acc.low, toByteOffset: 0, as: SIMD8<Int16>.self)
+        out.storeBytes(of: acc.high, toByteOffset: 16, as: SIMD8<Int16>.self)
     }
 }
 
-/// int16 rows, 32-bit lanes: for deep planes and tables whose totals do not fit 16 bits.
+/// 32-bit lanes for deep planes and large tables. Values are sign-extended by shifts (baseline SSE2 has no
+/// word-to-doubleword widening), which splits even and odd outputs; `store` interleaves them back.
 enum WideLanes: LaneTier {
     typealias Lane = Int32
 
     struct Acc {
-        var a0 = SIMD4<Int32>(), a1 = SIMD4<Int32>(), a2 = SIMD4<Int32>(), a3 = SIMD4<Int32>()
+        var even0 = SIMD4<Int32>(), odd0 = SIMD4<Int32>(), even1 = SIMD4<Int32>(), odd1 = SIMD4<Int32>()
     }
 
     @inline(__always) static func zero() -> Acc { Acc() }
@@ -70,17 +69,18 @@ enum WideLanes: LaneTier {
     @inline(__always) static func add(_ acc: inout Acc, _ row: UnsafeRawPointer, _ w: SIMD4<Int32>) {
         let x0 = row.loadUnaligned(as: SIMD4<Int32>.self)
         let x1 = row.loadUnaligned(fromByteOffset: 16, as: SIMD4<Int32>.self)
-        acc.a0 &+= ((x0 &<< 16) &>> 16) &* w
-        acc.a1 &+= (x0 &>> 16) &* w
-        acc.a2 &+= ((x1 &<< 16) &>> 16) &* w
-        acc.a3 &+= (x1 &>> 16) &* w
+        acc.even0 &+= ((x0 &<< 16) &>> 16) &* w
+        acc.odd0 &+= (x0 &>> 16) &* w
+        acc.even1 &+= ((x1 &<< 16) &>> 16) &* w
+        acc.odd1 &+= (x1 &>> 16) &* w
     }
 
     @inline(__always) static func store(_ acc: Acc, to out: UnsafeMutableRawPointer) {
-        out.storeBytes(of: acc.a0, toByteOffset: 0, as: SIMD4<Int32>.self)
-        out.storeBytes(of: acc.a1, toByteOffset: 16, as: SIMD4<Int32>.self)
-        out.storeBytes(of: acc.a2, toByteOffset: 32, as: SIMD4<Int32>.self)
-        out.storeBytes(of: acc.a3, toByteOffset: 48, as: SIMD4<Int32>.self)
+        let (e0, o0, e1, o1) = (acc.even0, acc.odd0, acc.even1, acc.odd1)
+        out.storeBytes(of: SIMD4(e0[0], o0[0], e0[1], o0[1]), toByteOffset: 0, as: SIMD4<Int32>.self)
+        out.storeBytes(of: SIMD4(e0[2], o0[2], e0[3], o0[3]), toByteOffset: 16, as: SIMD4<Int32>.self)
+        out.storeBytes(of: SIMD4(e1[0], o1[0], e1[1], o1[1]), toByteOffset: 32, as: SIMD4<Int32>.self)
+        out.storeBytes(of: SIMD4(e1[2], o1[2], e1[3], o1[3]), toByteOffset: 48, as: SIMD4<Int32>.self)
     }
 }
 

@@ -10,7 +10,7 @@ public final class LUTModel: PlaneUpscaler, @unchecked Sendable {
     public let spec: LUTModelSpec
     let stages: [EngineStage]
     private let lock = NSLock()
-    private var prepared: [PreparedKey: PreparedStage] = [:]
+    private var prepared: [Int: PreparedStage] = [:]
 
     public var name: String { spec.name }
     /// Output size / input size in each dimension.
@@ -46,39 +46,21 @@ public final class LUTModel: PlaneUpscaler, @unchecked Sendable {
         try LUTPlan(model: self, input: input, output: output, bitDepth: bitDepth)
     }
 
-    /// The stage's tables laid out for `tier`, built on first use and shared by every plan.
-    func preparedTables(stage index: Int, tier: Tier) -> PreparedStage {
+    /// The stage's tables laid out for the kernels, built on first use and shared by every plan.
+    func preparedTables(stage index: Int) -> PreparedStage {
         lock.lock()
         defer { lock.unlock() }
-        let key = PreparedKey(stage: index, tier: tier)
-        if let cached = prepared[key] { return cached }
-        let built = PreparedStage(stages[index], tier: tier)
-        prepared[key] = built
+        if let cached = prepared[index] { return cached }
+        let built = PreparedStage(stages[index])
+        prepared[index] = built
         return built
     }
 }
 
-struct PreparedKey: Hashable {
-    var stage: Int
-    var tier: Tier
-}
-
-/// How a stage's lookups are summed. `narrow`: int8 rows, 16-bit lanes (exact when the plan proves every
-/// value fits); `wide`: int16 rows, 32-bit lanes.
+/// How a stage's lookups are summed: `narrow` in 16-bit lanes (exact when the plan proves every value fits),
+/// `wide` in 32-bit lanes.
 enum Tier: Hashable, Sendable {
     case narrow, wide
-
-    var rowBytes: Int { self == .narrow ? 16 : 32 }
-
-    /// Where a table row stores output `o` (byte for narrow, int16 element for wide), chosen so that the
-    /// kernels' shift-based sign extension of a loaded row leaves output `o` in lane `o` of the sums.
-    func position(ofOutput o: Int) -> Int {
-        let (q, m) = (o / 4, o % 4)
-        switch self {
-        case .narrow: return o < 8 ? 2 * o : 2 * (o - 8) + 1
-        case .wide: return 8 * (q / 2) + 2 * m + q % 2
-        }
-    }
 }
 
 /// A stage with its tables converted to integers in units of 2^-exponent (8-bit domain).
@@ -102,8 +84,6 @@ struct EngineStage: Sendable {
     var exactValues: Bool
     var lookups: Int { luts.reduce(0) { $0 + $1.rotations } }
     var reach: Int { luts.map(\.pattern.reach).max()! }
-    /// Whether every engine value is an Int8 (-128...127).
-    var fitsInt8: Bool
 
     init(_ stage: LUTModelSpec.Stage, path: String) throws(LUTFileError) {
         guard stage.upscale * stage.upscale <= LUTModel.maxOutputs else {
@@ -153,23 +133,20 @@ struct EngineStage: Sendable {
             (0..<spec.table.values.count).allSatisfy { Double(lut.values[$0]) == spec.table.values[$0] * spec.table.scale * factor }
         }
         maxMagnitude = luts.map { $0.values.reduce(0) { max($0, abs(Int($1))) } }.max()!
-        fitsInt8 = luts.allSatisfy { $0.values.allSatisfy { Int8(exactly: $0) != nil } }
     }
 }
 
-/// One stage's tables, one copy per rotation with the output block already rotated back, rows padded to a
-/// whole SIMD load (16 int8 or 16 int16), so a rotation's vertex is one load and the rotations just add.
+/// One stage's tables, one copy per rotation with the output block already rotated back, each row padded to
+/// 16 int16 values (32 bytes), so a vertex is two SIMD loads and the rotations just add.
 final class PreparedStage: @unchecked Sendable {
     // @unchecked Sendable: the storage is written only in init and freed in deinit.
-    let tier: Tier
+    static let rowBytes = 32
     /// Byte offset of each (lut, rotation) table in `storage`.
     let tableOffsets: [[Int]]
     private let storage: UnsafeMutableRawPointer
 
-    init(_ stage: EngineStage, tier: Tier) {
-        precondition(tier == .wide || stage.fitsInt8, "narrow tables need int8 values")
-        self.tier = tier
-        let rowBytes = tier.rowBytes
+    init(_ stage: EngineStage) {
+        let rowBytes = PreparedStage.rowBytes
         var offsets: [[Int]] = []
         var total = 0
         for lut in stage.luts {
@@ -186,19 +163,10 @@ final class PreparedStage: @unchecked Sendable {
             for k in 0..<lut.rotations {
                 // Output (a, b) of the block comes from the rotated frame's output source[o].
                 let source = (0..<r * r).map { o in PreparedStage.rotatedLane(a: o / r, b: o % r, r: r, rotation: k) }
-                let position = (0..<r * r).map(tier.position(ofOutput:))
-                let base = storage + offsets[l][k]
+                let base = (storage + offsets[l][k]).assumingMemoryBound(to: Int16.self)
                 lut.values.withUnsafeBufferPointer { values in
                     for e in 0..<entries {
-                        let row = base + e * rowBytes
-                        for o in 0..<r * r {
-                            let v = values[e * lut.outputs + source[o]]
-                            if tier == .narrow {
-                                row.storeBytes(of: Int8(v), toByteOffset: position[o], as: Int8.self)
-                            } else {
-                                row.storeBytes(of: v, toByteOffset: 2 * position[o], as: Int16.self)
-                            }
-                        }
+                        for o in 0..<r * r { base[e * 16 + o] = values[e * lut.outputs + source[o]] }
                     }
                 }
             }

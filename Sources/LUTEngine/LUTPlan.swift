@@ -125,7 +125,7 @@ struct PlanStage: Sendable {
         let (tier, fractionBits, exact) = PlanStage.arithmetic(stage, bitDepth: bitDepth)
         self.tier = tier
         isExact = exact
-        tables = model.preparedTables(stage: index, tier: tier)
+        tables = model.preparedTables(stage: index)
         one = 1 << UInt64(fractionBits)
         reach = stage.reach
 
@@ -134,7 +134,7 @@ struct PlanStage: Sendable {
         for (l, lut) in stage.luts.enumerated() {
             if !groups.contains(lut.levels) { groups.append(lut.levels) }
             let count = UInt64(lut.levels.count)
-            let row = UInt64(tier.rowBytes)
+            let row = UInt64(PreparedStage.rowBytes)
             let strides = [count * count * count * row, count * count * row, count * row, row]
             for k in 0..<lut.rotations {
                 lookups.append(LookupSpec(
@@ -155,7 +155,7 @@ struct PlanStage: Sendable {
     }
 
     /// Picks the tier and the fraction bits F. Wanted: F exact for power-of-two cells, else F = 14.
-    /// Narrow if every table value is int8 and the largest possible value fits Int16; otherwise wide, with
+    /// Narrow if the largest possible value fits Int16; otherwise wide, with
     /// F lowered only if the Int32 emit would overflow (never for SR-LUT-like tables). The model's limits
     /// (|values| <= 32767, E <= 16, |bias| <= 4096, <= 64 lookups) guarantee F = max(0, d - 8 - E) fits.
     static func arithmetic(_ stage: EngineStage, bitDepth: Int) -> (tier: Tier, fractionBits: Int, exact: Bool) {
@@ -186,7 +186,7 @@ struct PlanStage: Sendable {
             let bias = stage.bias * Double(sign: .plus, exponent: f + stage.exponent, significand: 1)
             return stage.exactValues && exact == f && bias == bias.rounded()
         }
-        if stage.fitsInt8, wanted <= 14, fits(wanted, limit: Int(Int16.max)) { return (.narrow, wanted, isExact(wanted)) }
+        if wanted <= 14, fits(wanted, limit: Int(Int16.max)) { return (.narrow, wanted, isExact(wanted)) }
         let lowest = max(0, shift - stage.exponent)
         guard let f = stride(from: wanted, through: lowest, by: -1).first(where: { fits($0, limit: Int(Int32.max)) }) else {
             preconditionFailure("no fraction precision fits: the model limits should rule this out")
