@@ -154,42 +154,36 @@ func emitRow<S: FixedWidthInteger & UnsignedInteger & SIMDScalar, Lane: FixedWid
     let bias = SIMD16<Lane>(repeating: Lane(params.bias))
     let maxValue = SIMD16<Lane>(repeating: Lane(params.maxValue))
     let signShift = SIMD16<Lane>(repeating: Lane(Lane.bitWidth - 1))
-    withUnsafeTemporaryAllocation(of: (Int, UnsafeMutablePointer<S>).self, capacity: r) { active in
-        // The block rows of this LR row that fall in the band: (row within the block, destination row).
-        var activeCount = 0
-        for a in 0..<r where rows.contains(r * y + a) {
-            active[activeCount] = (a, (target + (r * y + a - firstRow) * bytesPerRow).assumingMemoryBound(to: S.self))
-            activeCount += 1
+    // Pass 1: sums -> samples, 16 per pixel, compacted in place (sample x lands on sums already read).
+    let size = MemoryLayout<S>.size
+    for x in 0..<count {
+        var t = records.load(fromByteOffset: 16 &* MemoryLayout<Lane>.size &* x, as: SIMD16<Lane>.self) &+ bias
+        if params.residual {
+            t &+= SIMD16(repeating: Lane(truncatingIfNeeded: anchors.load(fromByteOffset: x &* size, as: S.self)) &<< Lane(params.shift))
         }
-        for x in 0..<count {
-            var t = records.load(fromByteOffset: 16 &* MemoryLayout<Lane>.size &* x, as: SIMD16<Lane>.self) &+ bias
-            if params.residual {
-                t &+= SIMD16(repeating: Lane(truncatingIfNeeded: anchors.load(fromByteOffset: x &* MemoryLayout<S>.size, as: S.self)) &<< Lane(params.shift))
-            }
-            var q = (t &+ addend &+ ((t &>> shift) & oddMask)) &>> shift
-            // Clamp with sign masks: LLVM lowers SIMD selects on 16-bit lanes to scalar code.
-            let over = q &- maxValue
-            q &-= over & ~(over &>> signShift)
-            q &= ~(q &>> signShift)
-            var samples = SIMD16<S>(truncatingIfNeeded: q)
-            let column = r &* x
-            withUnsafeBytes(of: &samples) { lanes in
-                let size = MemoryLayout<S>.size
-                if column &+ 4 <= width {
-                    // Four samples per block row in one store; the extra ones are overwritten by the next blocks.
-                    for i in 0..<activeCount {
-                        let (a, dst) = active[i]
-                        UnsafeMutableRawPointer(dst + column).storeBytes(
-                            of: lanes.loadUnaligned(fromByteOffset: a &* r &* size, as: SIMD4<S>.self), as: SIMD4<S>.self)
-                    }
-                } else {
-                    for i in 0..<activeCount {
-                        let (a, dst) = active[i]
-                        for b in 0..<min(r, width &- column) {
-                            dst[column &+ b] = lanes.load(fromByteOffset: (a &* r &+ b) &* size, as: S.self)
-                        }
-                    }
-                }
+        var q = (t &+ addend &+ ((t &>> shift) & oddMask)) &>> shift
+        // Clamp with sign masks: LLVM lowers SIMD selects on 16-bit lanes to scalar code.
+        let over = q &- maxValue
+        q &-= over & ~(over &>> signShift)
+        q &= ~(q &>> signShift)
+        records.storeBytes(of: SIMD16<S>(truncatingIfNeeded: q), toByteOffset: 16 &* size &* x, as: SIMD16<S>.self)
+    }
+    // Pass 2: each block row of the band, four samples per store (the extra ones are overwritten by the next
+    // block); the last blocks, where four would pass the crop width, sample by sample. (Reading back from
+    // memory here, rather than right after each pixel's conversion, avoids store-forwarding stalls.)
+    let samples = UnsafeRawPointer(records)
+    let wholeBlocks = width >= 4 ? min(count, (width - 4) / r + 1) : 0
+    for a in 0..<r where rows.contains(r * y + a) {
+        let dst = target + (r * y + a - firstRow) * bytesPerRow
+        let lane = a * r * size
+        for x in 0..<wholeBlocks {
+            dst.storeBytes(of: samples.loadUnaligned(fromByteOffset: 16 &* size &* x &+ lane, as: SIMD4<S>.self),
+                           toByteOffset: r &* x &* size, as: SIMD4<S>.self)
+        }
+        for x in wholeBlocks..<count {
+            for b in 0..<min(r, width - r * x) {
+                dst.storeBytes(of: samples.load(fromByteOffset: (16 * x + a * r + b) * size, as: S.self),
+                               toByteOffset: (r * x + b) * size, as: S.self)
             }
         }
     }
