@@ -51,36 +51,30 @@ enum NarrowLanes: LaneTier {
     }
 }
 
-/// 32-bit lanes for deep planes and large tables. Values are sign-extended by shifts (baseline SSE2 has no
-/// word-to-doubleword widening), which splits even and odd outputs; `store` interleaves them back.
+/// 32-bit lanes for deep planes and large tables. Products of int16 values and weights (at most 2^14) are
+/// exact in 32 bits; LLVM lowers the widening multiply to pmullw/pmulhw and an interleave on baseline SSE2.
 enum WideLanes: LaneTier {
     typealias Lane = Int32
 
     struct Acc {
-        var even0 = SIMD4<Int32>(), odd0 = SIMD4<Int32>(), even1 = SIMD4<Int32>(), odd1 = SIMD4<Int32>()
+        var low = SIMD8<Int32>()
+        var high = SIMD8<Int32>()
     }
 
     @inline(__always) static func zero() -> Acc { Acc() }
 
-    @inline(__always) static func weight(_ w: UInt64) -> SIMD4<Int32> {
-        SIMD4(repeating: Int32(truncatingIfNeeded: w))
+    @inline(__always) static func weight(_ w: UInt64) -> SIMD8<Int32> {
+        SIMD8(repeating: Int32(Int16(truncatingIfNeeded: w)))
     }
 
-    @inline(__always) static func add(_ acc: inout Acc, _ row: UnsafeRawPointer, _ w: SIMD4<Int32>) {
-        let x0 = row.loadUnaligned(as: SIMD4<Int32>.self)
-        let x1 = row.loadUnaligned(fromByteOffset: 16, as: SIMD4<Int32>.self)
-        acc.even0 &+= ((x0 &<< 16) &>> 16) &* w
-        acc.odd0 &+= (x0 &>> 16) &* w
-        acc.even1 &+= ((x1 &<< 16) &>> 16) &* w
-        acc.odd1 &+= (x1 &>> 16) &* w
+    @inline(__always) static func add(_ acc: inout Acc, _ row: UnsafeRawPointer, _ w: SIMD8<Int32>) {
+        acc.low &+= SIMD8<Int32>(truncatingIfNeeded: row.loadUnaligned(as: SIMD8<Int16>.self)) &* w
+        acc.high &+= SIMD8<Int32>(truncatingIfNeeded: row.loadUnaligned(fromByteOffset: 16, as: SIMD8<Int16>.self)) &* w
     }
 
     @inline(__always) static func store(_ acc: Acc, to out: UnsafeMutableRawPointer) {
-        let (e0, o0, e1, o1) = (acc.even0, acc.odd0, acc.even1, acc.odd1)
-        out.storeBytes(of: SIMD4(e0[0], o0[0], e0[1], o0[1]), toByteOffset: 0, as: SIMD4<Int32>.self)
-        out.storeBytes(of: SIMD4(e0[2], o0[2], e0[3], o0[3]), toByteOffset: 16, as: SIMD4<Int32>.self)
-        out.storeBytes(of: SIMD4(e1[0], o1[0], e1[1], o1[1]), toByteOffset: 32, as: SIMD4<Int32>.self)
-        out.storeBytes(of: SIMD4(e1[2], o1[2], e1[3], o1[3]), toByteOffset: 48, as: SIMD4<Int32>.self)
+        out.storeBytes(of: acc.low, toByteOffset: 0, as: SIMD8<Int32>.self)
+        out.storeBytes(of: acc.high, toByteOffset: 32, as: SIMD8<Int32>.self)
     }
 }
 

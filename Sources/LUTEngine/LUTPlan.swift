@@ -108,8 +108,9 @@ struct PlanStage: Sendable {
     }
 
     let tier: Tier
-    /// Whether this stage computes the format's semantics exactly: power-of-two cells, table values and bias
-    /// representable in the fixed point used (true for SR-LUT's tables at every bit depth up to 14).
+    /// Whether this stage computes the format's semantics exactly: cells powers of two and at most 2^14 samples
+    /// wide at this depth (2^(22-d) in 8-bit units), table values and bias representable in the fixed point
+    /// (true for SR-LUT's tables at every depth).
     let isExact: Bool
     let tables: PreparedStage
     let lookups: [LookupSpec]
@@ -171,8 +172,8 @@ struct PlanStage: Sendable {
                 }
             }
         }
-        // Fractions are packed in 16 bits (so F <= 15); cells that are not powers of two get the finest F.
-        let wanted = min(exact ?? 14, 15)
+        // Weights (up to 2^F) are int16 multipliers, so F <= 14; cells that are not powers of two get F = 14.
+        let wanted = min(exact ?? 14, 14)
         let lookups = stage.lookups, magnitude = stage.maxMagnitude
         let maxValue = (1 << bitDepth) - 1
         // Largest magnitude the sums, and the emit's bias, residual and rounding on top, can reach.
@@ -186,7 +187,7 @@ struct PlanStage: Sendable {
             let bias = stage.bias * Double(sign: .plus, exponent: f + stage.exponent, significand: 1)
             return stage.exactValues && exact == f && bias == bias.rounded()
         }
-        if wanted <= 14, fits(wanted, limit: Int(Int16.max)) { return (.narrow, wanted, isExact(wanted)) }
+        if fits(wanted, limit: Int(Int16.max)) { return (.narrow, wanted, isExact(wanted)) }
         let lowest = max(0, shift - stage.exponent)
         guard let f = stride(from: wanted, through: lowest, by: -1).first(where: { fits($0, limit: Int(Int32.max)) }) else {
             preconditionFailure("no fraction precision fits: the model limits should rule this out")
