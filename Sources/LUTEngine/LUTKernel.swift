@@ -146,7 +146,8 @@ func emitRow<S: FixedWidthInteger & UnsignedInteger & SIMDScalar, Lane: FixedWid
     let addend = SIMD16<Lane>(repeating: params.shift > 0 ? (1 << (Lane(params.shift) - 1)) - 1 : 0)
     let oddMask = SIMD16<Lane>(repeating: params.shift > 0 ? 1 : 0)
     let bias = SIMD16<Lane>(repeating: Lane(params.bias))
-    let maxValue = SIMD16<Lane>(repeating: Lane(params.maxValue))
+    // Sums never exceed Lane.max, so a larger maximum (16-bit samples in 16-bit lanes) clamps nothing.
+    let maxValue = SIMD16<Lane>(repeating: Lane(clamping: params.maxValue))
     let signShift = SIMD16<Lane>(repeating: Lane(Lane.bitWidth - 1))
     // Pass 1: sums -> samples, 16 per pixel, compacted in place (sample x lands on sums already read).
     let size = MemoryLayout<S>.size
@@ -156,10 +157,11 @@ func emitRow<S: FixedWidthInteger & UnsignedInteger & SIMDScalar, Lane: FixedWid
             t &+= SIMD16(repeating: Lane(truncatingIfNeeded: anchors.load(fromByteOffset: x &* size, as: S.self)) &<< Lane(params.shift))
         }
         var q = (t &+ addend &+ ((t &>> shift) & oddMask)) &>> shift
-        // Clamp with sign masks: LLVM lowers SIMD selects on 16-bit lanes to scalar code.
+        // Clamp with sign masks (LLVM lowers SIMD selects on 16-bit lanes to scalar code); 0 first, so that
+        // q - maxValue cannot overflow.
+        q &= ~(q &>> signShift)
         let over = q &- maxValue
         q &-= over & ~(over &>> signShift)
-        q &= ~(q &>> signShift)
         records.storeBytes(of: SIMD16<S>(truncatingIfNeeded: q), toByteOffset: 16 &* size &* x, as: SIMD16<S>.self)
     }
     // Pass 2: each block row of the band, four samples per store (the extra ones are overwritten by the next

@@ -83,6 +83,24 @@ import Testing
         #expect(tiers == [.narrow, .wide], "both arithmetic tiers exercised")
     }
 
+    @Test("a table with small values runs 16-bit planes in 16-bit lanes, still exactly")
+    func narrowTierAtSixteenBits() throws {
+        var g = SeededGenerator(seed: 13)
+        let spec = LUTModelSpec(name: "small-values", scale: 2, stages: [.init(upscale: 2, bias: 3.5, luts: [
+            .init(pattern: .s, rotations: 1, levels: LUTModelSpec.uniformLevels17,
+                  table: .init(entries: 83521, outputs: 4, values: .int8((0..<83521 * 4).map { _ in Int8.random(in: -3...3, using: &g) }))),
+        ])])
+        let model = try LUTModel(spec)
+        let plan = try #require(try model.makePlan(input: PlaneSize(width: 9, height: 6), output: PlaneSize(width: 18, height: 12), bitDepth: 16) as? LUTPlan)
+        #expect(plan.stages[0].tier == .narrow)
+        var plane = Self.randomPlane(&g, width: 9, height: 6, bitDepth: 16)
+        plane[0] = 65535
+        plane[1] = 0
+        let differing = zip(try model.upscale(plane, width: 9, height: 6, bitDepth: 16),
+                            ReferenceLUT(spec: spec).run(plane, width: 9, height: 6, bitDepth: 16)).filter { $0 != $1 }.count
+        #expect(differing == 0)
+    }
+
     @Test("levels with cells that are not powers of two stay within one step of the reference")
     func inexactLevels() throws {
         var g = SeededGenerator(seed: 11)
