@@ -151,10 +151,13 @@ func emitRow<S: FixedWidthInteger & UnsignedInteger & SIMDScalar, Lane: FixedWid
     let signShift = SIMD16<Lane>(repeating: Lane(Lane.bitWidth - 1))
     // Pass 1: sums -> samples, 16 per pixel, compacted in place (sample x lands on sums already read).
     let size = MemoryLayout<S>.size
+    let maxSample = S(truncatingIfNeeded: params.maxValue)
     for x in 0..<count {
         var t = records.load(fromByteOffset: 16 &* MemoryLayout<Lane>.size &* x, as: SIMD16<Lane>.self) &+ bias
         if params.residual {
-            t &+= SIMD16(repeating: Lane(truncatingIfNeeded: anchors.load(fromByteOffset: x &* size, as: S.self)) &<< Lane(params.shift))
+            // Out-of-range input samples are read as the maximum, as for the lookups.
+            let anchor = min(anchors.load(fromByteOffset: x &* size, as: S.self), maxSample)
+            t &+= SIMD16(repeating: Lane(truncatingIfNeeded: anchor) &<< Lane(params.shift))
         }
         var q = (t &+ addend &+ ((t &>> shift) & oddMask)) &>> shift
         // Clamp with sign masks (LLVM lowers SIMD selects on 16-bit lanes to scalar code); 0 first, so that

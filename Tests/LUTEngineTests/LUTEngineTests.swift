@@ -166,10 +166,16 @@ import Testing
 
     @Test("samples above the bit depth's range are read as the maximum instead of faulting")
     func outOfRangeSamples() throws {
-        let model = TestData.srlut[2]!
-        let high = try model.upscale([65535, 3, 1023, 700], width: 2, height: 2, bitDepth: 10)
-        let clamped = try model.upscale([1023, 3, 1023, 700], width: 2, height: 2, bitDepth: 10)
-        #expect(high == clamped)
+        // A residual model whose table subtracts 50: an unclamped anchor would show as a saturated output.
+        let residual = try LUTModel(LUTModelSpec(name: "residual", scale: 2, stages: [.init(upscale: 2, residual: true, luts: [
+            .init(pattern: .s, rotations: 1, levels: [0, 64, 128, 192, 256],
+                  table: .init(entries: 625, outputs: 4, values: .int8(Array(repeating: -50, count: 2500)))),
+        ])]))
+        for model in [TestData.srlut[2]!, residual] {
+            let high = try model.upscale([65535, 3, 1023, 700, 2000, 5], width: 3, height: 2, bitDepth: 10)
+            let clamped = try model.upscale([1023, 3, 1023, 700, 1023, 5], width: 3, height: 2, bitDepth: 10)
+            #expect(high == clamped)
+        }
     }
 
     @Test("the engine's limits are refused at load time with a clear error")
