@@ -99,8 +99,7 @@ struct EngineStage: Sendable {
         residual = stage.residual
         bias = stage.bias
         let tables = stage.luts.map(\.table)
-        // Integer tables sharing one power-of-two scale are used as stored (exact); anything else is brought
-        // to int16 with the largest power-of-two scale that fits.
+        // Integer tables sharing one power-of-two scale (at most 1) are used as stored, in that unit.
         let scale = tables[0].scale
         let shared = tables.allSatisfy { $0.type != .float32 && $0.scale == scale }
         var exponent: Int? = nil
@@ -111,8 +110,8 @@ struct EngineStage: Sendable {
         guard maxReal <= LUTModel.maxTableMagnitude else {
             throw .unsupported("\(path): table values reach \(maxReal), beyond +-\(LUTModel.maxTableMagnitude) in 8-bit units")
         }
-        // Otherwise: the smallest power-of-two unit that holds every value exactly (small units keep sums small,
-        // leaving room for fine fractions), else the finest unit that fits 16 bits.
+        // Anything else is brought to int16: in the coarsest power-of-two unit that holds every value exactly
+        // (small numbers leave room for fine fractions), else in the finest unit that fits (rounded).
         let finest = maxReal == 0 ? 0 : min(LUTModel.maxExponent, Int((LUTModel.maxTableMagnitude / maxReal).exponent))
         let e = exponent ?? (0...finest).first { e in
             let unit = Double(sign: .plus, exponent: e, significand: 1)
