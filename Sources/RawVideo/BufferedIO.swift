@@ -33,6 +33,8 @@ final class BufferedInput<Source: ByteSource> {
             end -= start
             start = 0
         }
+        // Callers only refill an empty buffer or one holding a partial line shorter than the buffer.
+        precondition(end < storage.count, "input buffer full")
         let count = try source.read(into: UnsafeMutableRawBufferPointer(rebasing: storage[end...]))
         if count == 0 {
             atEnd = true
@@ -162,6 +164,7 @@ final class BufferedOutput<Sink: ByteSink> {
     }
 
     func flush() throws(RawVideoError) {
+        if closed { throw .consumerClosed }
         guard count > 0 else { return }
         let pending = count
         count = 0

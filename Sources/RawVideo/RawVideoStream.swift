@@ -75,3 +75,20 @@ extension RawVideoWriter where Sink == FileDescriptorByteSink {
         self.init(sink: FileDescriptorByteSink(fileDescriptor: fileDescriptor), format: format, bufferSize: bufferSize)
     }
 }
+
+// A view does not retain the buffer behind it: these overloads keep owned buffers alive for the whole call.
+extension RawVideoReader {
+    /// `readFrame(into:)` for buffers the caller owns (tools, tests).
+    public func readFrame(into buffers: [PlaneBuffer]) throws(RawVideoError) -> FrameReadResult {
+        defer { withExtendedLifetime(buffers) {} }
+        return try readFrame(into: buffers.map(\.mutableView))
+    }
+}
+
+extension RawVideoWriter {
+    /// `writeFrame(_:)` for buffers the caller owns (tools, tests).
+    public func writeFrame(_ buffers: [PlaneBuffer]) throws(RawVideoError) {
+        defer { withExtendedLifetime(buffers) {} }
+        try writeFrame(buffers.map(\.view))
+    }
+}

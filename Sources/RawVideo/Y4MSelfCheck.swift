@@ -37,9 +37,9 @@ public enum Y4MSelfCheck {
         var stop: RawVideoError?
         reading: while true {
             do throws(RawVideoError) {
-                guard try reader.readFrame(into: planes.map(\.mutableView)) == .frame else { break reading }
+                guard try reader.readFrame(into: planes) == .frame else { break reading }
                 frames.append(planes.flatMap(\.samples))
-                try writer.writeFrame(planes.map(\.view))
+                try writer.writeFrame(planes)
             } catch {
                 stop = error
                 break reading
@@ -52,11 +52,11 @@ public enum Y4MSelfCheck {
             precondition(again.format == reader.format, "format \(again.format) re-read as \(reader.format)")
             let copies = again.format.makePlaneBuffers()
             for (index, expected) in frames.enumerated() {
-                let result = try again.readFrame(into: copies.map(\.mutableView))
+                let result = try again.readFrame(into: copies)
                 precondition(result == .frame && copies.flatMap(\.samples) == expected,
                              "frame \(index) changed in the round trip")
             }
-            let end = try again.readFrame(into: copies.map(\.mutableView))
+            let end = try again.readFrame(into: copies)
             precondition(end == .endOfStream, "the round trip added frames")
         } catch {
             preconditionFailure("re-reading our own output failed: \(error)")

@@ -162,3 +162,20 @@ extension Y4MWriter where Sink == FileDescriptorByteSink {
         try self.init(sink: FileDescriptorByteSink(fileDescriptor: fileDescriptor), header: header, bufferSize: bufferSize)
     }
 }
+
+// A view does not retain the buffer behind it: these overloads keep owned buffers alive for the whole call.
+extension Y4MReader {
+    /// `readFrame(into:)` for buffers the caller owns (tools, tests).
+    public func readFrame(into buffers: [PlaneBuffer]) throws(RawVideoError) -> FrameReadResult {
+        defer { withExtendedLifetime(buffers) {} }
+        return try readFrame(into: buffers.map(\.mutableView))
+    }
+}
+
+extension Y4MWriter {
+    /// `writeFrame(_:)` for buffers the caller owns (tools, tests).
+    public func writeFrame(_ buffers: [PlaneBuffer]) throws(RawVideoError) {
+        defer { withExtendedLifetime(buffers) {} }
+        try writeFrame(buffers.map(\.view))
+    }
+}
