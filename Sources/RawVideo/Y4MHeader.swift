@@ -129,8 +129,9 @@ public struct Y4MHeader: Hashable, Sendable {
                     colorRange = .full
                 } else if text == "COLORRANGE=LIMITED" {
                     colorRange = .limited
-                } else if !value.isEmpty {
-                    extensions.append(text)
+                } else if !value.isEmpty, let tag = String(validating: value, as: UTF8.self) {
+                    // Kept only when valid UTF-8, so that writing it back gives the same bytes; others are ignored.
+                    extensions.append(tag)
                 }
             default:
                 continue  // Unknown tags are ignored, as FFmpeg does.
@@ -146,7 +147,8 @@ public struct Y4MHeader: Hashable, Sendable {
     }
 
     /// The header line, newline included. Throws for a format without a `C` tag, a ratio that does not fit
-    /// FFmpeg's 32-bit fields, or an `X` tag that is empty or holds a space or newline (it would split the tag).
+    /// FFmpeg's 32-bit fields, an `X` tag that is empty or holds a space or newline (it would split the tag), or a
+    /// line longer than `maxLength` (no reader of ours would take it back).
     public func serialized() throws(RawVideoError) -> [UInt8] {
         guard let tag = format.pixelFormat.y4mColorspace else {
             throw .notRepresentableInY4M(pixelFormat: format.pixelFormat.ffmpegName)
@@ -168,7 +170,11 @@ public struct Y4MHeader: Hashable, Sendable {
         if format.pixelFormat.chroma != .gray { line += " XYSCSS=" + colorspace.uppercased() }
         if let colorRange { line += " XCOLORRANGE=" + colorRange.rawValue }
         for ext in extensions { line += " X" + ext }
-        return Array((line + "\n").utf8)
+        line += "\n"
+        guard line.utf8.count <= Y4MHeader.maxLength else {
+            throw .invalidHeader("the header line is \(line.utf8.count) bytes, over the \(Y4MHeader.maxLength)-byte limit")
+        }
+        return Array(line.utf8)
     }
 }
 

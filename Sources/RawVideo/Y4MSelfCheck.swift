@@ -30,15 +30,17 @@ public enum Y4MSelfCheck {
         do throws(RawVideoError) {
             writer = try Y4MWriter(sink: MemoryByteSink(maxWriteSize: writeSize), header: reader.header, bufferSize: 4096)
         } catch {
-            preconditionFailure("a parsed header failed to serialize: \(error)")
+            // Only a header near the length limit may fail: the writer adds the tags it always writes (about 60 bytes).
+            precondition(reader.offset > Y4MHeader.maxLength - 128, "a parsed header failed to serialize: \(error)")
+            return Outcome(frames: 0, error: error)
         }
 
-        var frames: [[Int]] = []
+        var frames: [[UInt8]] = []
         var stop: RawVideoError?
         reading: while true {
             do throws(RawVideoError) {
                 guard try reader.readFrame(into: planes) == .frame else { break reading }
-                frames.append(planes.flatMap(\.samples))
+                frames.append(sampleBytes(of: planes))
                 try writer.writeFrame(planes)
             } catch {
                 stop = error
@@ -53,7 +55,7 @@ public enum Y4MSelfCheck {
             let copies = again.format.makePlaneBuffers()
             for (index, expected) in frames.enumerated() {
                 let result = try again.readFrame(into: copies)
-                precondition(result == .frame && copies.flatMap(\.samples) == expected,
+                precondition(result == .frame && sampleBytes(of: copies) == expected,
                              "frame \(index) changed in the round trip")
             }
             let end = try again.readFrame(into: copies)
@@ -62,5 +64,19 @@ public enum Y4MSelfCheck {
             preconditionFailure("re-reading our own output failed: \(error)")
         }
         return Outcome(frames: frames.count, error: stop)
+    }
+
+    /// The samples of `planes`, rows unpadded, planes back to back.
+    private static func sampleBytes(of planes: [PlaneBuffer]) -> [UInt8] {
+        var bytes: [UInt8] = []
+        for plane in planes {
+            let view = plane.view
+            let rowBytes = view.size.width * view.bytesPerSample
+            for row in 0..<view.size.height {
+                bytes.append(contentsOf: UnsafeRawBufferPointer(start: view.base + row * view.bytesPerRow, count: rowBytes))
+            }
+        }
+        withExtendedLifetime(planes) {}
+        return bytes
     }
 }

@@ -58,6 +58,16 @@ import Testing
         #expect(try parse(String(text.dropLast())).extensions == header.extensions)
     }
 
+    @Test func extensionsThatCannotRoundTripAreIgnoredOrRefused() throws {
+        // Found by the fuzzer: an X tag that is not UTF-8 grew into a longer line when written back.
+        let line = Array("YUV4MPEG2 W8 H6 XOK=1 X".utf8) + [0xFF, 0xFE, 0x36] + Array(" Xé=2".utf8)
+        #expect(try Y4MHeader.parse(line: line).extensions == ["OK=1", "é=2"])
+        let format = try RawVideoFormat(width: 8, height: 6, pixelFormat: .yuv420p)
+        let long = Y4MHeader(format: format, extensions: [String(repeating: "x", count: Y4MHeader.maxLength)])
+        let error = #expect(throws: RawVideoError.self) { _ = try long.serialized() }
+        #expect(error?.description.contains("over the \(Y4MHeader.maxLength)-byte limit") == true)
+    }
+
     @Test func serializesLikeFFmpeg() throws {
         // Byte for byte what `ffmpeg ... -f yuv4mpegpipe -pix_fmt yuv422p` / `gray` / `yuv420p10le` write.
         let cases = [
