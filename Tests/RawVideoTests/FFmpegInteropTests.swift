@@ -93,6 +93,18 @@ import Testing
         #expect(decoded == expected)
     }
 
+    @Test func ffmpegAcceptsUnknownFieldsAndExtensions() throws {
+        // What we write when nothing is known: F0:0 I? A0:0, plus an X tag of our own.
+        let format = try RawVideoFormat(width: 6, height: 4, pixelFormat: .yuv420p)
+        let writer = try Y4MWriter(sink: MemoryByteSink(), header: Y4MHeader(format: format, extensions: ["LUTSCALE=1"]))
+        let planes = format.makePlaneBuffers()
+        fillPattern(planes, seed: 5)
+        try writer.writeFrame(planes)
+        #expect(writer.sink.bytes.starts(with: "YUV4MPEG2 W6 H4 F0:0 I? A0:0 C420jpeg XYSCSS=420JPEG XLUTSCALE=1\n".utf8))
+        let decoded = try toolOutput(["-f", "yuv4mpegpipe", "-i", "-", "-f", "rawvideo", "-"], input: writer.sink.bytes)
+        #expect(decoded.map(Int.init) == planes.flatMap(\.samples))
+    }
+
     @Test(arguments: pixelFormats)
     func rawvideoThroughPipes(pixFmt: String) throws {
         let format = try RawVideoFormat(width: 64, height: 48, pixelFormat: RawPixelFormat(ffmpegName: pixFmt))

@@ -131,6 +131,7 @@ import Testing
         #expect(try reader.readFrame(into: format420.makePlaneBuffers()) == .frame)
     }
 
+    #if os(Linux)
     @Test func readsAPipeInterruptedBySignals() throws {
         // A handler installed without SA_RESTART makes a blocked read(2) fail with EINTR.
         var action = sigaction()
@@ -173,6 +174,7 @@ import Testing
         close(fds[0])
         #expect(frames == (try readAllY4M(stream).frames))
     }
+    #endif
 
     @Test func writerReportsAClosedConsumer() throws {
         signal(SIGPIPE, SIG_IGN)
