@@ -21,7 +21,7 @@ public protocol ByteSink {
 }
 
 /// Reads a file descriptor it does not own (it never closes it). Retries EINTR.
-public struct FileDescriptorByteSource: ByteSource {
+public struct FileDescriptorByteSource: ByteSource, Sendable {
     public let fileDescriptor: Int32
 
     public init(fileDescriptor: Int32) { self.fileDescriptor = fileDescriptor }
@@ -40,7 +40,7 @@ public struct FileDescriptorByteSource: ByteSource {
 ///
 /// The process must ignore SIGPIPE (`signal(SIGPIPE, SIG_IGN)` once at start-up), or the kernel kills it at the
 /// first write to a closed pipe before EPIPE can be reported.
-public struct FileDescriptorByteSink: ByteSink {
+public struct FileDescriptorByteSink: ByteSink, Sendable {
     public let fileDescriptor: Int32
 
     public init(fileDescriptor: Int32) { self.fileDescriptor = fileDescriptor }
@@ -58,7 +58,7 @@ public struct FileDescriptorByteSink: ByteSink {
 }
 
 /// Serves bytes from memory, optionally in short pieces to behave like a pipe.
-public struct MemoryByteSource: ByteSource {
+public struct MemoryByteSource: ByteSource, Sendable {
     public let bytes: [UInt8]
     public private(set) var position = 0
     /// Largest piece one `read` returns.
@@ -82,7 +82,7 @@ public struct MemoryByteSource: ByteSource {
 }
 
 /// Collects written bytes in memory, optionally accepting only short pieces per call (as a full pipe does).
-public struct MemoryByteSink: ByteSink {
+public struct MemoryByteSink: ByteSink, Sendable {
     public private(set) var bytes: [UInt8] = []
     /// Largest piece one `write` accepts.
     public let maxWriteSize: Int

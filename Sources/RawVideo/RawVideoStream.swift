@@ -76,6 +76,10 @@ extension RawVideoWriter where Sink == FileDescriptorByteSink {
     }
 }
 
+// Sound under the one-owner rule of `Y4MReader`: handed to one stage thread, then used only there.
+extension RawVideoReader: @unchecked Sendable where Source: Sendable {}
+extension RawVideoWriter: @unchecked Sendable where Sink: Sendable {}
+
 // A view does not retain the buffer behind it: these overloads keep owned buffers alive for the whole call.
 extension RawVideoReader {
     /// `readFrame(into:)` for buffers the caller owns (tools, tests).

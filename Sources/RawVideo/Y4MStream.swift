@@ -10,9 +10,11 @@ public enum FrameReadResult: Hashable, Sendable {
 /// planes (one `MutablePlaneView` per plane, any row stride), so a pipeline can read into its own frames.
 ///
 /// Reads go through a large buffer (1 MiB by default); big planes are read directly into the destination.
-/// The reader owns no file descriptor. It is not thread-safe: one owner at a time (it can be handed to another
-/// task once, e.g. created to learn the format, then sent to the reading stage). After an error every further
-/// `readFrame` throws the same error: a damaged stream is not resynchronised.
+/// The reader owns no file descriptor. After an error every further `readFrame` throws the same error: a damaged
+/// stream is not resynchronised.
+///
+/// Ownership: one owner at a time. A pipeline typically creates it on its main thread to learn the format (and
+/// size its frames), then hands it to its reading stage's thread and never touches it again.
 public final class Y4MReader<Source: ByteSource> {
     /// Longest `FRAME ...` line accepted, newline included (FFmpeg accepts 80).
     public static var maxFrameHeaderLength: Int { 1024 }
@@ -114,7 +116,7 @@ private let y4mFrameLine = Array("FRAME\n".utf8)
 ///
 /// A consumer that closes its end (`... | head -c 100`, a player quitting) makes every write throw
 /// `RawVideoError.consumerClosed`: stop producing and exit cleanly. This needs `signal(SIGPIPE, SIG_IGN)` in the
-/// process first, or the kernel kills the process at that write. Not thread-safe: one owner at a time.
+/// process first, or the kernel kills the process at that write. One owner at a time, as `Y4MReader`.
 public final class Y4MWriter<Sink: ByteSink> {
     public let header: Y4MHeader
     public var format: RawVideoFormat { header.format }
@@ -162,6 +164,12 @@ extension Y4MWriter where Sink == FileDescriptorByteSink {
         try self.init(sink: FileDescriptorByteSink(fileDescriptor: fileDescriptor), header: header, bufferSize: bufferSize)
     }
 }
+
+// Sound only under the one-owner rule in the class comments: a stage thread receives the reader or writer and
+// is from then on its only user (the same hand-over discipline as frames crossing a BoundedQueue). Calls from two
+// threads at once would race on the buffer.
+extension Y4MReader: @unchecked Sendable where Source: Sendable {}
+extension Y4MWriter: @unchecked Sendable where Sink: Sendable {}
 
 // A view does not retain the buffer behind it: these overloads keep owned buffers alive for the whole call.
 extension Y4MReader {

@@ -176,6 +176,22 @@ import Testing
     }
     #endif
 
+    @Test func readerLearnsTheFormatHereAndReadsOnAnotherThread() throws {
+        // The pipeline's pattern: open on one thread (to size frames), hand over to a stage thread.
+        let stream = try syntheticY4M(format: format420, frames: 3)
+        let reader = try Y4MReader(source: MemoryByteSource(stream, maxReadSize: 100))
+        let planes = reader.format.makePlaneBuffers()
+        let result = ResultSlot()
+        Thread.detachNewThread {
+            result.set(Result {
+                var frames: [[Int]] = []
+                while try reader.readFrame(into: planes) == .frame { frames.append(planes.flatMap(\.samples)) }
+                return frames
+            })
+        }
+        #expect(try result.wait().get() == (try readAllY4M(stream).frames))
+    }
+
     @Test func writerReportsAClosedConsumer() throws {
         signal(SIGPIPE, SIG_IGN)
         var fds: [Int32] = [0, 0]
