@@ -28,6 +28,9 @@ let package = Package(
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
         .target(name: "Pipeline", dependencies: ["Media", "LUTEngine"]),
+        .target(name: "RawVideo", dependencies: ["LUTEngine"]),
+        // libFuzzer harness: build with `--sanitize fuzzer --sanitize address` (Tools/Fuzz/README.md).
+        .executableTarget(name: "Y4MFuzz", dependencies: ["RawVideo"], path: "Tools/Fuzz/Y4MFuzz"),
         .executableTarget(
             name: "lutscale",
             dependencies: ["Pipeline", "LUTEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -37,6 +40,7 @@ let package = Package(
         .testTarget(name: "LUTEngineTests", dependencies: ["LUTEngine"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "RawVideoTests", dependencies: ["RawVideo"]),
         .testTarget(name: "LUTScaleTests", dependencies: ["lutscale"]),
     ],
     swiftLanguageModes: [.v6]
