@@ -2,8 +2,8 @@
 struct Lookup {
     /// Rows of this rotation's prepared table.
     var table: UnsafeRawPointer
-    /// Padded (fraction << 16 | cell) plane for this LUT's levels, at padded row 0, column 0.
-    var cells: UnsafePointer<UInt32>
+    /// Padded (fraction << 32 | cell) plane for this LUT's levels, at padded row 0, column 0.
+    var cells: UnsafePointer<UInt64>
     /// Element offsets of the pattern's pixels a, b, c, d from the anchor in `cells`.
     var oa: Int, ob: Int, oc: Int, od: Int
     /// Table row step in bytes for a cell step of a, b, c, d (L^3, L^2, L, 1 rows).
@@ -99,11 +99,10 @@ func accumulateRow<T: LaneTier>(_: T.Type, lookups: UnsafeBufferPointer<Lookup>,
         var acc = T.zero()
         for l in lookups {
             let p = l.cells + (anchor + x)
-            let ta = UInt64(p[l.oa]), tb = UInt64(p[l.ob]), tc = UInt64(p[l.oc]), td = UInt64(p[l.od])
-            let base = (ta & 0xFFFF) &* l.sa &+ (tb & 0xFFFF) &* l.sb &+ (tc & 0xFFFF) &* l.sc &+ (td & 0xFFFF) &* l.sd
+            let ta = p[l.oa], tb = p[l.ob], tc = p[l.oc], td = p[l.od]
+            let base = (ta & low) &* l.sa &+ (tb & low) &* l.sb &+ (tc & low) &* l.sc &+ (td & low) &* l.sd
             let row = l.table + Int(truncatingIfNeeded: base)
-            var k0 = (ta >> 16) << 32 | l.sa, k1 = (tb >> 16) << 32 | l.sb
-            var k2 = (tc >> 16) << 32 | l.sc, k3 = (td >> 16) << 32 | l.sd
+            var k0 = (ta & ~low) | l.sa, k1 = (tb & ~low) | l.sb, k2 = (tc & ~low) | l.sc, k3 = (td & ~low) | l.sd
             order(&k0, &k1)
             order(&k2, &k3)
             order(&k0, &k2)
@@ -207,7 +206,7 @@ extension PlanStage {
         let paddedWidth = size.width + 2 * pad
         let paddedRows = lrRows.count + 2 * pad
         let planeCount = paddedWidth * paddedRows
-        let cells = UnsafeMutablePointer<UInt32>.allocate(capacity: cellTables.count * planeCount)
+        let cells = UnsafeMutablePointer<UInt64>.allocate(capacity: cellTables.count * planeCount)
         let records = UnsafeMutableRawPointer.allocate(byteCount: 64 * columns, alignment: 64)  // 16 lanes of up to 4 bytes
         defer {
             cells.deallocate()

@@ -114,8 +114,8 @@ struct PlanStage: Sendable {
     let isExact: Bool
     let tables: PreparedStage
     let lookups: [LookupSpec]
-    /// For each distinct levels list: value -> fraction (units 2^-F) << 16 | cell.
-    let cellTables: [[UInt32]]
+    /// For each distinct levels list: value -> fraction (units 2^-F) << 32 | cell.
+    let cellTables: [[UInt64]]
     let one: UInt64
     let emit: EmitParams
     let reach: Int
@@ -195,15 +195,15 @@ struct PlanStage: Sendable {
         return (.wide, f, isExact(f))
     }
 
-    static func cellTable(levels: [Int], bitDepth: Int, fractionBits: Int) -> [UInt32] {
+    static func cellTable(levels: [Int], bitDepth: Int, fractionBits: Int) -> [UInt64] {
         let shift = bitDepth - 8
-        var table = [UInt32](repeating: 0, count: 1 << bitDepth)
+        var table = [UInt64](repeating: 0, count: 1 << bitDepth)
         var cell = 0
         for v in 0..<table.count {
             while v >= levels[cell + 1] << shift { cell += 1 }
             let lo = levels[cell] << shift, width = (levels[cell + 1] - levels[cell]) << shift
             let fraction = ((v - lo) << (fractionBits + 1) + width) / (2 * width)
-            table[v] = UInt32(fraction) << 16 | UInt32(cell)
+            table[v] = UInt64(fraction) << 32 | UInt64(cell)
         }
         return table
     }
