@@ -25,4 +25,22 @@ static inline const char *lutscale_err2str(int errnum, char *buffer, size_t size
     return av_make_error_string(buffer, size, errnum);
 }
 
+/// AVFrame.data / linesize import as 8-element tuples; these index them.
+static inline uint8_t *lutscale_frame_data(const AVFrame *frame, int plane) { return frame->data[plane]; }
+static inline int lutscale_frame_linesize(const AVFrame *frame, int plane) { return frame->linesize[plane]; }
+
+/// pkt_duration is the frame duration field in libavutil 57 (renamed `duration` in 58); one place to change.
+static inline int64_t lutscale_frame_duration(const AVFrame *frame) { return frame->pkt_duration; }
+static inline void lutscale_frame_set_duration(AVFrame *frame, int64_t duration) { frame->pkt_duration = duration; }
+
+/// sws_scale on one plane: its slice arguments are arrays of plane pointers, awkward to build in Swift.
+static inline int lutscale_sws_scale_plane(struct SwsContext *context, const uint8_t *source, int sourceStride,
+                                           int sourceHeight, uint8_t *destination, int destinationStride) {
+    const uint8_t *const sources[4] = { source, NULL, NULL, NULL };
+    const int sourceStrides[4] = { sourceStride, 0, 0, 0 };
+    uint8_t *const destinations[4] = { destination, NULL, NULL, NULL };
+    const int destinationStrides[4] = { destinationStride, 0, 0, 0 };
+    return sws_scale(context, sources, sourceStrides, 0, sourceHeight, destinations, destinationStrides);
+}
+
 #endif

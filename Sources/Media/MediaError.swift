@@ -6,12 +6,18 @@ public enum MediaError: Error, CustomStringConvertible, Sendable {
     case ffmpeg(operation: String, code: Int32, message: String)
     case noVideoStream(path: String)
     case unsupported(String)
+    case outOfMemory(String)
+    case unknownCodec(String)
+    case unknownContainer(String)
 
     public var description: String {
         switch self {
         case let .ffmpeg(operation, _, message): "\(operation): \(message)"
         case let .noVideoStream(path): "\(path): no video stream"
         case let .unsupported(what): "unsupported: \(what)"
+        case let .outOfMemory(what): "out of memory allocating a \(what)"
+        case let .unknownCodec(name): "unknown encoder '\(name)' (`ffmpeg -encoders` lists them)"
+        case let .unknownContainer(name): "cannot tell the output container from '\(name)': use an extension such as .mp4, .mkv, .mov, .webm or .png"
         }
     }
 
