@@ -31,3 +31,11 @@ public enum MediaError: Error, CustomStringConvertible, Sendable {
         if code < 0 { throw .ffmpeg(operation: operation(), code: code, message: message(for: code)) }
     }
 }
+
+/// How much FFmpeg's own log says on stderr.
+public enum MediaLog {
+    /// Errors only (the default for a tool that prints its own messages), or nothing at all when `quiet`.
+    public static func configure(quiet: Bool) {
+        av_log_set_level(quiet ? AV_LOG_QUIET : AV_LOG_ERROR)
+    }
+}

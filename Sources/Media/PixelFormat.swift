@@ -41,12 +41,13 @@ public struct PixelFormat: Hashable, Sendable, CustomStringConvertible {
     public var isRGB: Bool { has(AV_PIX_FMT_FLAG_RGB) }
     public var hasAlpha: Bool { has(AV_PIX_FMT_FLAG_ALPHA) }
     public var isBigEndian: Bool { has(AV_PIX_FMT_FLAG_BE) }
-    var isPaletted: Bool { has(AV_PIX_FMT_FLAG_PAL) }
+    public var isPaletted: Bool { has(AV_PIX_FMT_FLAG_PAL) }
     var isHardware: Bool { has(AV_PIX_FMT_FLAG_HWACCEL) }
     /// One plane per component, each sample in its own 1- or 2-byte word, native endianness: planes can be
     /// handed to plane kernels as they are.
     public var isPlanarWithPlainSamples: Bool {
-        guard has(AV_PIX_FMT_FLAG_PLANAR), !isBigEndian, !isPaletted, !isHardware, planeCount == componentCount else {
+        // FFmpeg flags single-plane formats (gray) as not planar; with one component they are.
+        guard has(AV_PIX_FMT_FLAG_PLANAR) || componentCount == 1, !isBigEndian, !isPaletted, !isHardware, planeCount == componentCount else {
             return false
         }
         let components = withUnsafeBytes(of: descriptor.pointee.comp) { Array($0.bindMemory(to: AVComponentDescriptor.self)) }

@@ -69,6 +69,9 @@ public struct EncoderInfo: Sendable {
         return av_opt_find(UnsafeMutableRawPointer(context.pointer), option, nil, 0, AV_OPT_SEARCH_CHILDREN) != nil
     }
 
+    /// FFmpeg's quality scale ("global_quality" with the qscale flag) counts quantiser steps in these units.
+    public static let lambdaPerQuantiser = Int(FF_QP2LAMBDA)
+
     /// JPEG encoders take only full-range YUV.
     public var requiresFullRange: Bool { codecID == AV_CODEC_ID_MJPEG.rawValue || codecID == AV_CODEC_ID_LJPEG.rawValue }
 }

@@ -49,4 +49,19 @@ import Foundation
         #expect(result.get() == false)
         #expect(queue.pop() == nil)
     }
+
+    @Test func releasesItemsOnceConsumed() {
+        final class Token: Sendable {
+            let released: ManagedCounter
+            init(_ released: ManagedCounter) { self.released = released }
+            deinit { released.increment() }
+        }
+        let released = ManagedCounter()
+        let queue = BoundedQueue<Token>(highWatermark: 4)
+        queue.push(Token(released))
+        queue.push(Token(released))
+        _ = queue.pop()
+        // The consumer dropped the first; the queue, still holding the second, must not keep the first alive.
+        #expect(released.value == 1)
+    }
 }
