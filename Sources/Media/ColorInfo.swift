@@ -37,6 +37,11 @@ public struct ColorInfo: Equatable, Sendable, CustomStringConvertible {
         frame.pointee.chroma_location = chromaLocation
     }
 
+    /// No tags at all.
+    public static let unspecified = ColorInfo(range: AVCOL_RANGE_UNSPECIFIED, primaries: AVCOL_PRI_UNSPECIFIED,
+                                              transfer: AVCOL_TRC_UNSPECIFIED, matrix: AVCOL_SPC_UNSPECIFIED,
+                                              chromaLocation: AVCHROMA_LOC_UNSPECIFIED)
+
     /// Full ("jpeg", pc) range rather than limited ("mpeg", tv) or unknown.
     public var isFullRange: Bool {
         get { range == AVCOL_RANGE_JPEG }

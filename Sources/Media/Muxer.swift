@@ -42,16 +42,17 @@ public final class Muxer: @unchecked Sendable {
         return String(cString: encoder.pointee.name)
     }
 
-    /// Whether the container can store the named encoder's output.
+    /// Whether the container can store the named encoder's output (yes when FFmpeg cannot tell: the header
+    /// write then has the last word).
     public func canHold(encoder name: String) -> Bool {
         guard let codec = avcodec_find_encoder_by_name(name) else { return false }
-        return avformat_query_codec(context.pointee.oformat, codec.pointee.id, FF_COMPLIANCE_NORMAL) == 1
+        return avformat_query_codec(context.pointee.oformat, codec.pointee.id, FF_COMPLIANCE_NORMAL) != 0
     }
 
-    /// Whether the container can store stream `index` of `demuxer` as it is.
+    /// Whether the container can store stream `index` of `demuxer` as it is (yes when FFmpeg cannot tell).
     public func canHold(streamOf demuxer: Demuxer, index: Int) -> Bool {
         let id = demuxer.stream(index).pointee.codecpar.pointee.codec_id
-        return avformat_query_codec(context.pointee.oformat, id, FF_COMPLIANCE_NORMAL) == 1
+        return avformat_query_codec(context.pointee.oformat, id, FF_COMPLIANCE_NORMAL) != 0
     }
 
     /// A stream that will get `demuxer`'s packets of stream `index` unchanged; returns its output index.

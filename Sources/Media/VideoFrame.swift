@@ -64,6 +64,14 @@ public final class VideoFrame: @unchecked Sendable {
         set { newValue.apply(to: pointer) }
     }
 
+    /// The first plane of any format, packed ones included (rgb24: all three components interleaved); its
+    /// `width` is in pixels, not bytes.
+    public var packedPlane0: FramePlane? {
+        guard let data = lutscale_frame_data(pointer, 0) else { return nil }
+        return FramePlane(base: UnsafeMutableRawPointer(data), bytesPerRow: Int(lutscale_frame_linesize(pointer, 0)),
+                          width: width, height: height, bitDepth: format.bitDepth)
+    }
+
     /// The pixels of plane `index`; nil for a plane the format does not have or one stored bottom-up.
     /// Decoded frames may share their buffers with the decoder: write only into frames made with `init(format:...)`.
     public func plane(_ index: Int) -> FramePlane? {

@@ -23,7 +23,7 @@ public enum OutputGeometry {
             guard factor.isFinite, factor > 0 else { throw .invalidRequest("scale \(factor) is not a positive number") }
             // Checked in Double first so that a huge factor cannot overflow Int.
             let w = Double(width) * factor, h = Double(height) * factor
-            guard w <= Double(maximumSide), h <= Double(maximumSide) else { throw tooLarge(w, h) }
+            guard w <= Double(maximumSide), h <= Double(maximumSide) else { throw tooLarge("scale \(factor) of \(width)x\(height)") }
             size = (alignedRound(w, to: alignment.x), alignedRound(h, to: alignment.y))
         case let .exact(w, h):
             guard w > 0, h > 0 else { throw .invalidRequest("output size \(w)x\(h) must be positive") }
@@ -34,7 +34,7 @@ public enum OutputGeometry {
             size = (w, h)
         }
         guard size.width <= maximumSide, size.height <= maximumSide, size.width * size.height <= maximumPixels else {
-            throw tooLarge(Double(size.width), Double(size.height))
+            throw tooLarge("\(size.width)x\(size.height)")
         }
         return size
     }
@@ -46,7 +46,7 @@ public enum OutputGeometry {
         max(step, Int((value / Double(step)).rounded()) * step)
     }
 
-    private static func tooLarge(_ w: Double, _ h: Double) -> PipelineError {
-        .invalidRequest("output size \(Int(w))x\(Int(h)) is too large (at most \(maximumSide) per side and \(maximumPixels / 1_000_000) megapixels)")
+    private static func tooLarge(_ what: String) -> PipelineError {
+        .invalidRequest("output size (\(what)) is too large (at most \(maximumSide) per side and \(maximumPixels / 1_000_000) megapixels)")
     }
 }

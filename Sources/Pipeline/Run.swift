@@ -33,7 +33,7 @@ extension UpscaleJob {
         stop.onAbort { stages.fail(.aborted) }
 
         // Depths: packets are small; frames at the output size are large, so only a few wait at each step.
-        let packets = stages.queue(BoundedQueue<Packet>(highWatermark: 32))
+        let packets = stages.queue(BoundedQueue<Packet>(highWatermark: 16))
         let decoded = stages.queue(BoundedQueue<VideoFrame>(highWatermark: 4, lowWatermark: 2))
         let upscaled = stages.queue(BoundedQueue<FramePair>(highWatermark: 2, lowWatermark: 1))
         let finished = stages.queue(BoundedQueue<VideoFrame>(highWatermark: 4, lowWatermark: 2))
@@ -69,6 +69,12 @@ extension UpscaleJob {
                 return true
             }
             while let packet = packets.pop() {
+                // On a stop, packets queued but not yet decoded are dropped (releasing the demuxer, which may
+                // be blocked on the full queue); frames already decoded still go through.
+                if stop.isStopRequested {
+                    packets.cancel()
+                    break
+                }
                 while try decoder.send(packet) == .mustReceiveFirst {
                     guard try drain() else { return }
                 }
