@@ -155,47 +155,41 @@ struct ResamplePlan: UpscalePlan {
             }
         }
         let maxValue = Float((1 << bitDepth) - 1)
-        let upper = SIMD16<Float>(repeating: maxValue)
+        let sum = UnsafeMutablePointer<Float>.allocate(capacity: outWidth)
+        defer { sum.deallocate() }
         vertical.weights.withUnsafeBufferPointer { vw in
             for y in rows {
                 let start = Int(vertical.starts[y]) - firstRow
                 let w = vw.baseAddress! + y * vertical.stride
-                let dst = (destination.base + y * destination.bytesPerRow).assumingMemoryBound(to: S.self)
-                var x = 0
-                while x + 16 <= outWidth {
-                    var acc = SIMD16<Float>(repeating: 0)
-                    for k in 0..<vertical.taps {
-                        let cached = UnsafeRawPointer(cache + (start + k) * cacheStride + x).loadUnaligned(as: SIMD16<Float>.self)
-                        acc += SIMD16(repeating: w[k]) * cached
-                    }
-                    let clamped = acc.clamped(lowerBound: .zero, upperBound: upper)
-                    let v = SIMD16<Int32>(clamped, rounding: .toNearestOrEven)
-                    UnsafeMutableRawPointer(dst + x).storeBytes(of: SIMD16<S>(truncatingIfNeeded: v), as: SIMD16<S>.self)
-                    x += 16
+                // Plain loops over whole rows: the compiler vectorises these (the generic SIMD types did not).
+                let first = cache + start * cacheStride
+                for x in 0..<outWidth { sum[x] = w[0] * first[x] }
+                for k in 1..<max(1, vertical.taps) {
+                    let row = cache + (start + k) * cacheStride
+                    let wk = w[k]
+                    for x in 0..<outWidth { sum[x] += wk * row[x] }
                 }
-                while x < outWidth {
-                    var acc: Float = 0
-                    for k in 0..<vertical.taps { acc += w[k] * cache[(start + k) * cacheStride + x] }
-                    dst[x] = S(min(max(acc.rounded(.toNearestOrEven), 0), maxValue))
-                    x += 1
+                let dst = (destination.base + y * destination.bytesPerRow).assumingMemoryBound(to: S.self)
+                for x in 0..<outWidth {
+                    // Adding 1.5 * 2^23 leaves round-half-even(value) in the low mantissa bits.
+                    let v = min(max(sum[x], 0), maxValue) + 12_582_912
+                    dst[x] = S(truncatingIfNeeded: v.bitPattern & 0xFFFF)
                 }
             }
         }
     }
 
-    /// One row through the horizontal filter bank: a dot product of 8-lane groups per destination sample.
+    /// One row through the horizontal filter bank: a short dot product per destination sample.
     private func filterRow(_ line: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int,
                            starts: UnsafePointer<Int32>, weights: UnsafePointer<Float>) {
-        let groups = horizontal.stride / 8
+        let taps = horizontal.taps
+        let stride = horizontal.stride
         for x in 0..<count {
-            let src = UnsafeRawPointer(line + Int(starts[x]))
-            let w = UnsafeRawPointer(weights + x * horizontal.stride)
-            var acc = SIMD8<Float>(repeating: 0)
-            for g in 0..<groups {
-                acc += src.loadUnaligned(fromByteOffset: 32 * g, as: SIMD8<Float>.self)
-                    * w.loadUnaligned(fromByteOffset: 32 * g, as: SIMD8<Float>.self)
-            }
-            out[x] = acc.sum()
+            let src = line + Int(starts[x])
+            let w = weights + x * stride
+            var acc: Float = 0
+            for k in 0..<taps { acc += src[k] * w[k] }
+            out[x] = acc
         }
     }
 }
