@@ -89,8 +89,9 @@ extension UpscaleJob {
         let width = description.outputWidth, height = description.outputHeight
         stages.spawn("upscale-luma") {
             defer { upscaled.finish() }
+            let pool = try FramePool(format: workFormat, width: width, height: height)
             while let frame = decoded.pop() {
-                let target = try VideoFrame(format: workFormat, width: width, height: height, propertiesOf: frame)
+                let target = try pool.frame(propertiesOf: frame)
                 try lumaPlan.renderParallel(frame.planeView(0), into: target.mutablePlaneView(0))
                 guard upscaled.push(FramePair(source: frame, target: target)) else { return }
             }

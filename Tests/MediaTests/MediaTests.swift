@@ -155,3 +155,25 @@ import Testing
         #expect(worst <= 1)
     }
 }
+
+@Suite struct FramePoolTests {
+    @Test func poolFramesHaveTheirPlanesAndReuseReleasedBuffers() throws {
+        let format = try #require(PixelFormat(name: "yuv420p10le"))
+        let pool = try FramePool(format: format, width: 101, height: 37)
+        let source = try VideoFrame(format: format, width: 8, height: 8)
+        source.pts = 1234
+        var first: UnsafeMutableRawPointer?
+        do {
+            let frame = try pool.frame(propertiesOf: source)
+            #expect(frame.width == 101 && frame.height == 37 && frame.format == format && frame.pts == 1234)
+            let luma = try #require(frame.plane(0)), chroma = try #require(frame.plane(2))
+            #expect(luma.width == 101 && luma.height == 37 && luma.bitDepth == 10 && luma.bytesPerRow % 64 == 0)
+            #expect(chroma.width == 51 && chroma.height == 19 && chroma.bytesPerRow >= 102)
+            // The last row of the last plane ends inside the buffer.
+            chroma.base.advanced(by: (chroma.height - 1) * chroma.bytesPerRow).initializeMemory(as: UInt8.self, repeating: 1, count: 102)
+            first = luma.base
+        }
+        let again = try pool.frame(propertiesOf: source)
+        #expect(again.plane(0)?.base == first)
+    }
+}
