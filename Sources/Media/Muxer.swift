@@ -14,8 +14,9 @@ public final class Muxer: @unchecked Sendable {
 
     /// Picks the container from `formatPath`'s extension (or `formatName`) and will write to `path`.
     public init(formatFor formatPath: String, formatName: String? = nil, writingTo path: String) throws(MediaError) {
-        guard let format = av_guess_format(formatName, formatPath, nil) else {
-            throw formatName.map { .unknownContainer($0) } ?? .unknownContainer(formatPath)
+        // A named format must exist by that name: av_guess_format would otherwise fall back to the extension.
+        guard let format = formatName.map({ av_guess_format($0, nil, nil) }) ?? av_guess_format(nil, formatPath, nil) else {
+            throw formatName.map { .unsupported("container format '\($0)' (`ffmpeg -muxers` lists them)") } ?? .unknownContainer(formatPath)
         }
         var context: UnsafeMutablePointer<AVFormatContext>?
         try MediaError.check(avformat_alloc_output_context2(&context, format, nil, path), "setting up the output \(formatPath)")

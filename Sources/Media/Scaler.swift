@@ -1,31 +1,16 @@
 import CFFmpeg
 
-/// The swscale filters the pipeline uses.
-public enum ScaleFilter: Sendable {
-    case lanczos, bicubic, point
-
-    var flags: Int32 {
-        let kernel: Int32 = switch self {
-        case .lanczos: SWS_LANCZOS
-        case .bicubic: SWS_BICUBIC
-        case .point: SWS_POINT
-        }
-        // Accurate rounding and full-resolution chroma in RGB<->YUV keep conversions close to exact.
-        return kernel | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP
-    }
-}
-
 /// Owns an SwsContext; frees it in deinit.
 private final class SwsHandle {
     let pointer: OpaquePointer
 
     init(sourceWidth: Int, sourceHeight: Int, source: PixelFormat, destinationWidth: Int, destinationHeight: Int,
-         destination: PixelFormat, filter: ScaleFilter) throws(MediaError) {
+         destination: PixelFormat, flags: Int32) throws(MediaError) {
         guard sws_isSupportedInput(source.raw) > 0 else { throw .unsupported("swscale cannot read \(source)") }
         guard sws_isSupportedOutput(destination.raw) > 0 else { throw .unsupported("swscale cannot write \(destination)") }
         guard let context = sws_getContext(Int32(sourceWidth), Int32(sourceHeight), source.raw,
                                            Int32(destinationWidth), Int32(destinationHeight), destination.raw,
-                                           filter.flags, nil, nil, nil) else {
+                                           flags, nil, nil, nil) else {
             throw .unsupported("swscale: \(sourceWidth)x\(sourceHeight) \(source) -> \(destinationWidth)x\(destinationHeight) \(destination)")
         }
         pointer = context
@@ -34,7 +19,8 @@ private final class SwsHandle {
     deinit { sws_freeContext(pointer) }
 }
 
-/// Scales single planes of one size and bit depth to another size (chroma planes next to a luma upscaler).
+/// Scales single planes of one size and bit depth to another size with Lanczos (chroma planes next to a luma
+/// upscaler).
 ///
 /// Not thread-safe; `@unchecked Sendable` so a stage can take it over whole (see `Packet`).
 public final class PlaneScaler: @unchecked Sendable {
@@ -43,13 +29,12 @@ public final class PlaneScaler: @unchecked Sendable {
     public let destinationSize: (width: Int, height: Int)
     public let bitDepth: Int
 
-    public init(from source: (width: Int, height: Int), to destination: (width: Int, height: Int), bitDepth: Int,
-                filter: ScaleFilter) throws(MediaError) {
+    public init(from source: (width: Int, height: Int), to destination: (width: Int, height: Int), bitDepth: Int) throws(MediaError) {
         // A plane of any planar format is a gray image of the same depth.
         guard let gray = PixelFormat.gray(bitDepth: bitDepth) else { throw .unsupported("\(bitDepth)-bit planes") }
         sws = try SwsHandle(sourceWidth: source.width, sourceHeight: source.height, source: gray,
                             destinationWidth: destination.width, destinationHeight: destination.height,
-                            destination: gray, filter: filter)
+                            destination: gray, flags: SWS_LANCZOS)
         sourceSize = source
         destinationSize = destination
         self.bitDepth = bitDepth
@@ -65,7 +50,7 @@ public final class PlaneScaler: @unchecked Sendable {
     }
 }
 
-/// Converts whole frames between pixel formats (and sizes), with colour matrix and range handled.
+/// Converts whole frames between pixel formats (and sizes, with Lanczos), with colour matrix and range handled.
 ///
 /// Not thread-safe; `@unchecked Sendable` so a stage can take it over whole (see `Packet`).
 public final class FrameConverter: @unchecked Sendable {
@@ -78,10 +63,12 @@ public final class FrameConverter: @unchecked Sendable {
     /// `sourceColor`/`destinationColor` give the YUV matrix and range on each side (ignored on an RGB side).
     public init(width: Int, height: Int, format: PixelFormat, color sourceColor: ColorInfo,
                 toWidth destinationWidth: Int, height destinationHeight: Int, format destinationFormat: PixelFormat,
-                color destinationColor: ColorInfo, filter: ScaleFilter) throws(MediaError) {
+                color destinationColor: ColorInfo) throws(MediaError) {
         sws = try SwsHandle(sourceWidth: width, sourceHeight: height, source: format,
                             destinationWidth: destinationWidth, destinationHeight: destinationHeight,
-                            destination: destinationFormat, filter: filter)
+                            destination: destinationFormat,
+                            // Accurate rounding and full-resolution chroma keep RGB<->YUV round trips within 1.
+                            flags: SWS_LANCZOS | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP)
         let sourceMatrix = sourceColor.swsCoefficients
         let destinationMatrix = destinationColor.swsCoefficients
         // RGB sides count as full range; swscale ignores the matrix there.

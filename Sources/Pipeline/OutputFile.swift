@@ -7,10 +7,13 @@ import Glibc
 ///
 /// The final name only ever appears through `commit()`: an atomic rename (with overwrite) or a hard link that
 /// fails if the name was taken meanwhile (without), so an existing file is never replaced unless asked.
+/// A pipe or a device (`/dev/stdout`, `/dev/null`) is written directly: there is no file to protect.
 public struct OutputFile: Sendable {
     public let path: String
+    /// Where the bytes go until `commit()`; `path` itself for a pipe or device.
     public let temporaryPath: String
     public let overwrite: Bool
+    public let isStream: Bool
 
     /// Checks that `path` may be written for `inputPath`: never the input itself, and only replacing an existing
     /// file when `overwrite` is set.
@@ -30,10 +33,19 @@ public struct OutputFile: Sendable {
                 throw .output("output \(path) is the input file; choose another name")
             }
             if outputInfo.st_mode & S_IFMT == S_IFDIR { throw .output("output \(path) is a directory") }
+            let kind = outputInfo.st_mode & S_IFMT
+            if kind == S_IFIFO || kind == S_IFCHR {
+                self.path = path
+                self.overwrite = overwrite
+                isStream = true
+                temporaryPath = path
+                return
+            }
             if !overwrite { throw .output("output \(path) exists; pass -y to overwrite it") }
         }
         self.path = path
         self.overwrite = overwrite
+        isStream = false
         // Hidden, unique per process and call, in the same directory so the final rename stays on one file system.
         let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         temporaryPath = (directory as NSString).appendingPathComponent(".\(name).lutscale-\(getpid())-\(tag).part")
@@ -41,6 +53,7 @@ public struct OutputFile: Sendable {
 
     /// Gives the finished temporary file its final name.
     public func commit() throws(PipelineError) {
+        if isStream { return }
         if overwrite {
             guard rename(temporaryPath, path) == 0 else { throw failure("renaming \(temporaryPath) to \(path)") }
             return
@@ -60,7 +73,7 @@ public struct OutputFile: Sendable {
 
     /// Removes the temporary file, if any was written.
     public func discard() {
-        unlink(temporaryPath)
+        if !isStream { unlink(temporaryPath) }
     }
 
     private func failure(_ operation: String) -> PipelineError {

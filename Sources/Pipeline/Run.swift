@@ -103,14 +103,14 @@ extension UpscaleJob {
             defer { finished.finish() }
             let methods = try otherPlanes.map { method throws(MediaError) -> PlaneWork in
                 switch method {
-                case let .swscale(from, to, bitDepth): .swscale(try PlaneScaler(from: from, to: to, bitDepth: bitDepth, filter: .lanczos))
+                case let .swscale(from, to, bitDepth): .swscale(try PlaneScaler(from: from, to: to, bitDepth: bitDepth))
                 case let .upscaler(plan): .upscaler(plan)
                 }
             }
             let converter = try postConversion.map { conversion throws(MediaError) in
                 try FrameConverter(width: width, height: height, format: workFormat, color: workColor,
                                    toWidth: width, height: height, format: conversion.format,
-                                   color: conversion.color, filter: .lanczos)
+                                   color: conversion.color)
             }
             while let pair = upscaled.pop() {
                 try PlaneWork.run(methods, from: pair.source, into: pair.target)
@@ -268,7 +268,7 @@ struct FrameNormaliser: Sendable {
         // A different layout (RGB, semi-planar), or a stream that changes size midway: swscale brings it over.
         if converterInput.map({ $0.format != frame.format || $0.width != frame.width || $0.height != frame.height }) ?? true {
             converter = try FrameConverter(width: frame.width, height: frame.height, format: frame.format, color: frame.color,
-                                           toWidth: width, height: height, format: format, color: color, filter: .lanczos)
+                                           toWidth: width, height: height, format: format, color: color)
             converterInput = (frame.format, frame.width, frame.height)
         }
         return try converter!.convert(frame)

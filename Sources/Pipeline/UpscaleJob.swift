@@ -61,7 +61,7 @@ public final class UpscaleJob {
             throw .media(.unsupported("\(request.inputPath): video stream of unknown size or pixel format"))
         }
         let output = try OutputFile(path: request.outputPath, inputPath: request.inputPath, overwrite: request.overwrite)
-        let muxer = try PipelineError.wrap { try Muxer(formatFor: request.outputPath, writingTo: output.temporaryPath) }
+        let muxer = try PipelineError.wrap { try Muxer(formatFor: request.outputPath, formatName: request.format, writingTo: output.temporaryPath) }
 
         // Encoder.
         guard let codecName = request.codec ?? EncoderChoice.defaultCodec(for: muxer, outputPath: request.outputPath) else {

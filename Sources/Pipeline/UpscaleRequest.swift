@@ -15,6 +15,8 @@ public struct UpscaleRequest: Sendable {
     public var size: SizeRequest
     public var upscaler: any PlaneUpscaler
     public var planes: PlaneMode
+    /// FFmpeg container name ("nut", "matroska", "null"); nil picks it from the output's extension.
+    public var format: String?
     /// FFmpeg encoder name; nil picks one for the output container (`EncoderChoice`).
     public var codec: String?
     public var crf: Double?
@@ -23,13 +25,14 @@ public struct UpscaleRequest: Sendable {
     public var overwrite: Bool
 
     public init(inputPath: String, outputPath: String, size: SizeRequest, upscaler: any PlaneUpscaler,
-                planes: PlaneMode = .luma, codec: String? = nil, crf: Double? = nil, preset: String? = nil,
+                planes: PlaneMode = .luma, format: String? = nil, codec: String? = nil, crf: Double? = nil, preset: String? = nil,
                 overwrite: Bool = false) {
         self.inputPath = inputPath
         self.outputPath = outputPath
         self.size = size
         self.upscaler = upscaler
         self.planes = planes
+        self.format = format
         self.codec = codec
         self.crf = crf
         self.preset = preset

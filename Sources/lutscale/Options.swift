@@ -41,6 +41,10 @@ struct ScalingOptions: ParsableArguments {
 
 /// How the output video is encoded.
 struct EncodingOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("Container by FFmpeg name (nut, matroska, mp4, null, ...), for outputs whose extension does not tell (pipes such as /dev/stdout).",
+                               valueName: "NAME"))
+    var format: String?
+
     @Option(help: ArgumentHelp("FFmpeg video encoder (libx264, libx265, libvpx-vp9, png, mjpeg, ...); default from the output extension.",
                                valueName: "C"))
     var codec: String?
@@ -57,6 +61,7 @@ struct EncodingOptions: ParsableArguments {
         if let crf, !(crf.isFinite && crf >= 0 && crf <= 63) { throw ValidationError("--crf must be between 0 and 63.") }
         if let preset, preset.isEmpty { throw ValidationError("--preset must not be empty.") }
         if let codec, codec.isEmpty { throw ValidationError("--codec must not be empty.") }
+        if let format, format.isEmpty { throw ValidationError("--format must not be empty.") }
     }
 }
 

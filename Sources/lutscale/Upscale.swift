@@ -41,7 +41,7 @@ struct Upscale: ParsableCommand {
             let upscaler = try ModelResolver.resolve(scaling.model)
             let job = try UpscaleJob(UpscaleRequest(
                 inputPath: input, outputPath: output, size: scaling.sizeRequest, upscaler: upscaler,
-                planes: scaling.planes, codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,
+                planes: scaling.planes, format: encoding.format, codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,
                 overwrite: overwrite))
             let d = job.description
             if !common.quiet {

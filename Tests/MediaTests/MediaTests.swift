@@ -118,7 +118,7 @@ import Testing
         let target = try VideoFrame(format: .yuv420p, width: 90, height: 68)
         let from = try #require(source.plane(1)), to = try #require(target.plane(1))
         for y in 0..<from.height { from.base.advanced(by: y * from.bytesPerRow).initializeMemory(as: UInt8.self, repeating: 77, count: from.width) }
-        let scaler = try PlaneScaler(from: (from.width, from.height), to: (to.width, to.height), bitDepth: 8, filter: .lanczos)
+        let scaler = try PlaneScaler(from: (from.width, from.height), to: (to.width, to.height), bitDepth: 8)
         scaler.scale(from, into: to)
         for y in 0..<to.height {
             let row = UnsafeBufferPointer(start: to.base.advanced(by: y * to.bytesPerRow).assumingMemoryBound(to: UInt8.self), count: to.width)
@@ -139,9 +139,9 @@ import Testing
         let yuvFormat = try #require(PixelFormat(name: "yuv444p16le"))
         let color = ColorInfo.unspecified.asYUVFromRGB()
         let toYUV = try FrameConverter(width: width, height: height, format: .rgb24, color: .unspecified,
-                                       toWidth: width, height: height, format: yuvFormat, color: color, filter: .lanczos)
+                                       toWidth: width, height: height, format: yuvFormat, color: color)
         let back = try FrameConverter(width: width, height: height, format: yuvFormat, color: color,
-                                      toWidth: width, height: height, format: .rgb24, color: .unspecified, filter: .lanczos)
+                                      toWidth: width, height: height, format: .rgb24, color: .unspecified)
         let result = try back.convert(try toYUV.convert(rgb))
         let out = try #require(result.packedPlane0)
         var worst = 0
