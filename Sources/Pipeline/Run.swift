@@ -169,7 +169,8 @@ extension UpscaleJob {
             try muxer.finish()
         }
 
-        if let error = stages.wait() {
+        // A stop before the first frame leaves nothing worth keeping (a file without video does not play).
+        if let error = stages.wait() ?? (encodedFrames.value == 0 && stop.isStopRequested ? .aborted : nil) {
             output.discard()
             throw error
         }

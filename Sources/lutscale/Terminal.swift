@@ -72,33 +72,54 @@ final class ProgressPrinter: @unchecked Sendable {
 }
 
 /// SIGINT and SIGTERM: the first asks the job to stop gracefully, a second abandons it.
+///
+/// The signals are blocked in every thread and taken with sigwait on a thread of their own: a dispatch source
+/// could wait behind a busy worker pool, and a thread that did not block them could swallow them.
+/// Create the watcher before anything starts threads (FFmpeg's codecs do when opened): threads inherit the mask.
 final class SignalWatcher: @unchecked Sendable {
-    // `first` is guarded by `lock`; the sources live as long as the watcher.
+    // `first` and `stop` are guarded by `lock`.
     private let lock = NSLock()
     private var first: Int32?
-    private var sources: [DispatchSourceSignal] = []
+    private var stop: StopSignal?
 
-    init(stop: StopSignal) {
-        let queue = DispatchQueue(label: "lutscale.signals")
-        for number in [SIGINT, SIGTERM] {
-            // Dispatch sources see signals only once the default action (terminate) is off.
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: queue)
-            source.setEventHandler { [weak self] in
-                guard let self else { return }
-                let again = self.lock.withLock {
-                    if first == nil { first = number; return false }
-                    return true
-                }
-                if again {
-                    stop.requestAbort()
-                } else {
-                    StandardError().line("\nlutscale: \(Self.name(number)): finishing the frames in flight (again to abort)")
-                    stop.requestStop()
-                }
+    init() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let waiting = signals
+        Thread.detachNewThread { [self] in
+            var mask = waiting
+            while true {
+                var number: Int32 = 0
+                guard sigwait(&mask, &number) == 0 else { continue }
+                handle(number)
             }
-            source.resume()
-            sources.append(source)
+        }
+    }
+
+    /// The job that signals stop from now on; a signal that came earlier stops it at once.
+    func watch(_ job: StopSignal) {
+        let early = lock.withLock {
+            stop = job
+            return first != nil
+        }
+        if early { job.requestStop() }
+    }
+
+    private func handle(_ number: Int32) {
+        let (again, job) = lock.withLock {
+            defer { if first == nil { first = number } }
+            return (first != nil, stop)
+        }
+        if again {
+            job?.requestAbort()
+            // Nothing to abandon gracefully yet: leave as the signal would have.
+            if job == nil { exit(128 + number) }
+        } else {
+            StandardError().line("\nlutscale: \(Self.name(number)): finishing the frames in flight (again to abort)")
+            job?.requestStop()
         }
     }
 

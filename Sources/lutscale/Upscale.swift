@@ -37,6 +37,7 @@ struct Upscale: ParsableCommand {
     func run() throws {
         let log = StandardError()
         MediaLog.configure(quiet: common.quiet)
+        let signals = SignalWatcher()
         do {
             let upscaler = try ModelResolver.resolve(scaling.model)
             let job = try UpscaleJob(UpscaleRequest(
@@ -48,7 +49,7 @@ struct Upscale: ParsableCommand {
                 for note in d.notes { log.line("lutscale: note: \(note)") }
             }
             let stop = StopSignal()
-            let signals = SignalWatcher(stop: stop)
+            signals.watch(stop)
             let printer = ProgressPrinter(log: log, enabled: !common.quiet)
             let summary = try job.run(stop: stop) { printer.update($0) }
             printer.end()
@@ -63,7 +64,7 @@ struct Upscale: ParsableCommand {
             if let signal = signals.received { throw ExitCode(128 + signal) }
         } catch let error as PipelineError {
             log.line("lutscale: error: \(error)")
-            if case .aborted = error { throw ExitCode(130) }
+            if case .aborted = error { throw ExitCode(128 + (signals.received ?? SIGINT)) }
             throw ExitCode.failure
         } catch let error as CLIError {
             log.line("lutscale: error: \(error)")
