@@ -21,47 +21,64 @@ trap 'rm -rf "$work"' EXIT
 ffmpeg -nostdin -v error -i Samples/cockatoo.mp4 -t "$seconds" -c copy "$work/in.mp4"
 frames=$(ffprobe -v error -count_packets -select_streams v:0 -show_entries stream=nb_read_packets -of csv=p=0 "$work/in.mp4")
 
-# run LABEL COMMAND...: runs it REPEATS times; sets $seconds_taken (median wall time) and $peak_kb (largest peak RSS).
+# run COMMAND...: runs it REPEATS times; sets $seconds_taken and $cpu_taken (medians of wall and user+system
+# seconds) and $peak_kb (largest peak RSS). CPU time is the steadier figure on a machine shared with other work.
 run() {
-    local times=() peak=0 t kb
+    local times=() cpus=() peak=0 t u s kb
     for ((i = 0; i < repeats; i++)); do
-        /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
-        read -r t kb <"$work/time"
+        /usr/bin/time -f "%e %U %S %M" -o "$work/time" "$@" >/dev/null 2>"$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
+        read -r t u s kb <"$work/time"
         times+=("$t")
+        cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}')")
         ((kb > peak)) && peak=$kb
     done
-    seconds_taken=$(printf '%s\n' "${times[@]}" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
+    seconds_taken=$(median "${times[@]}")
+    cpu_taken=$(median "${cpus[@]}")
     peak_kb=$peak
 }
 
-fps() { awk -v f="$1" -v s="$2" 'BEGIN {printf "%.1f", f / s}'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-echo "input: $frames frames of Samples/cockatoo.mp4 (1280x720 yuv444p), median of $repeats runs, $(nproc) cores"
-printf '%-34s %10s %10s %8s\n' "case" "ffmpeg fps" "ours fps" "ours/ff"
+fps() { awk -v f="$1" -v s="$2" 'BEGIN {printf "%.1f", f / s}'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
+ms_per_frame() { awk -v f="$1" -v s="$2" 'BEGIN {printf "%.1f", 1000 * s / f}'; }
+
+# compare LABEL FFMPEG-COMMAND LUTSCALE-COMMAND (each a single string run by bash)
+compare() {
+    run bash -c "$2"
+    local ff_fps ff_cpu
+    ff_fps=$(fps "$frames" "$seconds_taken")
+    ff_cpu=$(ms_per_frame "$frames" "$cpu_taken")
+    run bash -c "$3"
+    local our_fps our_cpu
+    our_fps=$(fps "$frames" "$seconds_taken")
+    our_cpu=$(ms_per_frame "$frames" "$cpu_taken")
+    printf '%-36s %8s %8s %6s %10s %10s %6s\n' "$1" "$ff_fps" "$our_fps" "$(ratio "$our_fps" "$ff_fps")" \
+        "$ff_cpu" "$our_cpu" "$(ratio "$ff_cpu" "$our_cpu")"
+}
+
+echo "input: $frames frames of Samples/cockatoo.mp4 (1280x720 yuv444p), median of $repeats runs, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg)"
+printf '%-36s %8s %8s %6s %10s %10s %6s\n' "case" "ff fps" "our fps" "ratio" "ff cpu ms" "our cpu ms" "ratio"
+in="$work/in.mp4"
 for size in 2560x1440 3840x2160; do
     w=${size%x*}
     h=${size#*x}
     for kernel in bicubic lanczos; do
         model=$([[ $kernel == lanczos ]] && echo lanczos3 || echo bicubic)
-        run ffmpeg -nostdin -v error -i "$work/in.mp4" -vf "scale=$w:$h:flags=$kernel" -c:v rawvideo -c:a copy -f null -
-        ff=$(fps "$frames" "$seconds_taken")
-        run "$lutscale" "$work/in.mp4" -o /dev/null --format null --codec rawvideo --size "$size" --model "$model" -q
-        ours=$(fps "$frames" "$seconds_taken")
-        printf '%-34s %10s %10s %8s\n' "$size $kernel, raw to null" "$ff" "$ours" "$(awk -v a="$ours" -v b="$ff" 'BEGIN {printf "%.2f", a / b}')"
-
-        run bash -c "ffmpeg -nostdin -v error -i '$work/in.mp4' -vf 'scale=$w:$h:flags=$kernel' -c:v rawvideo -c:a copy -f nut - | cat >/dev/null"
-        ff=$(fps "$frames" "$seconds_taken")
-        run bash -c "'$lutscale' '$work/in.mp4' -o /dev/stdout --format nut --codec rawvideo --size $size --model $model -q | cat >/dev/null"
-        ours=$(fps "$frames" "$seconds_taken")
-        printf '%-34s %10s %10s %8s\n' "$size $kernel, raw nut on a pipe" "$ff" "$ours" "$(awk -v a="$ours" -v b="$ff" 'BEGIN {printf "%.2f", a / b}')"
-
-        run ffmpeg -nostdin -v error -y -i "$work/in.mp4" -vf "scale=$w:$h:flags=$kernel" -c:v libx264 -crf 18 -preset ultrafast -c:a copy "$work/ff.mp4"
-        ff=$(fps "$frames" "$seconds_taken")
-        run "$lutscale" "$work/in.mp4" -o "$work/ours.mp4" -y --size "$size" --model "$model" --crf 18 --preset ultrafast -q
-        ours=$(fps "$frames" "$seconds_taken")
-        printf '%-34s %10s %10s %8s\n' "$size $kernel, x264 ultrafast file" "$ff" "$ours" "$(awk -v a="$ours" -v b="$ff" 'BEGIN {printf "%.2f", a / b}')"
+        scale="scale=$w:$h:flags=$kernel"
+        ours="'$lutscale' '$in' --size $size --model $model -q"
+        compare "$size $kernel, raw to null" \
+            "ffmpeg -nostdin -v error -i '$in' -vf $scale -c:v rawvideo -c:a copy -f null -" \
+            "$ours -o /dev/null --format null --codec rawvideo"
+        compare "$size $kernel, raw nut on a pipe" \
+            "ffmpeg -nostdin -v error -i '$in' -vf $scale -c:v rawvideo -c:a copy -f nut - | cat >/dev/null" \
+            "$ours -o /dev/stdout --format nut --codec rawvideo | cat >/dev/null"
+        compare "$size $kernel, x264 ultrafast file" \
+            "ffmpeg -nostdin -v error -y -i '$in' -vf $scale -c:v libx264 -crf 18 -preset ultrafast -c:a copy '$work/ff.mp4'" \
+            "$ours -o '$work/ours.mp4' -y --crf 18 --preset ultrafast"
     done
 done
+echo "ratio columns: above 1 means lutscale is faster (fps) or uses less CPU per frame"
 
 # Peak memory must not grow with the input: the same clip once and six times over (-stream_loop 5).
 ffmpeg -nostdin -v error -i Samples/cockatoo.mp4 -t "$rss_seconds" -c copy "$work/short.mp4"

@@ -61,9 +61,6 @@ public final class Demuxer: @unchecked Sendable {
         avformat_close_input(&owned)
     }
 
-    /// The container format's short name ("mov,mp4,m4a,3gp,3g2,mj2", "image2", ...).
-    public var formatName: String { String(cString: context.pointee.iformat.pointee.name) }
-
     /// The main video stream: FFmpeg's pick, skipping cover pictures.
     public func bestVideoStream() throws(MediaError) -> Int {
         let index = av_find_best_stream(context, AVMEDIA_TYPE_VIDEO, -1, -1, nil, 0)

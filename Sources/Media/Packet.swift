@@ -19,7 +19,6 @@ public final class Packet: @unchecked Sendable {
 
     /// Index of the stream this packet belongs to in the file it came from (or goes to).
     public var streamIndex: Int { Int(pointer.pointee.stream_index) }
-    public var byteCount: Int { Int(pointer.pointee.size) }
     /// Presentation timestamp in its stream's time base; nil when the packet has none.
     public var pts: Int64? {
         pointer.pointee.pts == lutscale_nopts_value() ? nil : pointer.pointee.pts

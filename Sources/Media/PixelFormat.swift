@@ -55,8 +55,6 @@ public struct PixelFormat: Hashable, Sendable, CustomStringConvertible {
             c.shift == 0 && c.offset == 0 && c.step == (c.depth > 8 ? 2 : 1) && (8...16).contains(c.depth)
         }
     }
-    /// Gray, or YUV whose first plane is luma (not RGB).
-    public var isYUVOrGray: Bool { !isRGB && !isPaletted && !isHardware }
 
     /// Samples in `plane` for a frame of `width` x `height` (chroma planes are subsampled, rounding up).
     public func planeSize(_ plane: Int, width: Int, height: Int) -> (width: Int, height: Int) {
