@@ -1,0 +1,96 @@
+import CFFmpeg
+
+/// Owns an SwsContext; frees it in deinit.
+private final class SwsHandle {
+    let pointer: OpaquePointer
+
+    init(sourceWidth: Int, sourceHeight: Int, source: PixelFormat, destinationWidth: Int, destinationHeight: Int,
+         destination: PixelFormat, flags: Int32) throws(MediaError) {
+        guard sws_isSupportedInput(source.raw) > 0 else { throw .unsupported("swscale cannot read \(source)") }
+        guard sws_isSupportedOutput(destination.raw) > 0 else { throw .unsupported("swscale cannot write \(destination)") }
+        guard let context = sws_getContext(Int32(sourceWidth), Int32(sourceHeight), source.raw,
+                                           Int32(destinationWidth), Int32(destinationHeight), destination.raw,
+                                           flags, nil, nil, nil) else {
+            throw .unsupported("swscale: \(sourceWidth)x\(sourceHeight) \(source) -> \(destinationWidth)x\(destinationHeight) \(destination)")
+        }
+        pointer = context
+    }
+
+    deinit { sws_freeContext(pointer) }
+}
+
+/// Scales single planes of one size and bit depth to another size with Lanczos (chroma planes next to a luma
+/// upscaler).
+///
+/// Not thread-safe; `@unchecked Sendable` so a stage can take it over whole (see `Packet`).
+public final class PlaneScaler: @unchecked Sendable {
+    private let sws: SwsHandle
+    public let sourceSize: (width: Int, height: Int)
+    public let destinationSize: (width: Int, height: Int)
+    public let bitDepth: Int
+
+    public init(from source: (width: Int, height: Int), to destination: (width: Int, height: Int), bitDepth: Int) throws(MediaError) {
+        // A plane of any planar format is a gray image of the same depth.
+        guard let gray = PixelFormat.gray(bitDepth: bitDepth) else { throw .unsupported("\(bitDepth)-bit planes") }
+        sws = try SwsHandle(sourceWidth: source.width, sourceHeight: source.height, source: gray,
+                            destinationWidth: destination.width, destinationHeight: destination.height,
+                            destination: gray, flags: SWS_LANCZOS)
+        sourceSize = source
+        destinationSize = destination
+        self.bitDepth = bitDepth
+    }
+
+    public func scale(_ source: FramePlane, into destination: FramePlane) {
+        precondition(source.width == sourceSize.width && source.height == sourceSize.height
+                     && destination.width == destinationSize.width && destination.height == destinationSize.height
+                     && source.bitDepth == bitDepth && destination.bitDepth == bitDepth, "plane does not match the scaler")
+        _ = lutscale_sws_scale_plane(sws.pointer, source.base.assumingMemoryBound(to: UInt8.self), Int32(source.bytesPerRow),
+                                     Int32(source.height), destination.base.assumingMemoryBound(to: UInt8.self),
+                                     Int32(destination.bytesPerRow))
+    }
+}
+
+/// Converts whole frames between pixel formats (and sizes, with Lanczos), with colour matrix and range handled.
+///
+/// Not thread-safe; `@unchecked Sendable` so a stage can take it over whole (see `Packet`).
+public final class FrameConverter: @unchecked Sendable {
+    private let sws: SwsHandle
+    public let destinationFormat: PixelFormat
+    public let destinationColor: ColorInfo
+    public let destinationWidth: Int
+    public let destinationHeight: Int
+
+    /// `sourceColor`/`destinationColor` give the YUV matrix and range on each side (ignored on an RGB side).
+    public init(width: Int, height: Int, format: PixelFormat, color sourceColor: ColorInfo,
+                toWidth destinationWidth: Int, height destinationHeight: Int, format destinationFormat: PixelFormat,
+                color destinationColor: ColorInfo) throws(MediaError) {
+        sws = try SwsHandle(sourceWidth: width, sourceHeight: height, source: format,
+                            destinationWidth: destinationWidth, destinationHeight: destinationHeight,
+                            destination: destinationFormat,
+                            // Accurate rounding and full-resolution chroma keep RGB<->YUV round trips within 1.
+                            flags: SWS_LANCZOS | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP)
+        let sourceMatrix = sourceColor.swsCoefficients
+        let destinationMatrix = destinationColor.swsCoefficients
+        // RGB sides count as full range; swscale ignores the matrix there.
+        let sourceFull: Int32 = format.isRGB || sourceColor.isFullRange ? 1 : 0
+        let destinationFull: Int32 = destinationFormat.isRGB || destinationColor.isFullRange ? 1 : 0
+        // Brightness 0, contrast and saturation 1.0 in 16.16 fixed point.
+        guard sws_setColorspaceDetails(sws.pointer, sourceMatrix, sourceFull, destinationMatrix, destinationFull,
+                                       0, 1 << 16, 1 << 16) >= 0 else {
+            throw .unsupported("colour conversion \(format) -> \(destinationFormat)")
+        }
+        self.destinationFormat = destinationFormat
+        self.destinationColor = destinationColor
+        self.destinationWidth = destinationWidth
+        self.destinationHeight = destinationHeight
+    }
+
+    /// A new frame with `source`'s pixels converted and its timestamps and side data.
+    public func convert(_ source: VideoFrame) throws(MediaError) -> VideoFrame {
+        let output = try VideoFrame(format: destinationFormat, width: destinationWidth, height: destinationHeight,
+                                    propertiesOf: source)
+        output.color = destinationColor
+        try MediaError.check(sws_scale_frame(sws.pointer, output.pointer, source.pointer), "converting \(source.format) to \(destinationFormat)")
+        return output
+    }
+}
