@@ -10,7 +10,7 @@ struct LUTScale: ParsableCommand {
               lutscale in.mp4 -o out.mp4 --scale 2
               lutscale photo.png -o big.png --scale 3 --planes all
             """,
-        subcommands: [Upscale.self],
+        subcommands: [Upscale.self, Eval.self, Models.self],
         defaultSubcommand: Upscale.self
     )
 }
