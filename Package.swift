@@ -21,15 +21,26 @@ let package = Package(
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
         ),
         .target(name: "Media", dependencies: ["CFFmpeg"]),
-        .target(name: "LUTEngine"),
+        .target(
+            name: "LUTEngine",
+            // Optimised in debug builds too: the tests push Set5 and video-sized planes through the engine, which
+            // is ~100x slower unoptimised (SIMD types lower to calls).
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+        ),
         .target(name: "Pipeline", dependencies: ["Media", "LUTEngine"]),
+        .target(name: "RawVideo", dependencies: ["LUTEngine"]),
+        // libFuzzer harness: build with `--sanitize fuzzer --sanitize address` (Tools/Fuzz/README.md).
+        .executableTarget(name: "Y4MFuzz", dependencies: ["RawVideo"], path: "Tools/Fuzz/Y4MFuzz"),
         .executableTarget(
             name: "lutscale",
             dependencies: ["Pipeline", "LUTEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
+        .executableTarget(name: "lutscale-convert-npy", dependencies: ["LUTEngine"], path: "Tools/ConvertNpy"),
+        .executableTarget(name: "lutscale-bench-engine", dependencies: ["LUTEngine"], path: "Tools/EngineBenchmark"),
         .testTarget(name: "LUTEngineTests", dependencies: ["LUTEngine"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
+        .testTarget(name: "RawVideoTests", dependencies: ["RawVideo"]),
         .testTarget(name: "LUTScaleTests", dependencies: ["lutscale"]),
     ],
     swiftLanguageModes: [.v6]

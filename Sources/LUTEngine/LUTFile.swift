@@ -1,0 +1,311 @@
+import Foundation
+
+/// Reader and writer of the LUTScale model file format, version 1 (notes/lut-format.md).
+public enum LUTFile {
+    public static let magic: [UInt8] = Array("LUTSCALE".utf8)
+    public static let version: UInt32 = 1
+    /// Upper bound on the JSON header; real headers are a few hundred bytes.
+    public static let maxHeaderLength = 1 << 20
+    static let alignment = 64
+
+    // MARK: Reading
+
+    public static func read(path: String) throws(LUTFileError) -> LUTModelSpec {
+        try decode(readBytes(path: path))
+    }
+
+    /// Parses and validates a whole file. Checks run in file order (magic, version, header length, JSON,
+    /// schema, table placement, checksum, values) so the first fault found is the one reported.
+    public static func decode(_ bytes: [UInt8]) throws(LUTFileError) -> LUTModelSpec {
+        guard bytes.count >= 20 else { throw .truncated("\(bytes.count) bytes, fewer than the 20 of an empty file") }
+        guard Array(bytes[0..<8]) == magic else { throw .badMagic }
+        let version = readU32(bytes, at: 8)
+        guard version == LUTFile.version else { throw .unsupportedVersion(version) }
+        let headerLength = Int(readU32(bytes, at: 12))
+        guard headerLength >= 2, headerLength <= maxHeaderLength else {
+            throw .badHeaderLength("\(headerLength) bytes, must be 2...\(maxHeaderLength)")
+        }
+        let checksumAt = bytes.count - 4
+        guard 16 + headerLength <= checksumAt else {
+            throw .truncated("the header needs bytes 16..<\(16 + headerLength) but the file has \(bytes.count) bytes")
+        }
+        let payloadStart = roundUp(16 + headerLength, to: alignment)
+        guard payloadStart <= checksumAt else {
+            throw .truncated("the payload starts at byte \(payloadStart) but the file has \(bytes.count) bytes")
+        }
+        if let bad = (16 + headerLength..<payloadStart).first(where: { bytes[$0] != 0 }) {
+            throw .badHeaderLength("padding byte \(bad) after the header is not zero (header length \(headerLength) wrong?)")
+        }
+        let header = try JSONValue.parse(Array(bytes[16..<16 + headerLength]))
+        let layout = try HeaderSchema.parse(header)
+        try checkPlacement(layout.tables, payloadLength: checksumAt - payloadStart)
+
+        let stored = readU32(bytes, at: checksumAt)
+        let computed = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<checksumAt])) }
+        guard stored == computed else { throw .checksumMismatch(stored: stored, computed: computed) }
+
+        var spec = layout.spec
+        for placed in layout.tables {
+            let start = payloadStart + placed.offset
+            let values = decodeValues(bytes[start..<start + placed.byteCount], type: placed.type)
+            spec.stages[placed.stage].luts[placed.lut].table.values = values
+        }
+        try spec.validate()
+        return spec
+    }
+
+    struct PlacedTable {
+        var stage: Int
+        var lut: Int
+        var offset: Int
+        var byteCount: Int
+        var type: LUTModelSpec.ElementType
+        var path: String { "stages[\(stage)].luts[\(lut)].table" }
+    }
+
+    static func checkPlacement(_ tables: [PlacedTable], payloadLength: Int) throws(LUTFileError) {
+        for table in tables {
+            guard table.offset % alignment == 0 else {
+                throw .badTable("\(table.path).offset: \(table.offset) is not a multiple of \(alignment)")
+            }
+            guard table.offset + table.byteCount <= payloadLength else {
+                throw .truncated("\(table.path) needs payload bytes \(table.offset)..<\(table.offset + table.byteCount), the payload has \(payloadLength)")
+            }
+        }
+        let sorted = tables.sorted { $0.offset < $1.offset }
+        for (earlier, later) in zip(sorted, sorted.dropFirst()) where earlier.offset + earlier.byteCount > later.offset {
+            throw .badTable("\(earlier.path) and \(later.path) overlap in the payload")
+        }
+    }
+
+    static func decodeValues(_ bytes: ArraySlice<UInt8>, type: LUTModelSpec.ElementType) -> LUTModelSpec.Values {
+        bytes.withUnsafeBytes { raw in
+            switch type {
+            case .int8:
+                return .int8(raw.map { Int8(bitPattern: $0) })
+            case .int16:
+                return .int16((0..<raw.count / 2).map { Int16(littleEndian: raw.loadUnaligned(fromByteOffset: 2 * $0, as: Int16.self)) })
+            case .float32:
+                return .float32((0..<raw.count / 4).map {
+                    Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: 4 * $0, as: UInt32.self)))
+                })
+            }
+        }
+    }
+
+    // MARK: Writing
+
+    /// Serialises a model; the description is validated first, so a written file always loads.
+    public static func encode(_ spec: LUTModelSpec) throws(LUTFileError) -> [UInt8] {
+        try spec.validate()
+        var offsets: [[Int]] = []
+        var payloadLength = 0
+        for stage in spec.stages {
+            offsets.append(stage.luts.map { lut in
+                let offset = roundUp(payloadLength, to: alignment)
+                payloadLength = offset + lut.table.byteCount
+                return offset
+            })
+        }
+        let header = Array(HeaderSchema.json(for: spec, offsets: offsets).serialized.utf8)
+        guard header.count <= maxHeaderLength else { throw .badHeaderLength("\(header.count) bytes of header, limit \(maxHeaderLength)") }
+        let payloadStart = roundUp(16 + header.count, to: alignment)
+        var out = [UInt8]()
+        out.reserveCapacity(payloadStart + payloadLength + 4)
+        out += magic
+        appendU32(&out, version)
+        appendU32(&out, UInt32(header.count))
+        out += header
+        for (s, stage) in spec.stages.enumerated() {
+            for (l, lut) in stage.luts.enumerated() {
+                out += repeatElement(0, count: payloadStart + offsets[s][l] - out.count)
+                switch lut.table.values {
+                case let .int8(values): out += values.map { UInt8(bitPattern: $0) }
+                case let .int16(values):
+                    for v in values { out += [UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8)] }
+                case let .float32(values):
+                    for v in values { appendU32(&out, v.bitPattern) }
+                }
+            }
+        }
+        out += repeatElement(0, count: payloadStart + payloadLength - out.count)
+        appendU32(&out, CRC32.checksum(out))
+        return out
+    }
+
+    public static func write(_ spec: LUTModelSpec, to path: String) throws(LUTFileError) {
+        let bytes = try encode(spec)
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
+        } catch {
+            throw .io(path: path, reason: "\(error.localizedDescription)")
+        }
+    }
+
+    // MARK: Helpers
+
+    static func readBytes(path: String) throws(LUTFileError) -> [UInt8] {
+        do {
+            return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
+        } catch {
+            throw .io(path: path, reason: "\(error.localizedDescription)")
+        }
+    }
+
+    static func readU32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
+        (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[offset + $1]) << (8 * $1) }
+    }
+
+    static func appendU32(_ out: inout [UInt8], _ value: UInt32) {
+        for i in 0..<4 { out.append(UInt8(truncatingIfNeeded: value >> (8 * i))) }
+    }
+
+    static func roundUp(_ value: Int, to multiple: Int) -> Int { (value + multiple - 1) / multiple * multiple }
+}
+
+/// The JSON header's schema: every member is checked for presence, type and range, unknown members are refused.
+enum HeaderSchema {
+    struct Layout {
+        var spec: LUTModelSpec
+        var tables: [LUTFile.PlacedTable]
+    }
+
+    static func parse(_ header: JSONValue) throws(LUTFileError) -> Layout {
+        let top = try object(header, path: "header", required: ["kind", "name", "scale", "stages"], optional: ["metadata"])
+        let kindName = try string(top["kind"]!, path: "kind")
+        guard let kind = LUTModelSpec.Kind(rawValue: kindName) else { throw .unknownKind(kindName) }
+        let name = try string(top["name"]!, path: "name")
+        let scale = try integer(top["scale"]!, path: "scale", in: 1...16)
+        var metadata: [JSONMember] = []
+        if let meta = top["metadata"] {
+            guard case let .object(members) = meta else { throw .badField("metadata: expected an object, found \(meta.typeName)") }
+            metadata = members
+        }
+        guard case let .array(stageValues) = top["stages"]!, !stageValues.isEmpty else {
+            throw .badField("stages: expected a non-empty array")
+        }
+        var stages: [LUTModelSpec.Stage] = []
+        var tables: [LUTFile.PlacedTable] = []
+        for (s, stageValue) in stageValues.enumerated() {
+            let path = "stages[\(s)]"
+            let stage = try object(stageValue, path: path, required: ["upscale", "residual", "bias", "luts"])
+            let upscale = try integer(stage["upscale"]!, path: "\(path).upscale", in: 1...16)
+            guard case let .bool(residual) = stage["residual"]! else {
+                throw .badField("\(path).residual: expected a boolean, found \(stage["residual"]!.typeName)")
+            }
+            guard let bias = stage["bias"]!.numberValue else {
+                throw .badField("\(path).bias: expected a number, found \(stage["bias"]!.typeName)")
+            }
+            guard case let .array(lutValues) = stage["luts"]!, !lutValues.isEmpty else {
+                throw .badField("\(path).luts: expected a non-empty array")
+            }
+            var luts: [LUTModelSpec.LUT] = []
+            for (l, lutValue) in lutValues.enumerated() {
+                let lutPath = "\(path).luts[\(l)]"
+                let lut = try object(lutValue, path: lutPath, required: ["pattern", "rotations", "levels", "table"])
+                let patternName = try string(lut["pattern"]!, path: "\(lutPath).pattern")
+                guard let pattern = LUTModelSpec.Pattern(rawValue: patternName) else {
+                    throw .badField("\(lutPath).pattern: \"\(patternName)\" is not S, D or Y")
+                }
+                let rotations = try integer(lut["rotations"]!, path: "\(lutPath).rotations", in: 1...4)
+                guard case let .array(levelValues) = lut["levels"]! else {
+                    throw .badLevels("\(lutPath).levels: expected an array, found \(lut["levels"]!.typeName)")
+                }
+                var levels: [Int] = []
+                for (i, value) in levelValues.enumerated() {
+                    guard let level = value.integerValue, (0...256).contains(level) else {
+                        throw .badLevels("\(lutPath).levels[\(i)]: expected an integer in 0...256")
+                    }
+                    levels.append(level)
+                }
+                try LUTModelSpec.validateLevels(levels, path: "\(lutPath).levels")
+                let tablePath = "\(lutPath).table"
+                let table = try object(lut["table"]!, path: tablePath, required: ["offset", "entries", "outputs", "type", "scale"])
+                let offset = try integer(table["offset"]!, path: "\(tablePath).offset", in: 0...Int(Int32.max))
+                let entries = try integer(table["entries"]!, path: "\(tablePath).entries", in: 1...LUTModelSpec.maxEntries)
+                let outputs = try integer(table["outputs"]!, path: "\(tablePath).outputs", in: 1...256)
+                let typeName = try string(table["type"]!, path: "\(tablePath).type")
+                guard let type = LUTModelSpec.ElementType(rawValue: typeName) else {
+                    throw .badTable("\(tablePath).type: \"\(typeName)\" is not int8, int16 or float32")
+                }
+                guard let tableScale = table["scale"]!.numberValue else {
+                    throw .badField("\(tablePath).scale: expected a number, found \(table["scale"]!.typeName)")
+                }
+                // Shape rules are checked here, before any size derived from them is used.
+                let count = levels.count
+                let expected = count * count * count * count
+                guard entries == expected else {
+                    throw .badTable("\(tablePath).entries: \(entries), but \(count) levels need \(count)^4 = \(expected)")
+                }
+                guard outputs == upscale * upscale else {
+                    throw .badTable("\(tablePath).outputs: \(outputs), but upscale \(upscale) needs \(upscale * upscale)")
+                }
+                tables.append(.init(stage: s, lut: l, offset: offset, byteCount: entries * outputs * type.byteCount, type: type))
+                // Values are filled in after the checksum has been verified.
+                let empty: LUTModelSpec.Values = switch type {
+                case .int8: .int8([])
+                case .int16: .int16([])
+                case .float32: .float32([])
+                }
+                luts.append(.init(pattern: pattern, rotations: rotations, levels: levels,
+                                  table: .init(entries: entries, outputs: outputs, scale: tableScale, values: empty)))
+            }
+            stages.append(.init(upscale: upscale, residual: residual, bias: bias, luts: luts))
+        }
+        return Layout(spec: LUTModelSpec(kind: kind, name: name, scale: scale, stages: stages, metadata: metadata), tables: tables)
+    }
+
+    static func json(for spec: LUTModelSpec, offsets: [[Int]]) -> JSONValue {
+        let stages: [JSONValue] = spec.stages.enumerated().map { s, stage in
+            let luts: [JSONValue] = stage.luts.enumerated().map { l, lut in
+                .object([
+                    .init("pattern", .string(lut.pattern.rawValue)),
+                    .init("rotations", .int(lut.rotations)),
+                    .init("levels", .array(lut.levels.map { .int($0) })),
+                    .init("table", .object([
+                        .init("offset", .int(offsets[s][l])),
+                        .init("entries", .int(lut.table.entries)),
+                        .init("outputs", .int(lut.table.outputs)),
+                        .init("type", .string(lut.table.type.rawValue)),
+                        .init("scale", .double(lut.table.scale)),
+                    ])),
+                ])
+            }
+            return .object([
+                .init("upscale", .int(stage.upscale)),
+                .init("residual", .bool(stage.residual)),
+                .init("bias", .double(stage.bias)),
+                .init("luts", .array(luts)),
+            ])
+        }
+        return .object([
+            .init("kind", .string(spec.kind.rawValue)),
+            .init("name", .string(spec.name)),
+            .init("scale", .int(spec.scale)),
+            .init("stages", .array(stages)),
+            .init("metadata", .object(spec.metadata)),
+        ])
+    }
+
+    // MARK: Typed accessors with error paths
+
+    static func object(_ value: JSONValue, path: String, required: [String], optional: [String] = []) throws(LUTFileError) -> JSONValue {
+        guard case let .object(members) = value else { throw .badField("\(path): expected an object, found \(value.typeName)") }
+        for key in required where value[key] == nil { throw .badField("\(path): missing member \"\(key)\"") }
+        for member in members where !required.contains(member.key) && !optional.contains(member.key) {
+            throw .badField("\(path): unknown member \"\(member.key)\"")
+        }
+        return value
+    }
+
+    static func string(_ value: JSONValue, path: String) throws(LUTFileError) -> String {
+        guard case let .string(text) = value else { throw .badField("\(path): expected a string, found \(value.typeName)") }
+        return text
+    }
+
+    static func integer(_ value: JSONValue, path: String, in range: ClosedRange<Int>) throws(LUTFileError) -> Int {
+        guard let number = value.integerValue else { throw .badField("\(path): expected an integer, found \(value.typeName)") }
+        guard range.contains(number) else { throw .badField("\(path): \(number) outside \(range.lowerBound)...\(range.upperBound)") }
+        return number
+    }
+}

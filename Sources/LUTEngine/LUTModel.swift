@@ -1,0 +1,199 @@
+import Foundation
+
+/// A loaded, validated LUT super-resolution model, ready to make plans for any plane size and bit depth.
+///
+/// Accepts LUTScale `.lut` files and SR-LUT's published `.npy` tables. Everything that can be wrong with a
+/// model is found here or in `makePlan`; rendering cannot fail.
+public final class LUTModel: PlaneUpscaler, @unchecked Sendable {
+    // @unchecked Sendable: every stored property is immutable after init except `prepared`, which is only
+    // touched under `lock`; the cached tables themselves are immutable once built.
+    public let spec: LUTModelSpec
+    let stages: [EngineStage]
+    private let lock = NSLock()
+    private var prepared: [Int: PreparedStage] = [:]
+
+    public var name: String { spec.name }
+    /// Output size / input size in each dimension.
+    public var scale: Int { spec.scale }
+
+    /// The engine's limits beyond the file format's: they keep every fixed-point bound provable at plan time.
+    public static let maxOutputs = 16
+    public static let maxLUTsPerStage = 16
+    public static let maxBias = 4096.0
+    public static let maxTableMagnitude = 32767.0
+    /// Finest fixed-point unit of table values, 2^-16 of an 8-bit step.
+    static let maxExponent = 16
+
+    public init(_ spec: LUTModelSpec) throws(LUTFileError) {
+        try spec.validate()
+        self.spec = spec
+        var stages: [EngineStage] = []
+        for (s, stage) in spec.stages.enumerated() {
+            stages.append(try EngineStage(stage, path: "stages[\(s)]"))
+        }
+        self.stages = stages
+    }
+
+    /// Loads `path` by its extension: `.lut` (LUTScale format) or `.npy` (an SR-LUT table).
+    public static func load(path: String) throws(LUTFileError) -> LUTModel {
+        let lower = path.lowercased()
+        if lower.hasSuffix(".lut") { return try LUTModel(LUTFile.read(path: path)) }
+        if lower.hasSuffix(".npy") { return try LUTModel(SRLUTNpy.read(path: path)) }
+        throw .unknownExtension(path)
+    }
+
+    public func makePlan(input: PlaneSize, output: PlaneSize, bitDepth: Int) throws(UpscaleError) -> any UpscalePlan {
+        try LUTPlan(model: self, input: input, output: output, bitDepth: bitDepth)
+    }
+
+    /// The stage's tables laid out for the kernels, built on first use and shared by every plan.
+    func preparedTables(stage index: Int) -> PreparedStage {
+        lock.lock()
+        defer { lock.unlock() }
+        if let cached = prepared[index] { return cached }
+        let built = PreparedStage(stages[index])
+        prepared[index] = built
+        return built
+    }
+}
+
+/// How a stage's lookups are summed: `narrow` in 16-bit lanes (exact when the plan proves every value fits),
+/// `wide` in 32-bit lanes.
+enum Tier: Hashable, Sendable {
+    case narrow, wide
+}
+
+/// A stage with its tables converted to integers in units of 2^-exponent (8-bit domain).
+struct EngineStage: Sendable {
+    struct LUT: Sendable {
+        var pattern: LUTModelSpec.Pattern
+        var rotations: Int
+        var levels: [Int]
+        var outputs: Int
+        /// entries x outputs, row-major, real value x 2^exponent.
+        var values: [Int16]
+    }
+
+    var upscale: Int
+    var residual: Bool
+    var bias: Double
+    var luts: [LUT]
+    var exponent: Int
+    var maxMagnitude: Int
+    /// Whether every engine value x 2^-exponent equals the real table value.
+    var exactValues: Bool
+    var lookups: Int { luts.reduce(0) { $0 + $1.rotations } }
+    var reach: Int { luts.map(\.pattern.reach).max()! }
+
+    init(_ stage: LUTModelSpec.Stage, path: String) throws(LUTFileError) {
+        guard stage.upscale * stage.upscale <= LUTModel.maxOutputs else {
+            throw .unsupported("\(path): upscale \(stage.upscale) needs \(stage.upscale * stage.upscale) outputs per lookup, the engine handles at most \(LUTModel.maxOutputs)")
+        }
+        guard stage.luts.count <= LUTModel.maxLUTsPerStage else {
+            throw .unsupported("\(path): \(stage.luts.count) LUTs, the engine handles at most \(LUTModel.maxLUTsPerStage) per stage")
+        }
+        guard abs(stage.bias) <= LUTModel.maxBias else {
+            throw .unsupported("\(path).bias: \(stage.bias) outside +-\(LUTModel.maxBias)")
+        }
+        upscale = stage.upscale
+        residual = stage.residual
+        bias = stage.bias
+        let tables = stage.luts.map(\.table)
+        // Integer tables sharing one power-of-two scale (at most 1) are used as stored, in that unit.
+        let scale = tables[0].scale
+        let shared = tables.allSatisfy { $0.type != .float32 && $0.scale == scale }
+        var exponent: Int? = nil
+        if shared, scale > 0, scale.significand == 1, (-LUTModel.maxExponent...0).contains(scale.exponent) {
+            exponent = Int(-scale.exponent)
+        }
+        let maxReal = tables.map { t in (0..<t.values.count).reduce(0.0) { max($0, abs(t.values[$1] * t.scale)) } }.max()!
+        guard maxReal <= LUTModel.maxTableMagnitude else {
+            throw .unsupported("\(path): table values reach \(maxReal), beyond +-\(LUTModel.maxTableMagnitude) in 8-bit units")
+        }
+        // Anything else is brought to int16: in the coarsest power-of-two unit that holds every value exactly
+        // (small numbers leave room for fine fractions), else in the finest unit that fits (rounded).
+        let finest = maxReal == 0 ? 0 : min(LUTModel.maxExponent, Int((LUTModel.maxTableMagnitude / maxReal).exponent))
+        let e = exponent ?? (0...finest).first { e in
+            let unit = Double(sign: .plus, exponent: e, significand: 1)
+            return tables.allSatisfy { t in (0..<t.values.count).allSatisfy { i in (t.values[i] * t.scale * unit).rounded() == t.values[i] * t.scale * unit } }
+        } ?? finest
+        let factor = (exponent != nil ? 1.0 : Double(sign: .plus, exponent: e, significand: 1))
+        luts = stage.luts.map { lut in
+            let t = lut.table
+            let values: [Int16] = switch t.values {
+            case let .int8(v) where exponent != nil: v.map { Int16($0) }
+            case let .int16(v) where exponent != nil: v
+            default: (0..<t.values.count).map { Int16((t.values[$0] * t.scale * factor).rounded(.toNearestOrEven)) }
+            }
+            return LUT(pattern: lut.pattern, rotations: lut.rotations, levels: lut.levels, outputs: t.outputs, values: values)
+        }
+        self.exponent = e
+        exactValues = exponent != nil || zip(stage.luts, luts).allSatisfy { spec, lut in
+            (0..<spec.table.values.count).allSatisfy { Double(lut.values[$0]) == spec.table.values[$0] * spec.table.scale * factor }
+        }
+        maxMagnitude = luts.map { $0.values.reduce(0) { max($0, abs(Int($1))) } }.max()!
+    }
+}
+
+/// One stage's tables, one copy per rotation with the output block already rotated back, each row padded to
+/// 16 int16 values (32 bytes), so a vertex is two SIMD loads and the rotations just add.
+final class PreparedStage: @unchecked Sendable {
+    // @unchecked Sendable: the storage is written only in init and freed in deinit.
+    static let rowBytes = 32
+    /// Byte offset of each (lut, rotation) table in `storage`.
+    let tableOffsets: [[Int]]
+    private let storage: UnsafeMutableRawPointer
+
+    init(_ stage: EngineStage) {
+        let rowBytes = PreparedStage.rowBytes
+        var offsets: [[Int]] = []
+        var total = 0
+        for lut in stage.luts {
+            let bytes = lut.values.count / lut.outputs * rowBytes
+            offsets.append((0..<lut.rotations).map { k in total + k * bytes })
+            total += lut.rotations * bytes
+        }
+        tableOffsets = offsets
+        storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 64), alignment: 64)
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: max(total, 64))
+        let r = stage.upscale
+        for (l, lut) in stage.luts.enumerated() {
+            let entries = lut.values.count / lut.outputs
+            for k in 0..<lut.rotations {
+                // Output (a, b) of the block comes from the rotated frame's output source[o].
+                let source = (0..<r * r).map { o in PreparedStage.rotatedLane(a: o / r, b: o % r, r: r, rotation: k) }
+                let base = (storage + offsets[l][k]).assumingMemoryBound(to: Int16.self)
+                lut.values.withUnsafeBufferPointer { values in
+                    for e in 0..<entries {
+                        for o in 0..<r * r { base[e * 16 + o] = values[e * lut.outputs + source[o]] }
+                    }
+                }
+            }
+        }
+    }
+
+    deinit { storage.deallocate() }
+
+    func table(lut: Int, rotation: Int) -> UnsafeRawPointer { UnsafeRawPointer(storage + tableOffsets[lut][rotation]) }
+
+    /// Rotating the image by `rotation` x 90 degrees counter-clockwise and the r x r output block back: the
+    /// rotated frame's output lane that lands on (a, b) of the block.
+    static func rotatedLane(a: Int, b: Int, r: Int, rotation: Int) -> Int {
+        switch rotation {
+        case 0: a * r + b
+        case 1: (r - 1 - b) * r + a
+        case 2: (r - 1 - a) * r + (r - 1 - b)
+        default: b * r + (r - 1 - a)
+        }
+    }
+
+    /// Where the pattern offset (dy, dx) of the rotated frame lies in the unrotated image.
+    static func rotatedOffset(dy: Int, dx: Int, rotation: Int) -> (dy: Int, dx: Int) {
+        switch rotation {
+        case 0: (dy, dx)
+        case 1: (dx, -dy)
+        case 2: (-dy, -dx)
+        default: (-dx, dy)
+        }
+    }
+}
