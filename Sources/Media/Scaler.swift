@@ -4,16 +4,24 @@ import CFFmpeg
 private final class SwsHandle {
     let pointer: OpaquePointer
 
+    /// `fullRange` gives each side's YUV range. It must be known here, not set later with
+    /// sws_setColorspaceDetails: a same-size, same-format context picks a plain copy at init and then ignores it.
     init(sourceWidth: Int, sourceHeight: Int, source: PixelFormat, destinationWidth: Int, destinationHeight: Int,
-         destination: PixelFormat, flags: Int32) throws(MediaError) {
+         destination: PixelFormat, flags: Int32, fullRange: (source: Bool, destination: Bool) = (false, false)) throws(MediaError) {
         guard sws_isSupportedInput(source.raw) > 0 else { throw .unsupported("swscale cannot read \(source)") }
         guard sws_isSupportedOutput(destination.raw) > 0 else { throw .unsupported("swscale cannot write \(destination)") }
-        guard let context = sws_getContext(Int32(sourceWidth), Int32(sourceHeight), source.raw,
-                                           Int32(destinationWidth), Int32(destinationHeight), destination.raw,
-                                           flags, nil, nil, nil) else {
-            throw .unsupported("swscale: \(sourceWidth)x\(sourceHeight) \(source) -> \(destinationWidth)x\(destinationHeight) \(destination)")
-        }
+        guard let context = sws_alloc_context() else { throw .outOfMemory("swscale context") }
         pointer = context
+        let settings: [(String, Int64)] = [
+            ("srcw", Int64(sourceWidth)), ("srch", Int64(sourceHeight)), ("src_format", Int64(source.raw.rawValue)),
+            ("dstw", Int64(destinationWidth)), ("dsth", Int64(destinationHeight)), ("dst_format", Int64(destination.raw.rawValue)),
+            ("sws_flags", Int64(flags)), ("src_range", fullRange.source ? 1 : 0), ("dst_range", fullRange.destination ? 1 : 0),
+        ]
+        for (name, value) in settings {
+            try MediaError.check(av_opt_set_int(UnsafeMutableRawPointer(context), name, value, 0), "setting swscale \(name)")
+        }
+        try MediaError.check(sws_init_context(context, nil, nil),
+                             "swscale: \(sourceWidth)x\(sourceHeight) \(source) -> \(destinationWidth)x\(destinationHeight) \(destination)")
     }
 
     deinit { sws_freeContext(pointer) }
@@ -64,18 +72,18 @@ public final class FrameConverter: @unchecked Sendable {
     public init(width: Int, height: Int, format: PixelFormat, color sourceColor: ColorInfo,
                 toWidth destinationWidth: Int, height destinationHeight: Int, format destinationFormat: PixelFormat,
                 color destinationColor: ColorInfo) throws(MediaError) {
+        // RGB sides count as full range; swscale ignores the matrix there.
+        let sourceFull = format.isRGB || sourceColor.isFullRange
+        let destinationFull = destinationFormat.isRGB || destinationColor.isFullRange
         sws = try SwsHandle(sourceWidth: width, sourceHeight: height, source: format,
                             destinationWidth: destinationWidth, destinationHeight: destinationHeight,
                             destination: destinationFormat,
                             // Accurate rounding and full-resolution chroma keep RGB<->YUV round trips within 1.
-                            flags: SWS_LANCZOS | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP)
-        let sourceMatrix = sourceColor.swsCoefficients
-        let destinationMatrix = destinationColor.swsCoefficients
-        // RGB sides count as full range; swscale ignores the matrix there.
-        let sourceFull: Int32 = format.isRGB || sourceColor.isFullRange ? 1 : 0
-        let destinationFull: Int32 = destinationFormat.isRGB || destinationColor.isFullRange ? 1 : 0
-        // Brightness 0, contrast and saturation 1.0 in 16.16 fixed point.
-        guard sws_setColorspaceDetails(sws.pointer, sourceMatrix, sourceFull, destinationMatrix, destinationFull,
+                            flags: SWS_LANCZOS | SWS_ACCURATE_RND | SWS_FULL_CHR_H_INT | SWS_FULL_CHR_H_INP,
+                            fullRange: (sourceFull, destinationFull))
+        // The matrices; brightness 0, contrast and saturation 1.0 in 16.16 fixed point.
+        guard sws_setColorspaceDetails(sws.pointer, sourceColor.swsCoefficients, sourceFull ? 1 : 0,
+                                       destinationColor.swsCoefficients, destinationFull ? 1 : 0,
                                        0, 1 << 16, 1 << 16) >= 0 else {
             throw .unsupported("colour conversion \(format) -> \(destinationFormat)")
         }

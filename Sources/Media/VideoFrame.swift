@@ -1,6 +1,7 @@
 import CFFmpeg
 
-/// One plane of a frame's pixels: valid while the frame that handed it out is alive and unchanged.
+/// One plane of a frame's pixels: valid only while the frame that handed it out is alive (keep it so with
+/// `withExtendedLifetime` where the frame is not used after the pixels are).
 public struct FramePlane: @unchecked Sendable {
     public let base: UnsafeMutableRawPointer
     public let bytesPerRow: Int

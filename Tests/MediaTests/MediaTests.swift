@@ -126,6 +126,30 @@ import Testing
         }
     }
 
+    /// Limited to full range at the same size and format (what JPEG output needs) really rescales the samples.
+    @Test func rangeChangeWithinOneFormatIsApplied() throws {
+        let frame = try VideoFrame(format: .yuv444p, width: 64, height: 16)
+        for p in 0..<3 {
+            let plane = try #require(frame.plane(p))
+            for y in 0..<16 {
+                let value: UInt8 = p > 0 ? 128 : y < 8 ? 16 : 235
+                plane.base.advanced(by: y * plane.bytesPerRow).initializeMemory(as: UInt8.self, repeating: value, count: 64)
+            }
+        }
+        var limited = ColorInfo.unspecified
+        limited.isFullRange = false
+        var full = limited
+        full.isFullRange = true
+        let converter = try FrameConverter(width: 64, height: 16, format: .yuv444p, color: limited,
+                                           toWidth: 64, height: 16, format: .yuv444p, color: full)
+        let converted = try converter.convert(frame)
+        let luma = try #require(converted.plane(0))
+        withExtendedLifetime(converted) {
+            #expect(luma.base.load(as: UInt8.self) <= 1)
+            #expect(luma.base.load(fromByteOffset: 15 * luma.bytesPerRow, as: UInt8.self) >= 254)
+        }
+    }
+
     /// RGB -> 16-bit YUV 4:4:4 -> RGB (the luma path for RGB input) gives the same pixels back.
     @Test func rgbThroughYUV444p16RoundTrips() throws {
         let width = 33, height = 17
@@ -145,11 +169,13 @@ import Testing
         let result = try back.convert(try toYUV.convert(rgb))
         let out = try #require(result.packedPlane0)
         var worst = 0
-        for y in 0..<height {
-            for x in 0..<width * 3 {
-                let a = Int(packed.base.load(fromByteOffset: y * packed.bytesPerRow + x, as: UInt8.self))
-                let b = Int(out.base.load(fromByteOffset: y * out.bytesPerRow + x, as: UInt8.self))
-                worst = max(worst, abs(a - b))
+        withExtendedLifetime((rgb, result)) {
+            for y in 0..<height {
+                for x in 0..<width * 3 {
+                    let a = Int(packed.base.load(fromByteOffset: y * packed.bytesPerRow + x, as: UInt8.self))
+                    let b = Int(out.base.load(fromByteOffset: y * out.bytesPerRow + x, as: UInt8.self))
+                    worst = max(worst, abs(a - b))
+                }
             }
         }
         #expect(worst <= 1)
