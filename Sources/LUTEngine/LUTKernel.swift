@@ -12,8 +12,8 @@ struct Lookup {
     var far: Int
 }
 
-/// Integer lane arithmetic of a tier. `add` is acc += w x row for the 16 int16 outputs of one table row;
-/// `store` writes the 16 sums as `Lane`s, output `o` in lane `o`.
+/// Integer lane arithmetic of a tier. `add` is acc += w x row for the outputs of one table row;
+/// `store` writes 16 sums as `Lane`s, output `o` in lane `o` (zeros past the row's width).
 protocol LaneTier {
     associatedtype Acc
     associatedtype Weight
@@ -24,9 +24,17 @@ protocol LaneTier {
     static func store(_ acc: Acc, to out: UnsafeMutableRawPointer)
 }
 
-/// 16-bit lanes: two loads, two multiplies, two adds per vertex. Sums wrap modulo 2^16, so the result is exact
-/// whenever the final value fits in Int16, which the plan proves before choosing this tier.
-enum NarrowLanes: LaneTier {
+/// Table row width: 8 int16 values (16 bytes, at most 8 outputs) or 16 (32 bytes).
+protocol RowWidth {
+    static var sixteen: Bool { get }
+}
+
+enum EightValues: RowWidth { static let sixteen = false }
+enum SixteenValues: RowWidth { static let sixteen = true }
+
+/// 16-bit lanes: per vertex one load, multiply and add per 8 values. Sums wrap modulo 2^16, so the result is
+/// exact whenever the final value fits in Int16, which the plan proves before choosing this tier.
+enum NarrowLanes<Width: RowWidth>: LaneTier {
     typealias Lane = Int16
 
     struct Acc {
@@ -42,7 +50,7 @@ enum NarrowLanes: LaneTier {
 
     @inline(__always) static func add(_ acc: inout Acc, _ row: UnsafeRawPointer, _ w: SIMD8<Int16>) {
         acc.low &+= row.loadUnaligned(as: SIMD8<Int16>.self) &* w
-        acc.high &+= row.loadUnaligned(fromByteOffset: 16, as: SIMD8<Int16>.self) &* w
+        if Width.sixteen { acc.high &+= row.loadUnaligned(fromByteOffset: 16, as: SIMD8<Int16>.self) &* w }
     }
 
     @inline(__always) static func store(_ acc: Acc, to out: UnsafeMutableRawPointer) {
@@ -53,7 +61,7 @@ enum NarrowLanes: LaneTier {
 
 /// 32-bit lanes for deep planes and large tables. Products of int16 values and weights (at most 2^14) are
 /// exact in 32 bits; LLVM lowers the widening multiply to pmullw/pmulhw and an interleave on baseline SSE2.
-enum WideLanes: LaneTier {
+enum WideLanes<Width: RowWidth>: LaneTier {
     typealias Lane = Int32
 
     struct Acc {
@@ -69,7 +77,9 @@ enum WideLanes: LaneTier {
 
     @inline(__always) static func add(_ acc: inout Acc, _ row: UnsafeRawPointer, _ w: SIMD8<Int32>) {
         acc.low &+= SIMD8<Int32>(truncatingIfNeeded: row.loadUnaligned(as: SIMD8<Int16>.self)) &* w
-        acc.high &+= SIMD8<Int32>(truncatingIfNeeded: row.loadUnaligned(fromByteOffset: 16, as: SIMD8<Int16>.self)) &* w
+        if Width.sixteen {
+            acc.high &+= SIMD8<Int32>(truncatingIfNeeded: row.loadUnaligned(fromByteOffset: 16, as: SIMD8<Int16>.self)) &* w
+        }
     }
 
     @inline(__always) static func store(_ acc: Acc, to out: UnsafeMutableRawPointer) {
@@ -238,11 +248,15 @@ extension PlanStage {
                           far: Int(spec.strides.reduce(0, +)))
         }
         resolved.withUnsafeBufferPointer { lookups in
-            switch tier {
-            case .narrow: rows(NarrowLanes.self, S.self, lookups: lookups, records: records, input: input, lrRows: lrRows,
-                               paddedWidth: paddedWidth, target: target, columns: columns)
-            case .wide: rows(WideLanes.self, S.self, lookups: lookups, records: records, input: input, lrRows: lrRows,
-                             paddedWidth: paddedWidth, target: target, columns: columns)
+            switch (tier, tables.rowBytes == 32) {
+            case (.narrow, false): rows(NarrowLanes<EightValues>.self, S.self, lookups: lookups, records: records, input: input,
+                                        lrRows: lrRows, paddedWidth: paddedWidth, target: target, columns: columns)
+            case (.narrow, true): rows(NarrowLanes<SixteenValues>.self, S.self, lookups: lookups, records: records, input: input,
+                                       lrRows: lrRows, paddedWidth: paddedWidth, target: target, columns: columns)
+            case (.wide, false): rows(WideLanes<EightValues>.self, S.self, lookups: lookups, records: records, input: input,
+                                      lrRows: lrRows, paddedWidth: paddedWidth, target: target, columns: columns)
+            case (.wide, true): rows(WideLanes<SixteenValues>.self, S.self, lookups: lookups, records: records, input: input,
+                                     lrRows: lrRows, paddedWidth: paddedWidth, target: target, columns: columns)
             }
         }
     }

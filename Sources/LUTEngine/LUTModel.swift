@@ -136,16 +136,18 @@ struct EngineStage: Sendable {
 }
 
 /// One stage's tables, one copy per rotation with the output block already rotated back, each row padded to
-/// 16 int16 values (32 bytes), so a vertex is two SIMD loads and the rotations just add.
+/// 8 or 16 int16 values (16 or 32 bytes), so a vertex is one or two SIMD loads and the rotations just add.
 final class PreparedStage: @unchecked Sendable {
     // @unchecked Sendable: the storage is written only in init and freed in deinit.
-    static let rowBytes = 32
+    /// 16 for stages with at most 8 outputs (x2, intermediate stages), else 32.
+    let rowBytes: Int
     /// Byte offset of each (lut, rotation) table in `storage`.
     let tableOffsets: [[Int]]
     private let storage: UnsafeMutableRawPointer
 
     init(_ stage: EngineStage) {
-        let rowBytes = PreparedStage.rowBytes
+        let width = stage.upscale * stage.upscale <= 8 ? 8 : 16
+        rowBytes = 2 * width
         var offsets: [[Int]] = []
         var total = 0
         for lut in stage.luts {
@@ -165,7 +167,7 @@ final class PreparedStage: @unchecked Sendable {
                 let base = (storage + offsets[l][k]).assumingMemoryBound(to: Int16.self)
                 lut.values.withUnsafeBufferPointer { values in
                     for e in 0..<entries {
-                        for o in 0..<r * r { base[e * 16 + o] = values[e * lut.outputs + source[o]] }
+                        for o in 0..<r * r { base[e * width + o] = values[e * lut.outputs + source[o]] }
                     }
                 }
             }

@@ -135,7 +135,7 @@ struct PlanStage: Sendable {
         for (l, lut) in stage.luts.enumerated() {
             if !groups.contains(lut.levels) { groups.append(lut.levels) }
             let count = UInt64(lut.levels.count)
-            let row = UInt64(PreparedStage.rowBytes)
+            let row = UInt64(tables.rowBytes)
             let strides = [count * count * count * row, count * count * row, count * row, row]
             for k in 0..<lut.rotations {
                 lookups.append(LookupSpec(
