@@ -33,7 +33,9 @@ let package = Package(
         .executableTarget(name: "Y4MFuzz", dependencies: ["RawVideo"], path: "Tools/Fuzz/Y4MFuzz"),
         .executableTarget(
             name: "lutscale",
-            dependencies: ["Pipeline", "LUTEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Pipeline", "Media", "LUTEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            // The shipped LUT models; `lutscale models` lists them, `--model auto` picks among them.
+            resources: [.copy("Models")]
         ),
         .executableTarget(name: "lutscale-convert-npy", dependencies: ["LUTEngine"], path: "Tools/ConvertNpy"),
         .executableTarget(name: "lutscale-bench-engine", dependencies: ["LUTEngine"], path: "Tools/EngineBenchmark"),

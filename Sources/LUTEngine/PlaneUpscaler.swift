@@ -36,11 +36,18 @@ public protocol UpscalePlan: Sendable {
     /// Sizes and bit depths must match the plan (checked with preconditions). Safe to call concurrently for
     /// disjoint row ranges of the same destination.
     func render(_ source: PlaneView, into destination: MutablePlaneView, rows: Range<Int>)
+    /// Renders the whole plane on `workers` threads; plans made of several passes replace the row-band default.
+    func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int)
 }
 
 extension UpscalePlan {
-    /// Renders the whole plane, split into row bands across `workers` threads (all cores by default).
-    public func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int = activeProcessorCount) {
+    /// Renders the whole plane on all cores.
+    public func renderParallel(_ source: PlaneView, into destination: MutablePlaneView) {
+        renderParallel(source, into: destination, workers: activeProcessorCount)
+    }
+
+    /// Renders the whole plane, split into row bands across `workers` threads.
+    public func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int) {
         let height = output.height
         let align = max(1, rowAlignment)
         // A few bands per worker balances uneven rows without paying much per-band overhead.

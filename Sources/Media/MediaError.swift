@@ -6,12 +6,18 @@ public enum MediaError: Error, CustomStringConvertible, Sendable {
     case ffmpeg(operation: String, code: Int32, message: String)
     case noVideoStream(path: String)
     case unsupported(String)
+    case outOfMemory(String)
+    case unknownCodec(String)
+    case unknownContainer(String)
 
     public var description: String {
         switch self {
         case let .ffmpeg(operation, _, message): "\(operation): \(message)"
         case let .noVideoStream(path): "\(path): no video stream"
         case let .unsupported(what): "unsupported: \(what)"
+        case let .outOfMemory(what): "out of memory allocating a \(what)"
+        case let .unknownCodec(name): "unknown encoder '\(name)' (`ffmpeg -encoders` lists them)"
+        case let .unknownContainer(name): "cannot tell the output container from '\(name)': use an extension such as .mp4, .mkv, .mov, .webm or .png"
         }
     }
 
@@ -23,5 +29,13 @@ public enum MediaError: Error, CustomStringConvertible, Sendable {
 
     static func check(_ code: Int32, _ operation: @autoclosure () -> String) throws(MediaError) {
         if code < 0 { throw .ffmpeg(operation: operation(), code: code, message: message(for: code)) }
+    }
+}
+
+/// How much FFmpeg's own log says on stderr.
+public enum MediaLog {
+    /// Errors only (the default for a tool that prints its own messages), or nothing at all when `quiet`.
+    public static func configure(quiet: Bool) {
+        av_log_set_level(quiet ? AV_LOG_QUIET : AV_LOG_ERROR)
     }
 }

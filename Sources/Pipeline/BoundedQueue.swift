@@ -8,7 +8,8 @@ import Foundation
 /// again, which is what makes handing non-thread-safe frames across stages sound.
 public final class BoundedQueue<Element>: @unchecked Sendable {
     private let condition = NSCondition()
-    private var items: [Element] = []
+    /// Popped slots are set to nil at once so the queue never keeps a consumed item (a frame) alive.
+    private var items: [Element?] = []
     private var head = 0
     private var producerWaiting = false
     private var finished = false
@@ -46,7 +47,7 @@ public final class BoundedQueue<Element>: @unchecked Sendable {
         defer { condition.unlock() }
         while count == 0 && !finished && !cancelled { condition.wait() }
         if cancelled || count == 0 { return nil }
-        let item = items[head]
+        let item = items[head].take()
         head += 1
         if head > 64 && head * 2 > items.count {
             items.removeFirst(head)

@@ -4,6 +4,13 @@ import ArgumentParser
 struct LUTScale: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lutscale",
-        abstract: "Upscale video and images with look-up-table super-resolution."
+        abstract: "Upscale video and images with look-up-table super-resolution.",
+        discussion: """
+            Without a subcommand, lutscale upscales:
+              lutscale in.mp4 -o out.mp4 --scale 2
+              lutscale photo.png -o big.png --scale 3 --planes all
+            """,
+        subcommands: [Upscale.self, Eval.self, Models.self],
+        defaultSubcommand: Upscale.self
     )
 }

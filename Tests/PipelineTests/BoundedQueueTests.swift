@@ -23,9 +23,13 @@ import Foundation
             queue.finish()
             done.signal()
         }
-        // The producer can get at most highWatermark items in (plus the one it is blocked on) before we pop.
-        #expect(done.wait(timeout: .now() + .milliseconds(300)) == .timedOut)
+        // Wait for the producer to fill the queue (the deadline only guards against a hang, on a loaded machine the
+        // thread may start late), then give it time to push more: it must stay blocked at highWatermark items.
+        let deadline = Date().addingTimeInterval(30)
+        while pushed.value < 3 && Date() < deadline { usleep(1_000) }
+        usleep(100_000)
         #expect(pushed.value == 3)
+        #expect(done.wait(timeout: .now()) == .timedOut)
         // Draining to the low watermark releases it.
         _ = queue.pop(); _ = queue.pop()
         var drained = 2
@@ -48,5 +52,20 @@ import Foundation
         #expect(done.wait(timeout: .now() + .seconds(5)) == .success)
         #expect(result.get() == false)
         #expect(queue.pop() == nil)
+    }
+
+    @Test func releasesItemsOnceConsumed() {
+        final class Token: Sendable {
+            let released: ManagedCounter
+            init(_ released: ManagedCounter) { self.released = released }
+            deinit { released.increment() }
+        }
+        let released = ManagedCounter()
+        let queue = BoundedQueue<Token>(highWatermark: 4)
+        queue.push(Token(released))
+        queue.push(Token(released))
+        _ = queue.pop()
+        // The consumer dropped the first; the queue, still holding the second, must not keep the first alive.
+        #expect(released.value == 1)
     }
 }

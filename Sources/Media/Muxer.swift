@@ -1,0 +1,124 @@
+import CFFmpeg
+
+/// Writes packets into a container file; owns the AVFormatContext and its output file.
+///
+/// The container is chosen from one name (the final output's) while the bytes go to another path (a temporary
+/// file beside it), so a half-written file never carries the final name.
+/// Not thread-safe; `@unchecked Sendable` so the mux stage can take it over whole (see `Packet`).
+public final class Muxer: @unchecked Sendable {
+    let context: UnsafeMutablePointer<AVFormatContext>
+    public let path: String
+    private var fileOpen = false
+    private var headerWritten = false
+    private var finished = false
+
+    /// Picks the container from `formatPath`'s extension (or `formatName`) and will write to `path`.
+    public init(formatFor formatPath: String, formatName: String? = nil, writingTo path: String) throws(MediaError) {
+        // A named format must exist by that name: av_guess_format would otherwise fall back to the extension.
+        guard let format = formatName.map({ av_guess_format($0, nil, nil) }) ?? av_guess_format(nil, formatPath, nil) else {
+            throw formatName.map { .unsupported("container format '\($0)' (`ffmpeg -muxers` lists them)") } ?? .unknownContainer(formatPath)
+        }
+        var context: UnsafeMutablePointer<AVFormatContext>?
+        try MediaError.check(avformat_alloc_output_context2(&context, format, nil, path), "setting up the output \(formatPath)")
+        guard let context else { throw .outOfMemory("output context") }
+        self.context = context
+        self.path = path
+    }
+
+    deinit {
+        if fileOpen { avio_closep(&context.pointee.pb) }
+        avformat_free_context(context)
+    }
+
+    /// The container's short name ("mp4", "matroska", "image2", ...).
+    public var formatName: String { String(cString: context.pointee.oformat.pointee.name) }
+    /// Still-image output (png, jpg): one file per frame, nothing but video.
+    public var isImageFile: Bool { formatName == "image2" }
+    /// Codecs must put their headers in extradata (mp4, mkv) rather than in the stream.
+    public var needsGlobalHeader: Bool { context.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 }
+    /// The container's own default video codec, as FFmpeg names it.
+    public var defaultVideoCodecName: String? {
+        let id = context.pointee.oformat.pointee.video_codec
+        guard id != AV_CODEC_ID_NONE, let encoder = avcodec_find_encoder(id) else { return nil }
+        return String(cString: encoder.pointee.name)
+    }
+
+    /// Whether the container can store the named encoder's output (yes when FFmpeg cannot tell: the header
+    /// write then has the last word).
+    public func canHold(encoder name: String) -> Bool {
+        guard let codec = avcodec_find_encoder_by_name(name) else { return false }
+        return avformat_query_codec(context.pointee.oformat, codec.pointee.id, FF_COMPLIANCE_NORMAL) != 0
+    }
+
+    /// Whether the container can store stream `index` of `demuxer` as it is (yes when FFmpeg cannot tell).
+    public func canHold(streamOf demuxer: Demuxer, index: Int) -> Bool {
+        let id = demuxer.stream(index).pointee.codecpar.pointee.codec_id
+        return avformat_query_codec(context.pointee.oformat, id, FF_COMPLIANCE_NORMAL) != 0
+    }
+
+    /// A stream that will get `demuxer`'s packets of stream `index` unchanged; returns its output index.
+    public func addCopiedStream(from demuxer: Demuxer, index: Int) throws(MediaError) -> Int {
+        let input = demuxer.stream(index)
+        guard let output = avformat_new_stream(context, nil) else { throw .outOfMemory("output stream") }
+        try MediaError.check(avcodec_parameters_copy(output.pointee.codecpar, input.pointee.codecpar), "copying stream \(index)")
+        // The input container's codec tag may mean nothing in this one; the muxer picks its own.
+        output.pointee.codecpar.pointee.codec_tag = 0
+        output.pointee.time_base = input.pointee.time_base
+        output.pointee.disposition = input.pointee.disposition
+        try MediaError.check(av_dict_copy(&output.pointee.metadata, input.pointee.metadata, 0), "copying stream metadata")
+        return Int(output.pointee.index)
+    }
+
+    /// The stream for `encoder`'s packets; returns its output index. Takes metadata (language, title) from the
+    /// input stream it replaces.
+    public func addVideoStream(encoder: VideoEncoder, replacing index: Int, of demuxer: Demuxer) throws(MediaError) -> Int {
+        let input = demuxer.stream(index)
+        guard let output = avformat_new_stream(context, nil) else { throw .outOfMemory("output stream") }
+        try MediaError.check(avcodec_parameters_from_context(output.pointee.codecpar, encoder.codec.pointer), "describing the video stream")
+        output.pointee.time_base = encoder.codec.pointer.pointee.time_base
+        output.pointee.avg_frame_rate = input.pointee.avg_frame_rate
+        output.pointee.r_frame_rate = input.pointee.r_frame_rate
+        output.pointee.sample_aspect_ratio = encoder.codec.pointer.pointee.sample_aspect_ratio
+        output.pointee.disposition = input.pointee.disposition
+        try MediaError.check(av_dict_copy(&output.pointee.metadata, input.pointee.metadata, 0), "copying stream metadata")
+        return Int(output.pointee.index)
+    }
+
+    /// Copies the file-level metadata (title, ...) of `demuxer`'s file.
+    public func copyMetadata(from demuxer: Demuxer) throws(MediaError) {
+        try MediaError.check(av_dict_copy(&context.pointee.metadata, demuxer.context.pointee.metadata, 0), "copying metadata")
+    }
+
+    /// Opens the file and writes the container header; streams are fixed from here on.
+    public func writeHeader() throws(MediaError) {
+        if context.pointee.oformat.pointee.flags & AVFMT_NOFILE == 0 {
+            try MediaError.check(avio_open(&context.pointee.pb, path, AVIO_FLAG_WRITE), "creating \(path)")
+            fileOpen = true
+        }
+        // image2 names files from a pattern; "update" makes it write every frame to the one given name instead.
+        let options = try OptionDictionary(isImageFile ? ["update": "1"] : [:])
+        try MediaError.check(avformat_write_header(context, &options.pointer), "writing the \(formatName) header")
+        headerWritten = true
+    }
+
+    /// Writes `packet` (timestamps in `timeBase`) to output stream `stream`, interleaving by time.
+    public func write(_ packet: Packet, timeBase: Rational, stream: Int) throws(MediaError) {
+        precondition(headerWritten && !finished, "write outside header...trailer")
+        let output = context.pointee.streams[stream]!
+        av_packet_rescale_ts(packet.pointer, timeBase.av, output.pointee.time_base)
+        packet.pointer.pointee.stream_index = Int32(stream)
+        packet.pointer.pointee.pos = -1
+        try MediaError.check(av_interleaved_write_frame(context, packet.pointer), "writing a packet")
+    }
+
+    /// Writes what is still buffered and the trailer (index), and closes the file.
+    public func finish() throws(MediaError) {
+        precondition(headerWritten && !finished, "finish before the header or twice")
+        finished = true
+        try MediaError.check(av_write_trailer(context), "finishing \(path)")
+        if fileOpen {
+            fileOpen = false
+            try MediaError.check(avio_closep(&context.pointee.pb), "closing \(path)")
+        }
+    }
+}

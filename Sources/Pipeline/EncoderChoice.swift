@@ -1,0 +1,51 @@
+import Foundation
+import Media
+
+/// The encoder and its options for an output: defaults per container, the user's choices on top.
+enum EncoderChoice {
+    /// The encoder used when none is asked for.
+    static func defaultCodec(for muxer: Muxer, outputPath: String) -> String? {
+        let ext = (outputPath as NSString).pathExtension.lowercased()
+        if muxer.isImageFile {
+            switch ext {
+            case "png": return "png"
+            case "jpg", "jpeg": return "mjpeg"
+            default: return muxer.defaultVideoCodecName
+            }
+        }
+        if muxer.formatName == "webm" { return "libvpx-vp9" }
+        if muxer.canHold(encoder: "libx264") { return "libx264" }
+        return muxer.defaultVideoCodecName
+    }
+
+    /// Encoder options: a constant-quality default where the encoder has one, then `crf`/`preset` if given
+    /// (refused, with the encoder's name, where it has no such option).
+    static func options(for encoder: EncoderInfo, crf: Double?, preset: String?) throws(PipelineError) -> [String: String] {
+        var options: [String: String] = [:]
+        switch encoder.name {
+        case "libx264", "libx265":
+            options = ["crf": "18", "preset": "medium"]
+        case "libvpx-vp9", "libvpx":
+            // Constant quality needs the bitrate target off.
+            options = ["crf": "31", "b": "0"]
+        case "mjpeg":
+            // Quantiser 2 (in lambda units): near-lossless JPEG instead of the 200 kb/s default.
+            options = ["flags": "+qscale", "global_quality": "\(2 * EncoderInfo.lambdaPerQuantiser)"]
+        default:
+            break
+        }
+        if let crf {
+            guard encoder.hasOption("crf") else {
+                throw .invalidRequest("encoder \(encoder.name) has no --crf setting; leave it out or pick a codec that has one (libx264, libx265, libvpx-vp9)")
+            }
+            options["crf"] = crf == crf.rounded() ? String(Int(crf)) : String(crf)
+        }
+        if let preset {
+            guard encoder.hasOption("preset") else {
+                throw .invalidRequest("encoder \(encoder.name) has no --preset setting; leave it out or pick a codec that has one (libx264, libx265)")
+            }
+            options["preset"] = preset
+        }
+        return options
+    }
+}

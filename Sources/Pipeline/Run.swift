@@ -1,0 +1,351 @@
+import Foundation
+import LUTEngine
+import Media
+
+/// How far a running job is; handed to the progress callback after every encoded frame.
+public struct JobProgress: Sendable {
+    public let frames: Int
+    /// Frames expected in all, when the input says.
+    public let totalFrames: Int?
+    public let elapsed: Duration
+}
+
+/// What a finished job did.
+public struct Summary: Sendable {
+    public let frames: Int
+    public let elapsed: Duration
+    /// True when a stop request ended the input early (the file holds what was read until then).
+    public let stoppedEarly: Bool
+    public let outputBytes: Int64
+}
+
+extension UpscaleJob {
+    /// Runs the stages, each on its own thread joined by bounded queues, and gives the output its final name.
+    ///
+    /// On any error, or an abort, the temporary file is removed and nothing appears under the output name.
+    /// `progress` is called on the encoding thread.
+    public func run(stop: StopSignal = StopSignal(), progress: @escaping @Sendable (JobProgress) -> Void = { _ in }) throws(PipelineError) -> Summary {
+        precondition(!started, "an UpscaleJob runs once")
+        started = true
+        let clock = ContinuousClock()
+        let start = clock.now
+        let stages = StageGroup()
+        stop.onAbort { stages.fail(.aborted) }
+
+        // Depths: packets are small; frames at the output size are large, so only a few wait at each step.
+        let packets = stages.queue(BoundedQueue<Packet>(highWatermark: 16))
+        let decoded = stages.queue(BoundedQueue<VideoFrame>(highWatermark: 4, lowWatermark: 2))
+        let upscaled = stages.queue(BoundedQueue<FramePair>(highWatermark: 2, lowWatermark: 1))
+        let finished = stages.queue(BoundedQueue<VideoFrame>(highWatermark: 4, lowWatermark: 2))
+        let muxing = stages.queue(BoundedQueue<MuxItem>(highWatermark: 64))
+        let encodedFrames = FrameCounter()
+
+        let demuxer = self.demuxer, videoStream = self.videoStream, copiedStreams = self.copiedStreams
+        stages.spawn("demux") {
+            defer {
+                packets.finish()
+                muxing.push(.end)
+            }
+            while !stop.isStopRequested {
+                guard case let .packet(packet) = try demuxer.read() else { return }
+                if packet.streamIndex == videoStream {
+                    guard packets.push(packet) else { return }
+                } else if let copy = copiedStreams[packet.streamIndex] {
+                    guard muxing.push(.packet(packet, stream: copy.output, timeBase: copy.timeBase)) else { return }
+                }
+            }
+        }
+
+        let decoder = self.decoder, workFormat = self.workFormat, workColor = self.workColor
+        let inputWidth = description.inputWidth, inputHeight = description.inputHeight
+        stages.spawn("decode") {
+            defer { decoded.finish() }
+            var normaliser = FrameNormaliser(format: workFormat, width: inputWidth, height: inputHeight, color: workColor)
+            /// Hands on every frame the decoder has ready; false when the pipeline was cancelled.
+            func drain() throws -> Bool {
+                while case let .item(frame) = try decoder.receive() {
+                    guard decoded.push(try normaliser.normalise(frame)) else { return false }
+                }
+                return true
+            }
+            while let packet = packets.pop() {
+                // On a stop, packets queued but not yet decoded are dropped (releasing the demuxer, which may
+                // be blocked on the full queue); frames already decoded still go through.
+                if stop.isStopRequested {
+                    packets.cancel()
+                    break
+                }
+                while try decoder.send(packet) == .mustReceiveFirst {
+                    guard try drain() else { return }
+                }
+                guard try drain() else { return }
+            }
+            guard !stages.hasFailed else { return }
+            try decoder.sendEndOfStream()
+            _ = try drain()
+        }
+
+        let lumaPlan = self.lumaPlan
+        let width = description.outputWidth, height = description.outputHeight
+        stages.spawn("upscale-luma") {
+            defer { upscaled.finish() }
+            let pool = try FramePool(format: workFormat, width: width, height: height)
+            while let frame = decoded.pop() {
+                let target = try pool.frame(propertiesOf: frame)
+                try lumaPlan.renderParallel(frame.planeView(0), into: target.mutablePlaneView(0))
+                guard upscaled.push(FramePair(source: frame, target: target)) else { return }
+            }
+        }
+
+        let otherPlanes = self.otherPlanes, postConversion = self.postConversion
+        let encoderFormat = encoder.settings.pixelFormat
+        stages.spawn("scale-chroma") {
+            defer { finished.finish() }
+            let methods = try otherPlanes.map { method throws(MediaError) -> PlaneWork in
+                switch method {
+                case let .swscale(from, to, bitDepth): .swscale(try PlaneScaler(from: from, to: to, bitDepth: bitDepth))
+                case let .upscaler(plan): .upscaler(plan)
+                }
+            }
+            let converter = try postConversion.map { conversion throws(MediaError) in
+                try FrameConverter(width: width, height: height, format: workFormat, color: workColor,
+                                   toWidth: width, height: height, format: conversion.format,
+                                   color: conversion.color)
+            }
+            while let pair = upscaled.pop() {
+                try PlaneWork.run(methods, from: pair.source, into: pair.target)
+                let output: VideoFrame
+                if let converter {
+                    output = try converter.convert(pair.target)
+                } else {
+                    output = pair.target
+                    output.format = encoderFormat
+                }
+                guard finished.push(output) else { return }
+            }
+        }
+
+        let encoder = self.encoder, videoOutputStream = self.videoOutputStream
+        let encoderTimeBase = encoder.settings.timeBase, totalFrames = description.estimatedFrameCount
+        stages.spawn("encode") {
+            defer { muxing.push(.end) }
+            // Frame durations by pts, for encoders that leave packet durations empty (the last frame needs one).
+            var durations: [Int64: Int64] = [:]
+            func drain() throws -> Bool {
+                while case let .item(packet) = try encoder.receive() {
+                    if let pts = packet.pts, let duration = durations.removeValue(forKey: pts), packet.duration == 0 {
+                        packet.duration = duration
+                    }
+                    guard muxing.push(.packet(packet, stream: videoOutputStream, timeBase: encoderTimeBase)) else { return false }
+                }
+                return true
+            }
+            while let frame = finished.pop() {
+                if let pts = frame.pts, frame.duration > 0 { durations[pts] = frame.duration }
+                while try encoder.send(frame) == .mustReceiveFirst {
+                    guard try drain() else { return }
+                }
+                let count = encodedFrames.increment()
+                progress(JobProgress(frames: count, totalFrames: totalFrames, elapsed: clock.now - start))
+                guard try drain() else { return }
+            }
+            guard !stages.hasFailed else { return }
+            try encoder.sendEndOfStream()
+            _ = try drain()
+        }
+
+        let muxer = self.muxer
+        stages.spawn("mux") {
+            try muxer.writeHeader()
+            var ends = 0
+            // Two producers: the demuxer (copied streams) and the encoder each send one `.end`.
+            while ends < 2, let item = muxing.pop() {
+                switch item {
+                case .end: ends += 1
+                case let .packet(packet, stream, timeBase): try muxer.write(packet, timeBase: timeBase, stream: stream)
+                }
+            }
+            guard !stages.hasFailed else { return }
+            try muxer.finish()
+        }
+
+        // A stop before the first frame leaves nothing worth keeping (a file without video does not play).
+        if let error = stages.wait() ?? (encodedFrames.value == 0 && stop.isStopRequested ? .aborted : nil) {
+            output.discard()
+            throw error
+        }
+        try output.commit()
+        var info = stat()
+        let bytes = stat(output.path, &info) == 0 ? Int64(info.st_size) : 0
+        return Summary(frames: encodedFrames.value, elapsed: clock.now - start,
+                       stoppedEarly: stop.isStopRequested, outputBytes: bytes)
+    }
+}
+
+/// A decoded frame and the frame its upscaled planes go into, between the luma and chroma stages.
+struct FramePair: Sendable {
+    let source: VideoFrame
+    let target: VideoFrame
+}
+
+enum MuxItem: Sendable {
+    case packet(Packet, stream: Int, timeBase: Rational)
+    /// One producer is done.
+    case end
+}
+
+/// How the chroma stage brings one plane to the output size.
+enum PlaneWork {
+    case swscale(PlaneScaler)
+    case upscaler(any UpscalePlan)
+
+    /// Planes 1... of `source` into `target`: swscale planes side by side (one scaler each), upscaler planes
+    /// each across all cores.
+    static func run(_ work: [PlaneWork], from source: VideoFrame, into target: VideoFrame) throws(PipelineError) {
+        var scaled: [(PlaneScaler, FramePlane, FramePlane)] = []
+        for (offset, method) in work.enumerated() {
+            let plane = offset + 1
+            switch method {
+            case let .upscaler(plan):
+                try plan.renderParallel(source.planeView(plane), into: target.mutablePlaneView(plane))
+            case let .swscale(scaler):
+                scaled.append((scaler, try source.framePlane(plane), try target.framePlane(plane)))
+            }
+        }
+        if scaled.count == 1 {
+            scaled[0].0.scale(scaled[0].1, into: scaled[0].2)
+        } else if !scaled.isEmpty {
+            let jobs = UncheckedSendable(scaled)
+            DispatchQueue.concurrentPerform(iterations: scaled.count) { i in
+                let (scaler, from, to) = jobs.value[i]
+                scaler.scale(from, into: to)
+            }
+        }
+    }
+}
+
+/// Lets `concurrentPerform` workers read an array of scaler jobs; each worker touches only its own element, and
+/// each element has its own scaler and destination plane.
+private struct UncheckedSendable<Value>: @unchecked Sendable {
+    let value: Value
+    init(_ value: Value) { self.value = value }
+}
+
+/// Brings decoded frames to the work format and size, and gives every frame a usable, increasing timestamp.
+struct FrameNormaliser: Sendable {
+    let format: PixelFormat
+    let width: Int
+    let height: Int
+    let color: ColorInfo
+    private var converter: FrameConverter?
+    private var converterInput: (format: PixelFormat, width: Int, height: Int)?
+    private var lastPts: Int64?
+    private var lastDuration: Int64 = 1
+
+    init(format: PixelFormat, width: Int, height: Int, color: ColorInfo) {
+        self.format = format
+        self.width = width
+        self.height = height
+        self.color = color
+    }
+
+    mutating func normalise(_ frame: VideoFrame) throws(MediaError) -> VideoFrame {
+        // Encoders need strictly increasing timestamps; only broken inputs make these fix-ups do anything.
+        if let last = lastPts, frame.pts.map({ $0 <= last }) ?? true {
+            frame.pts = last + max(1, lastDuration)
+        } else if frame.pts == nil {
+            frame.pts = 0
+        }
+        lastPts = frame.pts
+        if frame.duration > 0 { lastDuration = frame.duration }
+
+        if let plain = frame.format.withoutJPEGRange {
+            frame.format = plain
+            var color = frame.color
+            color.isFullRange = true
+            frame.color = color
+        }
+        if frame.format == format && frame.width == width && frame.height == height { return frame }
+        // A different layout (RGB, semi-planar), or a stream that changes size midway: swscale brings it over.
+        if converterInput.map({ $0.format != frame.format || $0.width != frame.width || $0.height != frame.height }) ?? true {
+            converter = try FrameConverter(width: frame.width, height: frame.height, format: frame.format, color: frame.color,
+                                           toWidth: width, height: height, format: format, color: color)
+            converterInput = (frame.format, frame.width, frame.height)
+        }
+        return try converter!.convert(frame)
+    }
+}
+
+extension VideoFrame {
+    func framePlane(_ index: Int) throws(PipelineError) -> FramePlane {
+        guard let plane = plane(index) else { throw .media(.unsupported("plane \(index) of a \(format) frame")) }
+        return plane
+    }
+
+    func planeView(_ index: Int) throws(PipelineError) -> PlaneView {
+        let p = try framePlane(index)
+        return PlaneView(base: UnsafeRawPointer(p.base), size: PlaneSize(width: p.width, height: p.height),
+                         bytesPerRow: p.bytesPerRow, bitDepth: p.bitDepth)
+    }
+
+    func mutablePlaneView(_ index: Int) throws(PipelineError) -> MutablePlaneView {
+        let p = try framePlane(index)
+        return MutablePlaneView(base: p.base, size: PlaneSize(width: p.width, height: p.height),
+                                bytesPerRow: p.bytesPerRow, bitDepth: p.bitDepth)
+    }
+}
+
+/// Frames encoded so far, read by the summary after the threads are joined.
+final class FrameCounter: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var count = 0
+    func increment() -> Int { lock.withLock { count += 1; return count } }
+    var value: Int { lock.withLock { count } }
+}
+
+/// The stage threads of one run: starts them, records the first failure, cancels every queue on failure so that
+/// blocked stages return, and joins them.
+final class StageGroup: @unchecked Sendable {
+    // `failure` and `cancellers` are guarded by `lock`; `group` is thread-safe.
+    private let lock = NSLock()
+    private var failure: PipelineError?
+    private var cancellers: [@Sendable () -> Void] = []
+    private let group = DispatchGroup()
+
+    /// Registers a queue for cancellation on failure.
+    func queue<Element>(_ queue: BoundedQueue<Element>) -> BoundedQueue<Element> {
+        lock.withLock { cancellers.append { queue.cancel() } }
+        return queue
+    }
+
+    var hasFailed: Bool { lock.withLock { failure != nil } }
+
+    func fail(_ error: PipelineError) {
+        let cancel = lock.withLock {
+            if failure == nil { failure = error }
+            return cancellers
+        }
+        for c in cancel { c() }
+    }
+
+    func spawn(_ name: String, _ body: @escaping @Sendable () throws -> Void) {
+        group.enter()
+        let thread = Thread { [self] in
+            defer { group.leave() }
+            do {
+                try body()
+            } catch {
+                fail(PipelineError(error))
+            }
+        }
+        thread.name = "lutscale-\(name)"
+        thread.start()
+    }
+
+    /// Waits for every stage; the first failure, if any.
+    func wait() -> PipelineError? {
+        group.wait()
+        return lock.withLock { failure }
+    }
+}

@@ -1,0 +1,185 @@
+import Foundation
+import LUTEngine
+import Media
+
+/// What a job decided, for messages and tests.
+public struct JobDescription: Sendable {
+    public let inputWidth: Int
+    public let inputHeight: Int
+    public let inputFormat: PixelFormat
+    public let outputWidth: Int
+    public let outputHeight: Int
+    /// The format the planes are upscaled in.
+    public let workFormat: PixelFormat
+    /// The format the encoder gets.
+    public let outputFormat: PixelFormat
+    public let codec: String
+    public let container: String
+    public let upscaler: String
+    public let planes: PlaneMode
+    public let estimatedFrameCount: Int?
+    /// Input streams copied unchanged (audio, subtitles).
+    public let copiedStreams: Int
+    /// Things the user may want to know (streams left out).
+    public let notes: [String]
+}
+
+/// How each plane after the first reaches the output size.
+enum OtherPlaneMethod: Sendable {
+    /// swscale on the plane alone; the scaler is made per stage so that it has a single owner.
+    case swscale(from: (width: Int, height: Int), to: (width: Int, height: Int), bitDepth: Int)
+    case upscaler(any UpscalePlan)
+}
+
+/// One input file upscaled into one output file: opened and planned by `init` (every check that can fail before
+/// work starts fails there), executed by `run`.
+public final class UpscaleJob {
+    public let description: JobDescription
+    let demuxer: Demuxer
+    let decoder: VideoDecoder
+    let encoder: VideoEncoder
+    let muxer: Muxer
+    let output: OutputFile
+    let videoStream: Int
+    let videoTimeBase: Rational
+    let videoOutputStream: Int
+    /// Input stream index -> output stream index and time base, for streams copied as they are.
+    let copiedStreams: [Int: (output: Int, timeBase: Rational)]
+    let workFormat: PixelFormat
+    let workColor: ColorInfo
+    let lumaPlan: any UpscalePlan
+    let otherPlanes: [OtherPlaneMethod]
+    /// Work frames -> encoder frames; nil when the encoder takes the work format as it is.
+    let postConversion: (format: PixelFormat, color: ColorInfo)?
+    var started = false
+
+    public init(_ request: UpscaleRequest) throws(PipelineError) {
+        let demuxer = try PipelineError.wrap { try Demuxer(path: request.inputPath) }
+        let videoStream = try PipelineError.wrap { try demuxer.bestVideoStream() }
+        let video = demuxer.streams[videoStream]
+        guard let inputFormat = video.pixelFormat, video.width > 0, video.height > 0 else {
+            throw .media(.unsupported("\(request.inputPath): video stream of unknown size or pixel format"))
+        }
+        let output = try OutputFile(path: request.outputPath, inputPath: request.inputPath, overwrite: request.overwrite)
+        let muxer = try PipelineError.wrap { try Muxer(formatFor: request.outputPath, formatName: request.format, writingTo: output.temporaryPath) }
+
+        // Encoder.
+        guard let codecName = request.codec ?? EncoderChoice.defaultCodec(for: muxer, outputPath: request.outputPath) else {
+            throw .invalidRequest("no default video encoder for \(muxer.formatName) output; pass --codec")
+        }
+        let encoderInfo = try PipelineError.wrap { try EncoderInfo(name: codecName) }
+        guard muxer.canHold(encoder: codecName) else {
+            throw .invalidRequest("the \(muxer.formatName) container cannot hold \(codecName) video; pick another --codec or output extension")
+        }
+        let options = try EncoderChoice.options(for: encoderInfo, crf: request.crf, preset: request.preset)
+
+        // Formats: decoded -> work (planes the upscaler can take) -> output (what the encoder takes).
+        let decodedLayout = inputFormat.withoutJPEGRange ?? inputFormat
+        var inputColor = video.color
+        if inputFormat.withoutJPEGRange != nil { inputColor.isFullRange = true }
+        let workFormat: PixelFormat?
+        let workColor: ColorInfo
+        if !decodedLayout.isRGB && !inputFormat.isPaletted {
+            workFormat = decodedLayout.planarEquivalent
+            workColor = inputColor
+        } else if request.planes == .luma {
+            // RGB's luma: through YUV 4:4:4 at 16 bits, so the round trip back to RGB loses nothing visible.
+            workFormat = PixelFormat(name: inputFormat.hasAlpha ? "yuva444p16le" : "yuv444p16le")
+            workColor = inputColor.asYUVFromRGB()
+        } else {
+            workFormat = decodedLayout.planarEquivalent
+            workColor = inputColor.asRGB()
+        }
+        guard let workFormat else { throw .media(.unsupported("pixel format \(inputFormat)")) }
+        let target = inputFormat.isPaletted ? PixelFormat(name: inputFormat.hasAlpha ? "rgba" : "rgb24")! : decodedLayout
+        let outputFormat = encoderInfo.bestPixelFormat(for: target)
+        var outputColor: ColorInfo = if outputFormat.isRGB {
+            inputColor.asRGB()
+        } else if workFormat.isRGB {
+            inputColor.asYUVFromRGB()
+        } else {
+            workColor
+        }
+        if encoderInfo.requiresFullRange && !outputFormat.isRGB { outputColor.isFullRange = true }
+        let outputLayout = outputFormat.withoutJPEGRange ?? outputFormat
+        let postConversion = outputLayout == workFormat && outputColor.isFullRange == workColor.isFullRange
+            ? nil : (format: outputFormat, color: outputColor)
+
+        // Geometry.
+        let alignment = outputFormat.isRGB ? (x: 1, y: 1) : (x: 1 << outputFormat.chromaShift.x, y: 1 << outputFormat.chromaShift.y)
+        let size = try OutputGeometry.resolve(request.size, width: video.width, height: video.height,
+                                              alignment: alignment, formatName: outputFormat.name)
+        if muxer.isImageFile, let frames = video.estimatedFrameCount, frames > 1 {
+            throw .invalidRequest("\(request.outputPath) is a still image but \(request.inputPath) has \(frames) frames; write a video (.mp4, .mkv, ...)")
+        }
+
+        // Plane plans: the upscaler on plane 0 (and on all planes in `all` mode), swscale Lanczos on the rest.
+        func planeSize(_ plane: Int, _ width: Int, _ height: Int) -> PlaneSize {
+            let s = workFormat.planeSize(plane, width: width, height: height)
+            return PlaneSize(width: s.width, height: s.height)
+        }
+        let depth = workFormat.bitDepth
+        let lumaPlan = try PipelineError.wrap {
+            try request.upscaler.makePlan(input: planeSize(0, video.width, video.height),
+                                          output: planeSize(0, size.width, size.height), bitDepth: depth)
+        }
+        var otherPlanes: [OtherPlaneMethod] = []
+        for plane in 1..<workFormat.planeCount {
+            let from = planeSize(plane, video.width, video.height), to = planeSize(plane, size.width, size.height)
+            if request.planes == .all {
+                let plan = try PipelineError.wrap { try request.upscaler.makePlan(input: from, output: to, bitDepth: depth) }
+                otherPlanes.append(.upscaler(plan))
+            } else {
+                otherPlanes.append(.swscale(from: (from.width, from.height), to: (to.width, to.height), bitDepth: depth))
+            }
+        }
+
+        // Streams.
+        let videoTimeBase = video.timeBase
+        let settings = EncoderSettings(
+            codecName: codecName, width: size.width, height: size.height, pixelFormat: outputFormat,
+            timeBase: videoTimeBase, frameRate: video.averageFrameRate, sampleAspectRatio: video.sampleAspectRatio,
+            color: outputColor, options: options)
+        let encoder = try PipelineError.wrap { try VideoEncoder(settings: settings, globalHeader: muxer.needsGlobalHeader) }
+        let videoOutputStream = try PipelineError.wrap {
+            try muxer.addVideoStream(encoder: encoder, replacing: videoStream, of: demuxer)
+        }
+        var copied: [Int: (output: Int, timeBase: Rational)] = [:]
+        var notes: [String] = []
+        for stream in demuxer.streams where stream.index != videoStream {
+            let what = "stream \(stream.index) (\(stream.kind), \(stream.codecName))"
+            guard stream.kind == .audio || stream.kind == .subtitle, !muxer.isImageFile else {
+                notes.append("\(what) left out")
+                continue
+            }
+            guard muxer.canHold(streamOf: demuxer, index: stream.index) else {
+                throw .invalidRequest("the \(muxer.formatName) container cannot hold \(what) unchanged; use .mkv, which holds nearly everything")
+            }
+            let index = try PipelineError.wrap { try muxer.addCopiedStream(from: demuxer, index: stream.index) }
+            copied[stream.index] = (index, stream.timeBase)
+        }
+        try PipelineError.wrap { try muxer.copyMetadata(from: demuxer) }
+        demuxer.discardStreams(except: Set(copied.keys).union([videoStream]))
+        let decoder = try PipelineError.wrap { try VideoDecoder(demuxer: demuxer, streamIndex: videoStream) }
+
+        self.description = JobDescription(
+            inputWidth: video.width, inputHeight: video.height, inputFormat: inputFormat,
+            outputWidth: size.width, outputHeight: size.height, workFormat: workFormat, outputFormat: outputFormat,
+            codec: codecName, container: muxer.formatName, upscaler: request.upscaler.name, planes: request.planes,
+            estimatedFrameCount: video.estimatedFrameCount, copiedStreams: copied.count, notes: notes)
+        self.demuxer = demuxer
+        self.decoder = decoder
+        self.encoder = encoder
+        self.muxer = muxer
+        self.output = output
+        self.videoStream = videoStream
+        self.videoTimeBase = videoTimeBase
+        self.videoOutputStream = videoOutputStream
+        self.copiedStreams = copied
+        self.workFormat = workFormat
+        self.workColor = workColor
+        self.lumaPlan = lumaPlan
+        self.otherPlanes = otherPlanes
+        self.postConversion = postConversion
+    }
+}

@@ -1,0 +1,41 @@
+import LUTEngine
+
+/// Which planes the upscaler works on.
+public enum PlaneMode: String, Sendable, CaseIterable {
+    /// The upscaler on luma (Y, or the Y of RGB converted to YUV 4:4:4 and back); the other planes by swscale Lanczos.
+    case luma
+    /// The upscaler on every plane; RGB stays RGB (planar gbrp).
+    case all
+}
+
+/// One input file to upscale into one output file.
+public struct UpscaleRequest: Sendable {
+    public var inputPath: String
+    public var outputPath: String
+    public var size: SizeRequest
+    public var upscaler: any PlaneUpscaler
+    public var planes: PlaneMode
+    /// FFmpeg container name ("nut", "matroska", "null"); nil picks it from the output's extension.
+    public var format: String?
+    /// FFmpeg encoder name; nil picks one for the output container (`EncoderChoice`).
+    public var codec: String?
+    public var crf: Double?
+    public var preset: String?
+    /// Replace an existing output file.
+    public var overwrite: Bool
+
+    public init(inputPath: String, outputPath: String, size: SizeRequest, upscaler: any PlaneUpscaler,
+                planes: PlaneMode = .luma, format: String? = nil, codec: String? = nil, crf: Double? = nil, preset: String? = nil,
+                overwrite: Bool = false) {
+        self.inputPath = inputPath
+        self.outputPath = outputPath
+        self.size = size
+        self.upscaler = upscaler
+        self.planes = planes
+        self.format = format
+        self.codec = codec
+        self.crf = crf
+        self.preset = preset
+        self.overwrite = overwrite
+    }
+}

@@ -1,0 +1,132 @@
+import Foundation
+import Pipeline
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes whole lines (or a redrawn status line) to stderr.
+struct StandardError: Sendable {
+    var isTerminal: Bool { isatty(STDERR_FILENO) == 1 }
+
+    func write(_ text: String) {
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+
+    func line(_ text: String) { write(text + "\n") }
+}
+
+/// JobProgress on stderr: one line redrawn in place with \r on a terminal, a line every few seconds otherwise.
+final class ProgressPrinter: @unchecked Sendable {
+    // `lastPrint` and `drewLine` are guarded by `lock`.
+    private let lock = NSLock()
+    private let log: StandardError
+    private let enabled: Bool
+    private let terminal: Bool
+    private var lastPrint: Duration?
+    private var drewLine = false
+
+    init(log: StandardError, enabled: Bool) {
+        self.log = log
+        self.enabled = enabled
+        terminal = log.isTerminal
+    }
+
+    func update(_ progress: JobProgress) {
+        guard enabled else { return }
+        lock.withLock {
+            let interval: Duration = terminal ? .milliseconds(250) : .seconds(5)
+            if let last = lastPrint, progress.elapsed - last < interval, progress.frames != progress.totalFrames { return }
+            lastPrint = progress.elapsed
+            let text = Self.format(progress)
+            if terminal {
+                log.write("\r\(text)\u{1B}[K")
+                drewLine = true
+            } else {
+                log.line(text)
+            }
+        }
+    }
+
+    /// Ends a redrawn line so the summary starts on its own.
+    func end() {
+        lock.withLock {
+            if drewLine { log.write("\n") }
+            drewLine = false
+        }
+    }
+
+    static func format(_ p: JobProgress) -> String {
+        let seconds = Double(p.elapsed.components.seconds) + Double(p.elapsed.components.attoseconds) * 1e-18
+        let fps = seconds > 0 ? Double(p.frames) / seconds : 0
+        var text = "frame \(p.frames)"
+        if let total = p.totalFrames, total > 0 {
+            text += "/\(total) (\(String(format: "%.1f", min(100, 100 * Double(p.frames) / Double(total))))%)"
+        }
+        text += String(format: " %.1f fps", fps)
+        if let total = p.totalFrames, fps > 0, total > p.frames {
+            let left = Int((Double(total - p.frames) / fps).rounded())
+            text += String(format: " ETA %d:%02d", left / 60, left % 60)
+        }
+        return text
+    }
+}
+
+/// SIGINT and SIGTERM: the first asks the job to stop gracefully, a second abandons it.
+///
+/// The signals are blocked in every thread and taken with sigwait on a thread of their own: a dispatch source
+/// could wait behind a busy worker pool, and a thread that did not block them could swallow them.
+/// Create the watcher before anything starts threads (FFmpeg's codecs do when opened): threads inherit the mask.
+final class SignalWatcher: @unchecked Sendable {
+    // `first` and `stop` are guarded by `lock`.
+    private let lock = NSLock()
+    private var first: Int32?
+    private var stop: StopSignal?
+
+    init() {
+        var signals = sigset_t()
+        sigemptyset(&signals)
+        sigaddset(&signals, SIGINT)
+        sigaddset(&signals, SIGTERM)
+        pthread_sigmask(SIG_BLOCK, &signals, nil)
+        let waiting = signals
+        Thread.detachNewThread { [self] in
+            var mask = waiting
+            while true {
+                var number: Int32 = 0
+                guard sigwait(&mask, &number) == 0 else { continue }
+                handle(number)
+            }
+        }
+    }
+
+    /// The job that signals stop from now on; a signal that came earlier stops it at once.
+    func watch(_ job: StopSignal) {
+        let early = lock.withLock {
+            stop = job
+            return first != nil
+        }
+        if early { job.requestStop() }
+    }
+
+    private func handle(_ number: Int32) {
+        let (again, job) = lock.withLock {
+            defer { if first == nil { first = number } }
+            return (first != nil, stop)
+        }
+        if again {
+            job?.requestAbort()
+            // Nothing to abandon gracefully yet: leave as the signal would have.
+            if job == nil { exit(128 + number) }
+        } else {
+            StandardError().line("\nlutscale: \(Self.name(number)): finishing the frames in flight (again to abort)")
+            job?.requestStop()
+        }
+    }
+
+    /// The first signal received, if any.
+    var received: Int32? { lock.withLock { first } }
+
+    static func name(_ number: Int32) -> String {
+        number == SIGINT ? "SIGINT" : number == SIGTERM ? "SIGTERM" : "signal \(number)"
+    }
+}

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Media
+import Pipeline
+
+/// `lutscale [upscale] INPUT -o OUTPUT (--scale S | --size WxH) ...`: the default command.
+struct Upscale: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Upscale a video or image file (the default command).",
+        discussion: """
+            Audio and subtitle streams are copied unchanged and every frame keeps its timestamp. A PNG or JPEG is \
+            a one-frame video. The output is written to a hidden file beside it and renamed when complete; \
+            Ctrl-C finishes what is in flight and keeps a playable file.
+            """
+    )
+
+    @Argument(help: ArgumentHelp("Input video or image.", valueName: "INPUT"))
+    var input: String
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output file; its extension picks the container (mp4, mkv, mov, webm, png, jpg, ...).",
+                                                    valueName: "OUTPUT"))
+    var output: String
+
+    @OptionGroup var scaling: ScalingOptions
+    @OptionGroup var encoding: EncodingOptions
+
+    @Flag(name: .customShort("y"), help: "Overwrite the output file if it exists.")
+    var overwrite = false
+
+    @OptionGroup var common: CommonOptions
+
+    func validate() throws {
+        guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("Input \(input) does not exist.") }
+        guard !output.isEmpty else { throw ValidationError("-o OUTPUT must not be empty.") }
+    }
+
+    func run() throws {
+        let log = StandardError()
+        MediaLog.configure(quiet: common.quiet)
+        let signals = SignalWatcher()
+        do {
+            let upscaler = try ModelResolver.resolve(scaling.model)
+            let job = try UpscaleJob(UpscaleRequest(
+                inputPath: input, outputPath: output, size: scaling.sizeRequest, upscaler: upscaler,
+                planes: scaling.planes, format: encoding.format, codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,
+                overwrite: overwrite))
+            let d = job.description
+            if !common.quiet {
+                for note in d.notes { log.line("lutscale: note: \(note)") }
+            }
+            let stop = StopSignal()
+            signals.watch(stop)
+            let printer = ProgressPrinter(log: log, enabled: !common.quiet)
+            let summary = try job.run(stop: stop) { printer.update($0) }
+            printer.end()
+            if !common.quiet {
+                let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) * 1e-18
+                let fps = seconds > 0 ? Double(summary.frames) / seconds : 0
+                let stopped = signals.received.map { " (stopped by \(SignalWatcher.name($0)); the file holds the frames read until then)" } ?? ""
+                log.line("lutscale: \(summary.frames) frames \(d.inputWidth)x\(d.inputHeight) -> \(d.outputWidth)x\(d.outputHeight) " +
+                         "(\(d.upscaler), \(d.codec) \(d.outputFormat)) in \(String(format: "%.1f", seconds)) s, " +
+                         "\(String(format: "%.1f", fps)) fps: \(output) \(ByteCountFormatter.string(fromByteCount: summary.outputBytes, countStyle: .file))\(stopped)")
+            }
+            if let signal = signals.received { throw ExitCode(128 + signal) }
+        } catch let error as PipelineError {
+            log.line("lutscale: error: \(error)")
+            if case .aborted = error { throw ExitCode(128 + (signals.received ?? SIGINT)) }
+            throw ExitCode.failure
+        } catch let error as CLIError {
+            log.line("lutscale: error: \(error)")
+            throw ExitCode.validationFailure
+        }
+    }
+}

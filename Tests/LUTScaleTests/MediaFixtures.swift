@@ -1,0 +1,1 @@
+../PipelineTests/MediaFixtures.swift
