@@ -2,9 +2,8 @@
 ///
 /// The output may be smaller than scale x input (a top-left crop, e.g. Set5 x3 where LR = ceil(HR / 3)).
 /// Arithmetic: a d-bit plane is looked up with the model's levels scaled by 2^(d-8); each lookup's weights are
-/// integers summing to 2^F, table values integers in units of 2^-E, so a stage's sum is an exact integer in
-/// units of 2^-(F+E) of an 8-bit step. F is chosen so every fraction is exact when the cells are powers of two
-/// wide (SR-LUT's are: F = 4 at 8 bits, 6 at 10 bits); otherwise fractions are rounded to 2^-F of a cell.
+/// integers summing to 2^F, chosen so every fraction is exact when the cells are powers of two wide (SR-LUT's:
+/// F = 4 at 8 bits, 6 at 10 bits), else rounded to 1/256 of a cell; sums are integers (see `PlanStage`).
 struct LUTPlan: UpscalePlan {
     let input: PlaneSize
     let output: PlaneSize
