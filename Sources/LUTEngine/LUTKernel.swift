@@ -12,8 +12,8 @@ struct Lookup {
     var far: Int
 }
 
-/// Integer lane arithmetic of a tier. `add` is acc += w x row for the 16 int16 outputs of one table row;
-/// `store` writes the 16 sums as `Lane`s, output `o` in lane `o`.
+/// Integer lane arithmetic of a tier. `add` is acc += w x row for the outputs of one table row;
+/// `store` writes 16 sums as `Lane`s, output `o` in lane `o` (zeros past the row's width).
 protocol LaneTier {
     associatedtype Acc
     associatedtype Weight
@@ -22,11 +22,32 @@ protocol LaneTier {
     static func weight(_ w: UInt64) -> Weight
     static func add(_ acc: inout Acc, _ row: UnsafeRawPointer, _ w: Weight)
     static func store(_ acc: Acc, to out: UnsafeMutableRawPointer)
+    /// total += acc x multiplier, exact in 32 bits (the plan bounds both).
+    static func combine(_ acc: Acc, _ multiplier: Int32, into total: inout Totals)
 }
 
-/// 16-bit lanes: two loads, two multiplies, two adds per vertex. Sums wrap modulo 2^16, so the result is exact
-/// whenever the final value fits in Int16, which the plan proves before choosing this tier.
-enum NarrowLanes: LaneTier {
+/// 16 sums in 32-bit lanes: what chunks with multipliers add up to.
+struct Totals {
+    var low = SIMD8<Int32>()
+    var high = SIMD8<Int32>()
+
+    @inline(__always) func store(to out: UnsafeMutableRawPointer) {
+        out.storeBytes(of: low, toByteOffset: 0, as: SIMD8<Int32>.self)
+        out.storeBytes(of: high, toByteOffset: 32, as: SIMD8<Int32>.self)
+    }
+}
+
+/// Table row width: 8 int16 values (16 bytes, at most 8 outputs) or 16 (32 bytes).
+protocol RowWidth {
+    static var sixteen: Bool { get }
+}
+
+enum EightValues: RowWidth { static let sixteen = false }
+enum SixteenValues: RowWidth { static let sixteen = true }
+
+/// 16-bit lanes: per vertex one load, multiply and add per 8 values. Sums wrap modulo 2^16, so the result is
+/// exact whenever the final value fits in Int16, which the plan proves before choosing this tier.
+enum NarrowLanes<Width: RowWidth>: LaneTier {
     typealias Lane = Int16
 
     struct Acc {
@@ -42,18 +63,25 @@ enum NarrowLanes: LaneTier {
 
     @inline(__always) static func add(_ acc: inout Acc, _ row: UnsafeRawPointer, _ w: SIMD8<Int16>) {
         acc.low &+= row.loadUnaligned(as: SIMD8<Int16>.self) &* w
-        acc.high &+= row.loadUnaligned(fromByteOffset: 16, as: SIMD8<Int16>.self) &* w
+        if Width.sixteen { acc.high &+= row.loadUnaligned(fromByteOffset: 16, as: SIMD8<Int16>.self) &* w }
     }
 
     @inline(__always) static func store(_ acc: Acc, to out: UnsafeMutableRawPointer) {
         out.storeBytes(of: acc.low, toByteOffset: 0, as: SIMD8<Int16>.self)
         out.storeBytes(of: acc.high, toByteOffset: 16, as: SIMD8<Int16>.self)
     }
+
+    /// Multipliers fit 16 bits, so the widening multiply is pmullw/pmulhw and an interleave.
+    @inline(__always) static func combine(_ acc: Acc, _ multiplier: Int32, into total: inout Totals) {
+        let m = SIMD8<Int32>(repeating: Int32(Int16(truncatingIfNeeded: multiplier)))
+        total.low &+= SIMD8<Int32>(truncatingIfNeeded: acc.low) &* m
+        if Width.sixteen { total.high &+= SIMD8<Int32>(truncatingIfNeeded: acc.high) &* m }
+    }
 }
 
 /// 32-bit lanes for deep planes and large tables. Products of int16 values and weights (at most 2^14) are
 /// exact in 32 bits; LLVM lowers the widening multiply to pmullw/pmulhw and an interleave on baseline SSE2.
-enum WideLanes: LaneTier {
+enum WideLanes<Width: RowWidth>: LaneTier {
     typealias Lane = Int32
 
     struct Acc {
@@ -69,12 +97,20 @@ enum WideLanes: LaneTier {
 
     @inline(__always) static func add(_ acc: inout Acc, _ row: UnsafeRawPointer, _ w: SIMD8<Int32>) {
         acc.low &+= SIMD8<Int32>(truncatingIfNeeded: row.loadUnaligned(as: SIMD8<Int16>.self)) &* w
-        acc.high &+= SIMD8<Int32>(truncatingIfNeeded: row.loadUnaligned(fromByteOffset: 16, as: SIMD8<Int16>.self)) &* w
+        if Width.sixteen {
+            acc.high &+= SIMD8<Int32>(truncatingIfNeeded: row.loadUnaligned(fromByteOffset: 16, as: SIMD8<Int16>.self)) &* w
+        }
     }
 
     @inline(__always) static func store(_ acc: Acc, to out: UnsafeMutableRawPointer) {
         out.storeBytes(of: acc.low, toByteOffset: 0, as: SIMD8<Int32>.self)
         out.storeBytes(of: acc.high, toByteOffset: 32, as: SIMD8<Int32>.self)
+    }
+
+    @inline(__always) static func combine(_ acc: Acc, _ multiplier: Int32, into total: inout Totals) {
+        let m = SIMD8<Int32>(repeating: multiplier)
+        total.low &+= acc.low &* m
+        if Width.sixteen { total.high &+= acc.high &* m }
     }
 }
 
@@ -85,40 +121,59 @@ private func order(_ a: inout UInt64, _ b: inout UInt64) {
     a = high
 }
 
-/// The hot loop: for `count` anchors starting at element `anchor` of the cell planes, sums every lookup's
-/// 4-simplex interpolation into 16 `T.Lane` per pixel at `records`.
-///
-/// Per lookup: the four (fraction, cell) words give the base row; each fraction is packed above its axis's
-/// row step, so sorting the four keys (largest fraction first) yields the simplex walk's steps directly, and
-/// the weights are the differences of the sorted fractions. Ties leave zero weights, so their order is moot.
+/// One lookup's 4-simplex interpolation added to `acc`: the four (fraction, cell) words give the base row;
+/// each fraction is packed above its axis's row step, so sorting the four keys (largest fraction first) yields
+/// the simplex walk's steps directly, and the weights are the differences of the sorted fractions. Ties leave
+/// zero weights, so their order is moot.
+@inline(__always)
+func lookup<T: LaneTier>(_: T.Type, _ l: Lookup, at anchor: Int, one: UInt64, into acc: inout T.Acc) {
+    let low: UInt64 = 0xFFFF_FFFF
+    let p = l.cells + anchor
+    let ta = p[l.oa], tb = p[l.ob], tc = p[l.oc], td = p[l.od]
+    let base = (ta & low) &* l.sa &+ (tb & low) &* l.sb &+ (tc & low) &* l.sc &+ (td & low) &* l.sd
+    let row = l.table + Int(truncatingIfNeeded: base)
+    var k0 = (ta & ~low) | l.sa, k1 = (tb & ~low) | l.sb, k2 = (tc & ~low) | l.sc, k3 = (td & ~low) | l.sd
+    order(&k0, &k1)
+    order(&k2, &k3)
+    order(&k0, &k2)
+    order(&k1, &k3)
+    order(&k1, &k2)
+    let f1 = k0 >> 32, f2 = k1 >> 32, f3 = k2 >> 32, f4 = k3 >> 32
+    let v1 = row + Int(truncatingIfNeeded: k0 & low)
+    let v2 = v1 + Int(truncatingIfNeeded: k1 & low)
+    let v3 = v2 + Int(truncatingIfNeeded: k2 & low)
+    T.add(&acc, row, T.weight(one &- f1))
+    T.add(&acc, v1, T.weight(f1 &- f2))
+    T.add(&acc, v2, T.weight(f2 &- f3))
+    T.add(&acc, v3, T.weight(f3 &- f4))
+    T.add(&acc, row + l.far, T.weight(f4))
+}
+
+/// The hot loop, one accumulator: every lookup of `count` anchors (from element `anchor` of the cell planes)
+/// summed into 16 `T.Lane` per pixel at `records`.
 @inline(__always)
 func accumulateRow<T: LaneTier>(_: T.Type, lookups: UnsafeBufferPointer<Lookup>, anchor: Int, count: Int,
                                 one: UInt64, records: UnsafeMutableRawPointer) {
-    let low: UInt64 = 0xFFFF_FFFF
     for x in 0..<count {
         var acc = T.zero()
-        for l in lookups {
-            let p = l.cells + (anchor + x)
-            let ta = p[l.oa], tb = p[l.ob], tc = p[l.oc], td = p[l.od]
-            let base = (ta & low) &* l.sa &+ (tb & low) &* l.sb &+ (tc & low) &* l.sc &+ (td & low) &* l.sd
-            let row = l.table + Int(truncatingIfNeeded: base)
-            var k0 = (ta & ~low) | l.sa, k1 = (tb & ~low) | l.sb, k2 = (tc & ~low) | l.sc, k3 = (td & ~low) | l.sd
-            order(&k0, &k1)
-            order(&k2, &k3)
-            order(&k0, &k2)
-            order(&k1, &k3)
-            order(&k1, &k2)
-            let f1 = k0 >> 32, f2 = k1 >> 32, f3 = k2 >> 32, f4 = k3 >> 32
-            let v1 = row + Int(truncatingIfNeeded: k0 & low)
-            let v2 = v1 + Int(truncatingIfNeeded: k1 & low)
-            let v3 = v2 + Int(truncatingIfNeeded: k2 & low)
-            T.add(&acc, row, T.weight(one &- f1))
-            T.add(&acc, v1, T.weight(f1 &- f2))
-            T.add(&acc, v2, T.weight(f2 &- f3))
-            T.add(&acc, v3, T.weight(f3 &- f4))
-            T.add(&acc, row + l.far, T.weight(f4))
-        }
+        for l in lookups { lookup(T.self, l, at: anchor &+ x, one: one, into: &acc) }
         T.store(acc, to: records + 16 &* MemoryLayout<T.Lane>.size &* x)
+    }
+}
+
+/// The hot loop with chunks: each chunk's lookups summed in `T`'s lanes, scaled by its multiplier into 16
+/// Int32 per pixel at `records`.
+@inline(__always)
+func accumulateChunkedRow<T: LaneTier>(_: T.Type, chunks: UnsafeBufferPointer<PlanStage.Chunk>, lookups: UnsafeBufferPointer<Lookup>,
+                                       anchor: Int, count: Int, one: UInt64, records: UnsafeMutableRawPointer) {
+    for x in 0..<count {
+        var total = Totals()
+        for chunk in chunks {
+            var acc = T.zero()
+            for i in chunk.lookups { lookup(T.self, lookups[i], at: anchor &+ x, one: one, into: &acc) }
+            T.combine(acc, chunk.multiplier, into: &total)
+        }
+        total.store(to: records + 64 &* x)
     }
 }
 
@@ -238,11 +293,15 @@ extension PlanStage {
                           far: Int(spec.strides.reduce(0, +)))
         }
         resolved.withUnsafeBufferPointer { lookups in
-            switch tier {
-            case .narrow: rows(NarrowLanes.self, S.self, lookups: lookups, records: records, input: input, lrRows: lrRows,
-                               paddedWidth: paddedWidth, target: target, columns: columns)
-            case .wide: rows(WideLanes.self, S.self, lookups: lookups, records: records, input: input, lrRows: lrRows,
-                             paddedWidth: paddedWidth, target: target, columns: columns)
+            switch (tier, tables.rowBytes == 32) {
+            case (.narrow, false): rows(NarrowLanes<EightValues>.self, S.self, lookups: lookups, records: records, input: input,
+                                        lrRows: lrRows, paddedWidth: paddedWidth, target: target, columns: columns)
+            case (.narrow, true): rows(NarrowLanes<SixteenValues>.self, S.self, lookups: lookups, records: records, input: input,
+                                       lrRows: lrRows, paddedWidth: paddedWidth, target: target, columns: columns)
+            case (.wide, false): rows(WideLanes<EightValues>.self, S.self, lookups: lookups, records: records, input: input,
+                                      lrRows: lrRows, paddedWidth: paddedWidth, target: target, columns: columns)
+            case (.wide, true): rows(WideLanes<SixteenValues>.self, S.self, lookups: lookups, records: records, input: input,
+                                     lrRows: lrRows, paddedWidth: paddedWidth, target: target, columns: columns)
             }
         }
     }
@@ -254,10 +313,19 @@ extension PlanStage {
     ) {
         for y in lrRows {
             let anchor = (y - lrRows.lowerBound + reach) * paddedWidth + reach
-            accumulateRow(T.self, lookups: lookups, anchor: anchor, count: columns, one: one, records: records)
-            emitRow(S.self, T.Lane.self, records: records, count: columns, anchors: input.row(y), params: emit, y: y,
-                    target: target.base, bytesPerRow: target.bytesPerRow, firstRow: target.firstRow,
-                    width: target.width, rows: target.rows)
+            if let chunks {
+                chunks.withUnsafeBufferPointer { chunks in
+                    accumulateChunkedRow(T.self, chunks: chunks, lookups: lookups, anchor: anchor, count: columns, one: one, records: records)
+                }
+                emitRow(S.self, Int32.self, records: records, count: columns, anchors: input.row(y), params: emit, y: y,
+                        target: target.base, bytesPerRow: target.bytesPerRow, firstRow: target.firstRow,
+                        width: target.width, rows: target.rows)
+            } else {
+                accumulateRow(T.self, lookups: lookups, anchor: anchor, count: columns, one: one, records: records)
+                emitRow(S.self, T.Lane.self, records: records, count: columns, anchors: input.row(y), params: emit, y: y,
+                        target: target.base, bytesPerRow: target.bytesPerRow, firstRow: target.firstRow,
+                        width: target.width, rows: target.rows)
+            }
         }
     }
 }

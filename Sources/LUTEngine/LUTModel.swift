@@ -21,7 +21,7 @@ public final class LUTModel: PlaneUpscaler, @unchecked Sendable {
     public static let maxLUTsPerStage = 16
     public static let maxBias = 4096.0
     public static let maxTableMagnitude = 32767.0
-    /// Finest fixed-point unit of table values, 2^-16 of an 8-bit step.
+    /// Finest fixed-point unit of float table values, 2^-16 of an 8-bit step.
     static let maxExponent = 16
 
     public init(_ spec: LUTModelSpec) throws(LUTFileError) {
@@ -58,30 +58,32 @@ public final class LUTModel: PlaneUpscaler, @unchecked Sendable {
 }
 
 /// How a stage's lookups are summed: `narrow` in 16-bit lanes (exact when the plan proves every value fits),
-/// `wide` in 32-bit lanes.
+/// `wide` in 32-bit lanes. Either may be combined into 32-bit totals with per-table multipliers (`PlanStage`).
 enum Tier: Hashable, Sendable {
     case narrow, wide
 }
 
-/// A stage with its tables converted to integers in units of 2^-exponent (8-bit domain).
+/// A stage with each table as int16 values in a unit of its own (8-bit domain): int8/int16 tables as stored
+/// (unit = the table's scale), float32 tables in the coarsest power-of-two unit that holds every value exactly,
+/// else the finest that fits (rounded).
 struct EngineStage: Sendable {
     struct LUT: Sendable {
         var pattern: LUTModelSpec.Pattern
         var rotations: Int
         var levels: [Int]
         var outputs: Int
-        /// entries x outputs, row-major, real value x 2^exponent.
+        /// entries x outputs, row-major; real value = value x unit.
         var values: [Int16]
+        var unit: Double
+        var maxMagnitude: Int
+        /// Whether value x unit is exactly the table's real value everywhere.
+        var exact: Bool
     }
 
     var upscale: Int
     var residual: Bool
     var bias: Double
     var luts: [LUT]
-    var exponent: Int
-    var maxMagnitude: Int
-    /// Whether every engine value x 2^-exponent equals the real table value.
-    var exactValues: Bool
     var lookups: Int { luts.reduce(0) { $0 + $1.rotations } }
     var reach: Int { luts.map(\.pattern.reach).max()! }
 
@@ -98,54 +100,53 @@ struct EngineStage: Sendable {
         upscale = stage.upscale
         residual = stage.residual
         bias = stage.bias
-        let tables = stage.luts.map(\.table)
-        // Integer tables sharing one power-of-two scale (at most 1) are used as stored, in that unit.
-        let scale = tables[0].scale
-        let shared = tables.allSatisfy { $0.type != .float32 && $0.scale == scale }
-        var exponent: Int? = nil
-        if shared, scale > 0, scale.significand == 1, (-LUTModel.maxExponent...0).contains(scale.exponent) {
-            exponent = Int(-scale.exponent)
-        }
-        let maxReal = tables.map { t in (0..<t.values.count).reduce(0.0) { max($0, abs(t.values[$1] * t.scale)) } }.max()!
-        guard maxReal <= LUTModel.maxTableMagnitude else {
-            throw .unsupported("\(path): table values reach \(maxReal), beyond +-\(LUTModel.maxTableMagnitude) in 8-bit units")
-        }
-        // Anything else is brought to int16: in the coarsest power-of-two unit that holds every value exactly
-        // (small numbers leave room for fine fractions), else in the finest unit that fits (rounded).
-        let finest = maxReal == 0 ? 0 : min(LUTModel.maxExponent, Int((LUTModel.maxTableMagnitude / maxReal).exponent))
-        let e = exponent ?? (0...finest).first { e in
-            let unit = Double(sign: .plus, exponent: e, significand: 1)
-            return tables.allSatisfy { t in (0..<t.values.count).allSatisfy { i in (t.values[i] * t.scale * unit).rounded() == t.values[i] * t.scale * unit } }
-        } ?? finest
-        let factor = (exponent != nil ? 1.0 : Double(sign: .plus, exponent: e, significand: 1))
-        luts = stage.luts.map { lut in
+        var luts: [LUT] = []
+        for (l, lut) in stage.luts.enumerated() {
             let t = lut.table
-            let values: [Int16] = switch t.values {
-            case let .int8(v) where exponent != nil: v.map { Int16($0) }
-            case let .int16(v) where exponent != nil: v
-            default: (0..<t.values.count).map { Int16((t.values[$0] * t.scale * factor).rounded(.toNearestOrEven)) }
+            let maxReal = (0..<t.values.count).reduce(0.0) { max($0, abs(t.values[$1] * t.scale)) }
+            guard maxReal <= LUTModel.maxTableMagnitude else {
+                throw .unsupported("\(path).luts[\(l)]: table values reach \(maxReal), beyond +-\(LUTModel.maxTableMagnitude) in 8-bit units")
             }
-            return LUT(pattern: lut.pattern, rotations: lut.rotations, levels: lut.levels, outputs: t.outputs, values: values)
+            var values: [Int16], unit: Double, exact = true
+            switch t.values {
+            case let .int8(v):
+                (values, unit) = (v.map { Int16($0) }, t.scale)
+            case let .int16(v):
+                (values, unit) = (v, t.scale)
+            case .float32:
+                let finest = maxReal == 0 ? 0 : min(LUTModel.maxExponent, Int((LUTModel.maxTableMagnitude / maxReal).exponent))
+                let fits = { (e: Int) in (0..<t.values.count).allSatisfy { i in
+                    let v = t.values[i] * t.scale * Double(sign: .plus, exponent: e, significand: 1)
+                    return v == v.rounded()
+                } }
+                let coarsest = (0...finest).first(where: fits)
+                exact = coarsest != nil
+                let factor = Double(sign: .plus, exponent: coarsest ?? finest, significand: 1)
+                values = (0..<t.values.count).map { Int16((t.values[$0] * t.scale * factor).rounded(.toNearestOrEven)) }
+                unit = 1 / factor
+            }
+            let magnitude = values.reduce(0) { max($0, abs(Int($1))) }
+            // An all-zero table's unit is moot; 1 keeps multipliers in range.
+            luts.append(LUT(pattern: lut.pattern, rotations: lut.rotations, levels: lut.levels, outputs: t.outputs,
+                            values: values, unit: magnitude == 0 ? 1 : unit, maxMagnitude: magnitude, exact: exact))
         }
-        self.exponent = e
-        exactValues = exponent != nil || zip(stage.luts, luts).allSatisfy { spec, lut in
-            (0..<spec.table.values.count).allSatisfy { Double(lut.values[$0]) == spec.table.values[$0] * spec.table.scale * factor }
-        }
-        maxMagnitude = luts.map { $0.values.reduce(0) { max($0, abs(Int($1))) } }.max()!
+        self.luts = luts
     }
 }
 
 /// One stage's tables, one copy per rotation with the output block already rotated back, each row padded to
-/// 16 int16 values (32 bytes), so a vertex is two SIMD loads and the rotations just add.
+/// 8 or 16 int16 values (16 or 32 bytes), so a vertex is one or two SIMD loads and the rotations just add.
 final class PreparedStage: @unchecked Sendable {
     // @unchecked Sendable: the storage is written only in init and freed in deinit.
-    static let rowBytes = 32
+    /// 16 for stages with at most 8 outputs (x2, intermediate stages), else 32.
+    let rowBytes: Int
     /// Byte offset of each (lut, rotation) table in `storage`.
     let tableOffsets: [[Int]]
     private let storage: UnsafeMutableRawPointer
 
     init(_ stage: EngineStage) {
-        let rowBytes = PreparedStage.rowBytes
+        let width = stage.upscale * stage.upscale <= 8 ? 8 : 16
+        rowBytes = 2 * width
         var offsets: [[Int]] = []
         var total = 0
         for lut in stage.luts {
@@ -165,7 +166,7 @@ final class PreparedStage: @unchecked Sendable {
                 let base = (storage + offsets[l][k]).assumingMemoryBound(to: Int16.self)
                 lut.values.withUnsafeBufferPointer { values in
                     for e in 0..<entries {
-                        for o in 0..<r * r { base[e * 16 + o] = values[e * lut.outputs + source[o]] }
+                        for o in 0..<r * r { base[e * width + o] = values[e * lut.outputs + source[o]] }
                     }
                 }
             }

@@ -2,9 +2,8 @@
 ///
 /// The output may be smaller than scale x input (a top-left crop, e.g. Set5 x3 where LR = ceil(HR / 3)).
 /// Arithmetic: a d-bit plane is looked up with the model's levels scaled by 2^(d-8); each lookup's weights are
-/// integers summing to 2^F, table values integers in units of 2^-E, so a stage's sum is an exact integer in
-/// units of 2^-(F+E) of an 8-bit step. F is chosen so every fraction is exact when the cells are powers of two
-/// wide (SR-LUT's are: F = 4 at 8 bits, 6 at 10 bits); otherwise fractions are rounded to 2^-F of a cell.
+/// integers summing to 2^F, chosen so every fraction is exact when the cells are powers of two wide (SR-LUT's:
+/// F = 4 at 8 bits, 6 at 10 bits), else rounded to 1/256 of a cell; sums are integers (see `PlanStage`).
 struct LUTPlan: UpscalePlan {
     let input: PlaneSize
     let output: PlaneSize
@@ -97,7 +96,12 @@ func reflect(_ i: Int, _ n: Int) -> Int {
     return m < n ? m : period - m
 }
 
-/// One stage of a plan: its tier, fixed-point parameters and per-value (cell, fraction) tables.
+/// One stage of a plan: its arithmetic, fixed-point parameters and per-value (cell, fraction) tables.
+///
+/// Fixed point: each lookup's weights are integers summing to 2^F, each table's values integers in its own
+/// unit u. Tables sharing one power-of-two unit 2^-K are summed directly (one accumulator); otherwise lookups
+/// are summed in chunks of one unit, each chunk multiplied by m = u x 2^K (exact when that is an integer) into
+/// 32-bit totals. Either way the total is in units of 2^-(F+K) of an 8-bit step.
 struct PlanStage: Sendable {
     struct LookupSpec: Sendable {
         var lut: Int
@@ -107,10 +111,18 @@ struct PlanStage: Sendable {
         var strides: [UInt64]
     }
 
+    /// Consecutive lookups summed in one accumulator, then scaled by `multiplier` into the 32-bit total.
+    struct Chunk: Sendable {
+        var lookups: Range<Int>
+        var multiplier: Int32
+    }
+
     let tier: Tier
+    /// nil: all lookups in one accumulator of the tier's lanes; else chunks combined into 32-bit totals.
+    let chunks: [Chunk]?
     /// Whether this stage computes the format's semantics exactly: cells powers of two and at most 2^14 samples
-    /// wide at this depth (2^(22-d) in 8-bit units), table values and bias representable in the fixed point
-    /// (true for SR-LUT's tables at every depth).
+    /// wide at this depth (2^(22-d) in 8-bit units), table values, multipliers and bias exact in the fixed
+    /// point (true for SR-LUT's tables at every depth).
     let isExact: Bool
     let tables: PreparedStage
     let lookups: [LookupSpec]
@@ -122,20 +134,21 @@ struct PlanStage: Sendable {
 
     init(model: LUTModel, index: Int, bitDepth: Int) {
         let stage = model.stages[index]
-        let shift = bitDepth - 8
-        let (tier, fractionBits, exact) = PlanStage.arithmetic(stage, bitDepth: bitDepth)
-        self.tier = tier
-        isExact = exact
+        let arithmetic = Arithmetic(stage, bitDepth: bitDepth)
+        tier = arithmetic.tier
+        isExact = arithmetic.exact
         tables = model.preparedTables(stage: index)
-        one = 1 << UInt64(fractionBits)
+        one = 1 << UInt64(arithmetic.fractionBits)
         reach = stage.reach
 
+        // Lookups in the order of `arithmetic.order` (tables of one unit together), rotations of a table together.
         var groups: [[Int]] = []
         var lookups: [LookupSpec] = []
-        for (l, lut) in stage.luts.enumerated() {
+        for l in arithmetic.order {
+            let lut = stage.luts[l]
             if !groups.contains(lut.levels) { groups.append(lut.levels) }
             let count = UInt64(lut.levels.count)
-            let row = UInt64(PreparedStage.rowBytes)
+            let row = UInt64(tables.rowBytes)
             let strides = [count * count * count * row, count * count * row, count * row, row]
             for k in 0..<lut.rotations {
                 lookups.append(LookupSpec(
@@ -145,54 +158,12 @@ struct PlanStage: Sendable {
             }
         }
         self.lookups = lookups
-        cellTables = groups.map { PlanStage.cellTable(levels: $0, bitDepth: bitDepth, fractionBits: fractionBits) }
-
-        let g = fractionBits + stage.exponent - shift
-        let r = stage.upscale
+        chunks = arithmetic.chunks
+        cellTables = groups.map { PlanStage.cellTable(levels: $0, bitDepth: bitDepth, fractionBits: arithmetic.fractionBits) }
         emit = EmitParams(
-            shift: Int32(g),
-            bias: Int32((stage.bias * Double(sign: .plus, exponent: fractionBits + stage.exponent, significand: 1)).rounded(.toNearestOrEven)),
-            maxValue: Int32((1 << bitDepth) - 1), residual: stage.residual, upscale: r)
-    }
-
-    /// Picks the tier and the fraction bits F. Wanted: F exact for power-of-two cells, else F = 14.
-    /// Narrow if the largest possible value fits Int16; otherwise wide, with
-    /// F lowered only if the Int32 emit would overflow (never for SR-LUT-like tables). The model's limits
-    /// (|values| <= 32767, E <= 16, |bias| <= 4096, <= 64 lookups) guarantee F = max(0, d - 8 - E) fits.
-    static func arithmetic(_ stage: EngineStage, bitDepth: Int) -> (tier: Tier, fractionBits: Int, exact: Bool) {
-        let shift = bitDepth - 8
-        var exact: Int? = 0
-        for lut in stage.luts {
-            for (lo, hi) in zip(lut.levels, lut.levels.dropFirst()) {
-                let width = (hi - lo) << shift
-                if let bits = exact, width.nonzeroBitCount == 1 {
-                    exact = max(bits, width.trailingZeroBitCount)
-                } else {
-                    exact = nil
-                }
-            }
-        }
-        // Weights (up to 2^F) are int16 multipliers, so F <= 14; cells that are not powers of two get F = 14.
-        let wanted = min(exact ?? 14, 14)
-        let lookups = stage.lookups, magnitude = stage.maxMagnitude
-        let maxValue = (1 << bitDepth) - 1
-        // Largest magnitude the sums, and the emit's bias, residual and rounding on top, can reach.
-        func fits(_ f: Int, limit: Int) -> Bool {
-            let g = f + stage.exponent - shift
-            guard g >= 0, g <= 30 else { return false }
-            let bias = Int((abs(stage.bias) * Double(sign: .plus, exponent: f + stage.exponent, significand: 1)).rounded(.up))
-            return lookups * (1 << f) * magnitude + bias + (stage.residual ? maxValue << g : 0) + (1 << g) <= limit
-        }
-        func isExact(_ f: Int) -> Bool {
-            let bias = stage.bias * Double(sign: .plus, exponent: f + stage.exponent, significand: 1)
-            return stage.exactValues && exact == f && bias == bias.rounded()
-        }
-        if fits(wanted, limit: Int(Int16.max)) { return (.narrow, wanted, isExact(wanted)) }
-        let lowest = max(0, shift - stage.exponent)
-        guard let f = stride(from: wanted, through: lowest, by: -1).first(where: { fits($0, limit: Int(Int32.max)) }) else {
-            preconditionFailure("no fraction precision fits: the model limits should rule this out")
-        }
-        return (.wide, f, isExact(f))
+            shift: Int32(arithmetic.fractionBits + arithmetic.unitBits - (bitDepth - 8)),
+            bias: Int32((stage.bias * Double(sign: .plus, exponent: arithmetic.fractionBits + arithmetic.unitBits, significand: 1)).rounded(.toNearestOrEven)),
+            maxValue: Int32((1 << bitDepth) - 1), residual: stage.residual, upscale: stage.upscale)
     }
 
     static func cellTable(levels: [Int], bitDepth: Int, fractionBits: Int) -> [UInt64] {
@@ -206,5 +177,122 @@ struct PlanStage: Sendable {
             table[v] = UInt64(fraction) << 32 | UInt64(cell)
         }
         return table
+    }
+}
+
+/// The choice of fraction bits F, unit bits K, tier and chunks for one stage at one bit depth: the most exact
+/// arithmetic whose every intermediate value provably fits its lanes, and among those the fastest.
+struct Arithmetic {
+    var tier: Tier
+    var fractionBits: Int
+    var unitBits: Int
+    /// Table indices in lookup order: tables of one unit together.
+    var order: [Int]
+    var chunks: [PlanStage.Chunk]?
+    var exact: Bool
+
+    /// Preference at each F, from F exact for the cells (or 8 when cells are not powers of two) downwards:
+    /// 1. narrow, one accumulator: tables share a power-of-two unit and the whole sum fits 16 bits (SR-LUT);
+    /// 2. narrow chunks: each chunk fits 16 bits, multipliers fit 16 bits, totals fit 32 bits;
+    /// 3. wide: 32-bit lanes, one accumulator if the unit is shared, else chunks per unit.
+    /// The model's limits (|real values| <= 32767, <= 64 lookups, |bias| <= 4096) make wide chunks at F = 0,
+    /// K = d - 8 always fit, so the search ends.
+    init(_ stage: EngineStage, bitDepth: Int) {
+        let shift = bitDepth - 8
+        let maxValue = (1 << bitDepth) - 1
+        var exactBits: Int? = 0
+        for lut in stage.luts {
+            for (lo, hi) in zip(lut.levels, lut.levels.dropFirst()) {
+                let width = (hi - lo) << shift
+                if let bits = exactBits, width.nonzeroBitCount == 1 {
+                    exactBits = max(bits, width.trailingZeroBitCount)
+                } else {
+                    exactBits = nil
+                }
+            }
+        }
+        // Weights (up to 2^F) are int16 multipliers, so F <= 14; cells that are not powers of two get 1/256.
+        let wanted = exactBits.map { min($0, 14) } ?? 8
+        // Tables grouped by unit; a single power-of-two unit needs no multipliers.
+        var units: [Double] = []
+        for lut in stage.luts where !units.contains(lut.unit) { units.append(lut.unit) }
+        order = units.flatMap { u in stage.luts.indices.filter { stage.luts[$0].unit == u } }
+        let shared: Int? = units.count == 1 && units[0] > 0 && units[0].significand == 1 && units[0].exponent <= 0
+            ? Int(-units[0].exponent) : nil
+        // Smallest K making every multiplier an integer, if there is one below the 16-bit multiplier limit.
+        let largestUnit = units.map(abs).max()!
+        let multiplierBits = largestUnit == 0 ? 30 : Int((32767 / largestUnit).exponent)
+        let exactUnitBits = (0...max(0, min(30, multiplierBits))).first { k in
+            units.allSatisfy { u in let m = u * Double(sign: .plus, exponent: k, significand: 1); return m == m.rounded() }
+        }
+        let luts = stage.luts, residual = stage.residual, bias = abs(stage.bias)
+        let allValuesExact = luts.allSatisfy(\.exact)
+
+        // Largest magnitude of a total plus the emit's bias, residual and rounding; nil if G is out of range.
+        func emitBound(_ f: Int, _ k: Int, _ sums: Int) -> Int? {
+            let g = f + k - shift
+            guard g >= 0, g <= 30 else { return nil }
+            let b = Int((bias * Double(sign: .plus, exponent: f + k, significand: 1)).rounded(.up))
+            return sums + b + (residual ? maxValue << g : 0) + (1 << g)
+        }
+        func multiplier(_ u: Double, _ k: Int) -> Int { Int((u * Double(sign: .plus, exponent: k, significand: 1)).rounded(.toNearestOrEven)) }
+        // Chunks of one unit, at most `limit(lut)` lookups each.
+        func split(_ k: Int, limit: (EngineStage.LUT) -> Int) -> [PlanStage.Chunk] {
+            var result: [PlanStage.Chunk] = []
+            var start = 0
+            for u in units {
+                let members = order.filter { luts[$0].unit == u }
+                let count = members.reduce(0) { $0 + luts[$1].rotations }
+                let size = max(1, members.map { limit(luts[$0]) }.min()!)
+                var from = start
+                while from < start + count {
+                    result.append(.init(lookups: from..<min(start + count, from + size), multiplier: Int32(multiplier(u, k))))
+                    from += size
+                }
+                start += count
+            }
+            return result
+        }
+        func isExact(_ f: Int, _ k: Int, multipliers: Bool) -> Bool {
+            let b = stage.bias * Double(sign: .plus, exponent: f + k, significand: 1)
+            return allValuesExact && exactBits == f && b == b.rounded()
+                && (!multipliers || units.allSatisfy { Double(multiplier($0, k)) == $0 * Double(sign: .plus, exponent: k, significand: 1) })
+        }
+
+        for f in stride(from: wanted, through: 0, by: -1) {
+            let sums = luts.reduce(0) { $0 + $1.rotations * (1 << f) * $1.maxMagnitude }
+            // 1. One 16-bit accumulator.
+            if let k = shared, let bound = emitBound(f, k, sums), bound <= Int(Int16.max) {
+                (tier, fractionBits, unitBits, chunks, exact) = (.narrow, f, k, nil, isExact(f, k, multipliers: false))
+                return
+            }
+            // 2. 16-bit chunks; K as exact as possible, else as fine as the 16-bit multipliers allow.
+            let perLookup = { (lut: EngineStage.LUT) in lut.maxMagnitude == 0 ? 64 : Int(Int16.max) / ((1 << f) * lut.maxMagnitude) }
+            if luts.allSatisfy({ perLookup($0) >= 1 }) {
+                let start = min(exactUnitBits ?? multiplierBits, 30)
+                for k in stride(from: start, through: shift - f, by: -1) {
+                    let total = luts.reduce(0) { $0 + $1.rotations * (1 << f) * $1.maxMagnitude * abs(multiplier($1.unit, k)) }
+                    if let bound = emitBound(f, k, total), bound <= Int(Int32.max) {
+                        (tier, fractionBits, unitBits, exact) = (.narrow, f, k, isExact(f, k, multipliers: true))
+                        chunks = split(k, limit: perLookup)
+                        return
+                    }
+                }
+            }
+            // 3. 32-bit lanes.
+            if let k = shared, let bound = emitBound(f, k, sums), bound <= Int(Int32.max) {
+                (tier, fractionBits, unitBits, chunks, exact) = (.wide, f, k, nil, isExact(f, k, multipliers: false))
+                return
+            }
+            for k in stride(from: max(exactUnitBits ?? multiplierBits, shift - f), through: shift - f, by: -1) {
+                let total = luts.reduce(0) { $0 + $1.rotations * (1 << f) * $1.maxMagnitude * abs(multiplier($1.unit, k)) }
+                if let bound = emitBound(f, k, total), bound <= Int(Int32.max) {
+                    (tier, fractionBits, unitBits, exact) = (.wide, f, k, isExact(f, k, multipliers: true))
+                    chunks = split(k, limit: { _ in 64 })
+                    return
+                }
+            }
+        }
+        preconditionFailure("no fixed point fits: the model limits should rule this out")
     }
 }

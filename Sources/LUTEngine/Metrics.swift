@@ -62,6 +62,38 @@ public enum Metrics {
         return total / Double(muX.count)
     }
 
+    /// PSNR of two planes of one bit depth over their common top-left area minus `shave` per border, with
+    /// the bit depth's maximum as peak.
+    public static func psnr(_ a: PlaneView, _ b: PlaneView, shave: Int = 0) -> Double {
+        let (x, y, w, h) = common(a, b)
+        return psnr(x, y, width: w, height: h, shave: shave, peak: Double(a.maxValue))
+    }
+
+    /// SSIM of two planes of one bit depth over their common top-left area minus `shave` per border, with
+    /// the bit depth's maximum as dynamic range.
+    public static func ssim(_ a: PlaneView, _ b: PlaneView, shave: Int = 0) -> Double {
+        let (x, y, w, h) = common(a, b)
+        return ssim(x, y, width: w, height: h, shave: shave, peak: Double(a.maxValue))
+    }
+
+    private static func common(_ a: PlaneView, _ b: PlaneView) -> ([Double], [Double], Int, Int) {
+        precondition(a.bitDepth == b.bitDepth, "planes of \(a.bitDepth) and \(b.bitDepth) bits")
+        let w = min(a.size.width, b.size.width), h = min(a.size.height, b.size.height)
+        func samples(_ p: PlaneView) -> [Double] {
+            var out: [Double] = []
+            out.reserveCapacity(w * h)
+            for y in 0..<h {
+                let row = p.base + y * p.bytesPerRow
+                for x in 0..<w {
+                    out.append(p.bitDepth > 8 ? Double(row.load(fromByteOffset: 2 * x, as: UInt16.self))
+                                              : Double(row.load(fromByteOffset: x, as: UInt8.self)))
+                }
+            }
+            return out
+        }
+        return (samples(a), samples(b), w, h)
+    }
+
     /// Normalised 11-tap Gaussian, sigma 1.5 (the 2-D window is its outer product).
     static let gaussian: [Double] = {
         let taps = (-5...5).map { exp(-Double($0 * $0) / (2 * 1.5 * 1.5)) }

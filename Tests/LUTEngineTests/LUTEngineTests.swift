@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LUTEngine
 
@@ -37,7 +38,7 @@ import Testing
         return LUTModelSpec(name: "random", scale: scale, stages: stageList)
     }
 
-    @Test("SR-LUT tables: engine equals the reference on random planes", arguments: [(2, 8), (3, 8), (4, 8), (3, 10), (2, 10), (3, 12), (4, 16)])
+    @Test("SR-LUT tables: engine equals the reference on random planes", arguments: [(2, 8), (3, 8), (4, 8), (3, 10), (2, 10), (3, 12), (2, 16), (4, 16)])
     func srlutRandomPlanes(scale: Int, bitDepth: Int) throws {
         var g = SeededGenerator(seed: UInt64(scale * 100 + bitDepth))
         let model = TestData.srlut[scale]!
@@ -60,7 +61,7 @@ import Testing
         // engine's fixed point (up to 2^14 per cell) even at 16 bits.
         let levels = [[0, 64, 128, 192, 256], [0, 32, 64, 128, 136, 144, 160, 192, 256], [0, 64, 96, 128, 192, 256],
                       [0, 32, 64, 96, 128, 160, 192, 224, 256]]
-        var tiers = Set<Tier>()
+        var tiers = Set<Tier>(), chunked = false
         for trial in 0..<24 {
             // Every third model is int8 with narrow cells at 8 bits, where stages fit the 16-bit tier.
             let small = trial % 3 == 0
@@ -73,6 +74,7 @@ import Testing
             let plane = Self.randomPlane(&g, width: w, height: h, bitDepth: bitDepth)
             let plan = try #require(try model.makePlan(input: PlaneSize(width: w, height: h), output: PlaneSize(width: w * spec.scale, height: h * spec.scale), bitDepth: bitDepth) as? LUTPlan)
             tiers.formUnion(plan.stages.map(\.tier))
+            chunked = chunked || plan.stages.contains { $0.chunks != nil }
             let exact = plan.isExact
             #expect(exact, "trial \(trial)")
             let out = try model.upscale(plane, width: w, height: h, bitDepth: bitDepth)
@@ -80,7 +82,7 @@ import Testing
             let differing = zip(out, expected).filter { $0 != $1 }.count
             #expect(differing == 0, "trial \(trial): \(w)x\(h) at \(bitDepth) bits")
         }
-        #expect(tiers == [.narrow, .wide], "both arithmetic tiers exercised")
+        #expect(tiers == [.narrow, .wide] && chunked, "both arithmetic tiers and chunks with multipliers exercised")
     }
 
     @Test("a table with small values runs 16-bit planes in 16-bit lanes, still exactly")
@@ -101,18 +103,41 @@ import Testing
         #expect(differing == 0)
     }
 
-    @Test("levels with cells that are not powers of two stay within one step of the reference")
-    func inexactLevels() throws {
+    /// Smooth tables, as trained ones are: entry values vary slowly with the cell indices.
+    static func smoothSpec(levels: [Int], scale: Int, units: [Double]) -> LUTModelSpec {
+        let count = levels.count, entries = count * count * count * count, outputs = scale * scale
+        let luts: [LUTModelSpec.LUT] = units.enumerated().map { n, unit in
+            let values = (0..<entries * outputs).map { i -> Int8 in
+                let e = i / outputs, o = i % outputs
+                let a = Double(e / (count * count * count)), b = Double(e / (count * count) % count)
+                let c = Double(e / count % count), d = Double(e % count)
+                let phase: Double = 0.9 * a + 0.4 * b + 0.6 * c + 0.3 * d + Double(o + n)
+                return Int8(60 * sin(phase))
+            }
+            return .init(pattern: LUTModelSpec.Pattern.allCases[n % 3], rotations: 4, levels: levels,
+                         table: .init(entries: entries, outputs: outputs, scale: unit, values: .int8(values)))
+        }
+        return LUTModelSpec(name: "smooth", scale: scale, stages: [.init(upscale: scale, residual: true, luts: luts)])
+    }
+
+    @Test("cells that are not powers of two, or units that are not, stay within one step of the reference")
+    func inexactArithmetic() throws {
         var g = SeededGenerator(seed: 11)
-        // One stage: in a cascade a one-step difference can move the next stage by a whole cell's slope.
-        for bitDepth in [8, 10, 8, 10] {
-            let spec = Self.randomSpec(&g, scale: 2, stages: 1, levels: [[0, 20, 77, 130, 200, 256], [0, 100, 256]], types: [.int8])
+        let cases: [(levels: [Int], units: [Double])] = [
+            ([0, 20, 77, 130, 200, 256], [1]),           // fractions rounded to 1/256 of a cell
+            ([0, 32, 64, 128, 192, 256], [0.425, 0.157, 0.193]),  // multipliers rounded
+            ([0, 21, 43, 64, 85, 107, 128, 149, 171, 192, 213, 235, 256], [0.52, 0.17, 0.22]),
+        ]
+        for (levels, units) in cases {
+            let spec = Self.smoothSpec(levels: levels, scale: 2, units: units)
             let model = try LUTModel(spec)
-            let plane = Self.randomPlane(&g, width: 11, height: 10, bitDepth: bitDepth)
-            let out = try model.upscale(plane, width: 11, height: 10, bitDepth: bitDepth)
-            let expected = ReferenceLUT(spec: spec).run(plane, width: 11, height: 10, bitDepth: bitDepth)
-            let worst = zip(out, expected).map { abs($0 - $1) }.max()!
-            #expect(worst <= 1, "\(bitDepth) bits: off by \(worst)")
+            for bitDepth in [8, 10] {
+                let plane = Self.randomPlane(&g, width: 11, height: 10, bitDepth: bitDepth)
+                let out = try model.upscale(plane, width: 11, height: 10, bitDepth: bitDepth)
+                let expected = ReferenceLUT(spec: spec).run(plane, width: 11, height: 10, bitDepth: bitDepth)
+                let worst = zip(out, expected).map { abs($0 - $1) }.max()!
+                #expect(worst <= 1, "\(levels.count) levels, units \(units), \(bitDepth) bits: off by \(worst)")
+            }
         }
     }
 

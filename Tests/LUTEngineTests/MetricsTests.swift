@@ -43,6 +43,16 @@ import Testing
         #expect(Metrics.psnr(plane, wide, width: 10, height: 10, strideA: Self.width, strideB: Self.width + 3) == .infinity)
     }
 
+    @Test func planeOverloads() {
+        let a = PlaneBuffer(width: 3, height: 2, bitDepth: 10, samples: [0, 1023, 5, 7, 9, 11])
+        let b = PlaneBuffer(width: 4, height: 2, bitDepth: 10, samples: [1, 1022, 6, 0, 8, 10, 12, 0])
+        #expect(Metrics.psnr(a.view, a.view) == .infinity)
+        #expect(abs(Metrics.psnr(a.view, b.view) - 10 * log10(1023.0 * 1023)) < 1e-12)
+        let big = PlaneBuffer(width: Self.width, height: Self.height, samples: Self.a.map { UInt8($0) })
+        let other = PlaneBuffer(width: Self.width, height: Self.height, samples: Self.b.map { UInt8($0) })
+        #expect(abs(Metrics.ssim(big.view, other.view) - 0.08419491469106338) < 1e-9)
+    }
+
     @Test func ssimKnownCases() {
         #expect(abs(Metrics.ssim(Self.a, Self.a, width: Self.width, height: Self.height) - 1) < 1e-12)
         #expect(abs(Metrics.ssim(Self.a, Self.b, width: Self.width, height: Self.height) - 0.08419491469106338) < 1e-9)

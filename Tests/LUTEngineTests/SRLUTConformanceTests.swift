@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import LUTEngine
 
@@ -81,5 +82,33 @@ import Testing
         psnr /= Double(TestData.set5Names.count)
         #expect(Double(within) / Double(total) >= 0.998, "x\(scale): \(within) of \(total) within +-1")
         #expect(abs(psnr - publishedPSNR) <= 0.02, "x\(scale): Set5 Y PSNR \(psnr) dB, published \(publishedPSNR)")
+    }
+}
+
+/// The models LUTScale ships (trained by Tools/Training, non-power-of-two table scales, S+D+Y tables): the
+/// engine must reproduce the Set5 figure the training tools' NumPy inference recorded in each file.
+@Suite struct ShippedModelTests {
+    static let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().appendingPathComponent("Sources/lutscale/Models")
+
+    static var models: [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []).filter { $0.hasSuffix(".lut") }.sorted()
+    }
+
+    @Test("shipped models reproduce their recorded Set5 Y PSNR", arguments: models)
+    func recordedFigure(file: String) throws {
+        let model = try LUTModel.load(path: Self.folder.appendingPathComponent(file).path)
+        let scale = model.scale
+        let recorded = try #require(model.spec.metadata.first { $0.key == "set5_y_psnr" }?.value["\(scale)"]?.numberValue)
+        var psnr = 0.0
+        for c in try SRLUTConformanceTests.cases(scale: scale) {
+            // The protocol of the recorded figure: the model on the LR's 8-bit Y plane (NumPy rounding).
+            let y = Metrics.luma(rgb: c.lr.pixels).map { Int(min(max($0.rounded(.toNearestOrEven), 0), 255)) }
+            let size = PlaneSize(width: c.hr.width, height: c.hr.height)
+            let out = try model.upscale(y, width: c.lr.width, height: c.lr.height, output: size, workers: 2)
+            psnr += Metrics.psnr(out.map(Double.init), Metrics.luma(rgb: c.hr.pixels), width: size.width, height: size.height, shave: scale)
+        }
+        psnr /= Double(TestData.set5Names.count)
+        #expect(abs(psnr - recorded) <= 0.003, "\(file): \(psnr) dB, recorded \(recorded)")
     }
 }

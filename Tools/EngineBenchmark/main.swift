@@ -1,8 +1,8 @@
-// lutscale-bench-engine: LUT engine speed, 1280x720 -> x3 (3840x2160) on a luma plane.
+// lutscale-bench-engine: LUT engine speed on a luma plane, by default 1280x720 -> x3 (3840x2160).
 //
 // Usage: lutscale-bench-engine [--model PATH] [--runs N] [--frame VIDEO|FILE.gray|none] [--bits 8,10,16]
-//                              [--workers N,M] [--rotations 1,4]
-// The input is the first frame's luma of VIDEO (decoded with the ffmpeg CLI), a raw 1280x720 8-bit FILE.gray,
+//                              [--workers N,M] [--rotations 1,4] [--size WxH]
+// The input is the first frame's luma of VIDEO (decoded with the ffmpeg CLI), a raw WxH 8-bit FILE.gray,
 // or a synthetic plane. Workers default to all cores and one.
 import Foundation
 import LUTEngine
@@ -13,6 +13,7 @@ var video: String? = "Samples/cockatoo.mp4"
 var bitDepths = [8]
 var workerCounts = Set([activeProcessorCount, 1]).sorted(by: >)
 var rotationCounts = [1, 4]
+var size = PlaneSize(width: 1280, height: 720)
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("lutscale-bench-engine: \(message)\n".utf8))
     exit(2)
@@ -28,13 +29,16 @@ while let flag = arguments.popFirst() {
     case "--bits": bitDepths = value.split(separator: ",").compactMap { Int($0) }
     case "--workers": workerCounts = value.split(separator: ",").compactMap { Int($0) }
     case "--rotations": rotationCounts = value.split(separator: ",").compactMap { Int($0) }
+    case "--size":
+        let parts = value.split(separator: "x").compactMap { Int($0) }
+        guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else { fail("--size wants WxH, e.g. 1920x1080") }
+        size = PlaneSize(width: parts[0], height: parts[1])
     default: fail("unknown option \(flag)")
     }
 }
 
-let size = PlaneSize(width: 1280, height: 720)
 
-func firstFrameLuma(_ path: String) -> [UInt8]? {
+@MainActor func firstFrameLuma(_ path: String) -> [UInt8]? {
     guard FileManager.default.fileExists(atPath: path) else { return nil }
     if path.hasSuffix(".gray") {
         let data = FileManager.default.contents(atPath: path) ?? Data()
@@ -42,7 +46,7 @@ func firstFrameLuma(_ path: String) -> [UInt8]? {
     }
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = ["ffmpeg", "-v", "error", "-i", path, "-frames:v", "1", "-vf", "scale=1280:720",
+    process.arguments = ["ffmpeg", "-v", "error", "-i", path, "-frames:v", "1", "-vf", "scale=\(size.width):\(size.height)",
                          "-f", "rawvideo", "-pix_fmt", "gray", "-"]
     let pipe = Pipe()
     process.standardOutput = pipe
@@ -53,7 +57,7 @@ func firstFrameLuma(_ path: String) -> [UInt8]? {
 }
 
 /// Smooth gradients with texture and edges, so table accesses look like a natural image's.
-func syntheticLuma() -> [UInt8] {
+@MainActor func syntheticLuma() -> [UInt8] {
     (0..<size.height).flatMap { y in
         (0..<size.width).map { x in
             let v = 128 + 60 * sin(Double(x) / 37) * cos(Double(y) / 23) + 40 * sin(Double(x * y) / 5000)
