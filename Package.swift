@@ -38,7 +38,7 @@ let package = Package(
             resources: [.copy("Models")]
         ),
         .executableTarget(name: "lutscale-convert-npy", dependencies: ["LUTEngine"], path: "Tools/ConvertNpy"),
-        .executableTarget(name: "lutscale-bench-engine", dependencies: ["LUTEngine"], path: "Tools/EngineBenchmark"),
+        .executableTarget(name: "lutscale-bench-engine", dependencies: ["LUTEngine", "Media"], path: "Tools/EngineBenchmark"),
         .testTarget(name: "LUTEngineTests", dependencies: ["LUTEngine"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),

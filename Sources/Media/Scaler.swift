@@ -37,12 +37,20 @@ public final class PlaneScaler: @unchecked Sendable {
     public let destinationSize: (width: Int, height: Int)
     public let bitDepth: Int
 
-    public init(from source: (width: Int, height: Int), to destination: (width: Int, height: Int), bitDepth: Int) throws(MediaError) {
+    /// swscale's interpolation filters that the pipeline and benchmarks use.
+    public enum Filter: Sendable {
+        case bicubic, lanczos
+
+        var flags: Int32 { self == .bicubic ? SWS_BICUBIC : SWS_LANCZOS }
+    }
+
+    public init(from source: (width: Int, height: Int), to destination: (width: Int, height: Int), bitDepth: Int,
+                filter: Filter = .lanczos) throws(MediaError) {
         // A plane of any planar format is a gray image of the same depth.
         guard let gray = PixelFormat.gray(bitDepth: bitDepth) else { throw .unsupported("\(bitDepth)-bit planes") }
         sws = try SwsHandle(sourceWidth: source.width, sourceHeight: source.height, source: gray,
                             destinationWidth: destination.width, destinationHeight: destination.height,
-                            destination: gray, flags: SWS_LANCZOS)
+                            destination: gray, flags: filter.flags)
         sourceSize = source
         destinationSize = destination
         self.bitDepth = bitDepth

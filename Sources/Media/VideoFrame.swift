@@ -8,6 +8,15 @@ public struct FramePlane: @unchecked Sendable {
     public let width: Int
     public let height: Int
     public let bitDepth: Int
+
+    /// A plane in memory the caller owns (a `PlaneBuffer`), for swscale outside the frame pipeline.
+    public init(base: UnsafeMutableRawPointer, bytesPerRow: Int, width: Int, height: Int, bitDepth: Int) {
+        self.base = base
+        self.bytesPerRow = bytesPerRow
+        self.width = width
+        self.height = height
+        self.bitDepth = bitDepth
+    }
 }
 
 /// One decoded (or to-be-encoded) video frame; owns its AVFrame and frees it in deinit.

@@ -6,6 +6,7 @@
 // or a synthetic plane. Workers default to all cores and one.
 import Foundation
 import LUTEngine
+import Media
 
 var modelPath = "../shared/reference/srlut/Model_S_x3_4bit_int8.npy"
 var runs = 15
@@ -78,27 +79,62 @@ func processCPUMilliseconds() -> Double {
 
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
-@MainActor func bench(_ model: LUTModel, label: String, bitDepth: Int, workers: Int) {
-    let source = bitDepth == 8 ? source8
-        : PlaneBuffer(width: size.width, height: size.height, bitDepth: bitDepth, samples: luma.map { UInt16($0) << (bitDepth - 8) })
-    let output = PlaneSize(width: size.width * model.scale, height: size.height * model.scale)
-    let plan: any UpscalePlan
-    do { plan = try model.makePlan(input: size, output: output, bitDepth: bitDepth) } catch { fail("\(error)") }
-    let destination = PlaneBuffer(size: output, bitDepth: bitDepth)
-    plan.renderParallel(source.view, into: destination.mutableView, workers: workers)  // warm-up
+/// Median wall and CPU milliseconds of `runs` calls of `body`, after one warm-up call.
+@MainActor func measure(_ body: () -> Void) -> (ms: Double, min: Double, cpu: Double) {
+    body()
     var times: [Double] = [], cpuTimes: [Double] = []
     for _ in 0..<runs {
         let cpuStart = processCPUMilliseconds()
         let start = DispatchTime.now().uptimeNanoseconds
-        plan.renderParallel(source.view, into: destination.mutableView, workers: workers)
+        body()
         times.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
         cpuTimes.append(processCPUMilliseconds() - cpuStart)
     }
-    let ms = median(times)
+    return (median(times), times.min()!, median(cpuTimes))
+}
+
+/// fps of the swscale bicubic line of the 8-bit one-worker run: the ratio column's denominator.
+var swscaleBicubicFPS: Double?
+
+@MainActor func report(_ label: String, bitDepth: Int, workers: Int, output: PlaneSize, _ m: (ms: Double, min: Double, cpu: Double)) {
     let megapixels = Double(output.width * output.height) / 1e6
-    let line = "\(label.padding(toLength: 12, withPad: " ", startingAt: 0)) \(bitDepth)-bit \(workers) worker\(workers == 1 ? " " : "s")"
+    let ratio = swscaleBicubicFPS.map { String(format: "  %5.2fx swscale bicubic", 1000 / m.ms / $0) } ?? ""
+    let line = "\(label.padding(toLength: 16, withPad: " ", startingAt: 0)) \(bitDepth)-bit \(workers) worker\(workers == 1 ? " " : "s")"
     print(line + String(format: "  %7.2f ms  %6.1f fps  %7.1f Mpx/s out   (min %.2f ms; CPU %.2f ms per frame)",
-                        ms, 1000 / ms, megapixels / ms * 1000, times.min()!, median(cpuTimes)))
+                        m.ms, 1000 / m.ms, megapixels / m.ms * 1000, m.min, m.cpu) + ratio)
+}
+
+@MainActor func source(bitDepth: Int) -> PlaneBuffer {
+    bitDepth == 8 ? source8
+        : PlaneBuffer(width: size.width, height: size.height, bitDepth: bitDepth, samples: luma.map { UInt16($0) << (bitDepth - 8) })
+}
+
+@MainActor func bench(_ upscaler: any PlaneUpscaler, scale: Int, label: String, bitDepth: Int, workers: Int) {
+    let source = source(bitDepth: bitDepth)
+    let output = PlaneSize(width: size.width * scale, height: size.height * scale)
+    let plan: any UpscalePlan
+    do { plan = try upscaler.makePlan(input: size, output: output, bitDepth: bitDepth) } catch { fail("\(error)") }
+    let destination = PlaneBuffer(size: output, bitDepth: bitDepth)
+    report(label, bitDepth: bitDepth, workers: workers, output: output,
+           measure { plan.renderParallel(source.view, into: destination.mutableView, workers: workers) })
+}
+
+/// The same plane through FFmpeg's swscale (one thread, as FFmpeg 5.1 runs it per plane).
+@MainActor func benchSwscale(_ filter: PlaneScaler.Filter, scale: Int, bitDepth: Int) -> Double {
+    let source = source(bitDepth: bitDepth)
+    let output = PlaneSize(width: size.width * scale, height: size.height * scale)
+    let destination = PlaneBuffer(size: output, bitDepth: bitDepth)
+    let scaler: PlaneScaler
+    do {
+        scaler = try PlaneScaler(from: (size.width, size.height), to: (output.width, output.height), bitDepth: bitDepth, filter: filter)
+    } catch { fail("\(error)") }
+    let from = FramePlane(base: UnsafeMutableRawPointer(mutating: source.view.base), bytesPerRow: source.bytesPerRow,
+                          width: size.width, height: size.height, bitDepth: bitDepth)
+    let to = FramePlane(base: destination.mutableView.base, bytesPerRow: destination.bytesPerRow,
+                        width: output.width, height: output.height, bitDepth: bitDepth)
+    let m = measure { withExtendedLifetime((source, destination)) { scaler.scale(from, into: to) } }
+    report("swscale \(filter)", bitDepth: bitDepth, workers: 1, output: output, m)
+    return 1000 / m.ms
 }
 
 let fourRotations: LUTModel, oneRotation: LUTModel
@@ -112,9 +148,16 @@ do {
 }
 
 print("\(fourRotations.name): \(size.width)x\(size.height) -> x\(fourRotations.scale), median of \(runs) runs, input \(video.map { "first frame of \($0)" } ?? "synthetic"), \(activeProcessorCount) cores")
+let scale = fourRotations.scale
 for bits in bitDepths {
+    let bicubicFPS = benchSwscale(.bicubic, scale: scale, bitDepth: bits)
+    if bits == bitDepths.first { swscaleBicubicFPS = bicubicFPS }
+    _ = benchSwscale(.lanczos, scale: scale, bitDepth: bits)
     for workers in workerCounts {
-        if rotationCounts.contains(1) { bench(oneRotation, label: "1 rotation", bitDepth: bits, workers: workers) }
-        if rotationCounts.contains(4) { bench(fourRotations, label: "4 rotations", bitDepth: bits, workers: workers) }
+        if rotationCounts.contains(1) { bench(oneRotation, scale: scale, label: "1 rotation", bitDepth: bits, workers: workers) }
+        if rotationCounts.contains(4) { bench(fourRotations, scale: scale, label: "4 rotations", bitDepth: bits, workers: workers) }
+        for kernel in [ResamplingKernel.bicubic, .lanczos3] {
+            bench(Resampler(kernel: kernel), scale: scale, label: "ours \(kernel)", bitDepth: bits, workers: workers)
+        }
     }
 }
