@@ -14,10 +14,10 @@ struct Upscale: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Input video or image.", valueName: "INPUT"))
+    @Argument(help: ArgumentHelp("Input video or image; - reads YUV4MPEG2 (or raw frames, --raw-size) from stdin.", valueName: "INPUT"))
     var input: String
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Output file; its extension picks the container (mp4, mkv, mov, webm, png, jpg, ...).",
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output file; its extension picks the container (mp4, mkv, mov, webm, png, jpg, ...); - writes YUV4MPEG2 (or --raw frames) to stdout.",
                                                     valueName: "OUTPUT"))
     var output: String
 
@@ -29,12 +29,23 @@ struct Upscale: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var stream: StreamOptions
+
     func validate() throws {
+        if input == "-" || output == "-" {
+            guard input == "-" && output == "-" else {
+                throw ValidationError("Pipes go both ways: - as input needs -o - (YUV4MPEG2 or --raw out), and -o - needs - as input.")
+            }
+            _ = try stream.input()
+            return
+        }
+        guard !stream.isGiven else { throw ValidationError("--raw-size, --pix-fmt, --fps, --raw and --preview are for pipes: - -o -.") }
         guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("Input \(input) does not exist.") }
         guard !output.isEmpty else { throw ValidationError("-o OUTPUT must not be empty.") }
     }
 
     func run() throws {
+        if input == "-" { return try runStream() }
         let log = StandardError()
         MediaLog.configure(quiet: common.quiet)
         let signals = SignalWatcher()
