@@ -57,10 +57,9 @@ extension UpscaleJob {
         }
 
         let decoder = self.decoder, workFormat = self.workFormat, workColor = self.workColor
-        let inputWidth = description.inputWidth, inputHeight = description.inputHeight
         stages.spawn("decode") {
             defer { decoded.finish() }
-            var normaliser = FrameNormaliser(format: workFormat, width: inputWidth, height: inputHeight, color: workColor)
+            var normaliser = FrameNormaliser(format: workFormat, color: workColor)
             /// Hands on every frame the decoder has ready; false when the pipeline was cancelled.
             func drain() throws -> Bool {
                 while case let .item(frame) = try decoder.receive() {
@@ -85,34 +84,44 @@ extension UpscaleJob {
             _ = try drain()
         }
 
-        let lumaPlan = self.lumaPlan
+        let upscaler = self.upscaler, initialLumaPlan = self.lumaPlan
         let width = description.outputWidth, height = description.outputHeight
         stages.spawn("upscale-luma") {
             defer { upscaled.finish() }
             let pool = try FramePool(format: workFormat, width: width, height: height)
+            var lumaPlan = initialLumaPlan
             while let frame = decoded.pop() {
                 let target = try pool.frame(propertiesOf: frame)
-                try lumaPlan.renderParallel(frame.planeView(0), into: target.mutablePlaneView(0))
+                let source = try frame.planeView(0)
+                // A stream whose size changes midway keeps its output size: the upscaler is planned again.
+                if source.size != lumaPlan.input {
+                    lumaPlan = try upscaler.makePlan(input: source.size, output: lumaPlan.output, bitDepth: lumaPlan.bitDepth)
+                }
+                try lumaPlan.renderParallel(source, into: target.mutablePlaneView(0))
                 guard upscaled.push(FramePair(source: frame, target: target)) else { return }
             }
         }
 
         let otherPlanes = self.otherPlanes, postConversion = self.postConversion
+        let inputWidth = description.inputWidth, inputHeight = description.inputHeight
         let encoderFormat = encoder.settings.pixelFormat
         stages.spawn("scale-chroma") {
             defer { finished.finish() }
-            let methods = try otherPlanes.map { method throws(MediaError) -> PlaneWork in
-                switch method {
-                case let .swscale(from, to, bitDepth): .swscale(try PlaneScaler(from: from, to: to, bitDepth: bitDepth))
-                case let .upscaler(plan): .upscaler(plan)
-                }
-            }
+            var planned = otherPlanes, (width0, height0) = (inputWidth, inputHeight)
+            var methods = try planned.map(PlaneWork.init)
             let converter = try postConversion.map { conversion throws(MediaError) in
                 try FrameConverter(width: width, height: height, format: workFormat, color: workColor,
                                    toWidth: width, height: height, format: conversion.format,
                                    color: conversion.color)
             }
             while let pair = upscaled.pop() {
+                if pair.source.width != width0 || pair.source.height != height0 {
+                    (width0, height0) = (pair.source.width, pair.source.height)
+                    planned = try planned.enumerated().map { offset, method throws(PipelineError) in
+                        try method.replanned(from: pair.source.planeView(offset + 1).size, upscaler: upscaler)
+                    }
+                    methods = try planned.map(PlaneWork.init)
+                }
                 try PlaneWork.run(methods, from: pair.source, into: pair.target)
                 let output: VideoFrame
                 if let converter {
@@ -199,6 +208,14 @@ enum PlaneWork {
     case swscale(PlaneScaler)
     case upscaler(any UpscalePlan)
 
+    /// The method ready to run; a scaler is made here so that each stage owns its own.
+    init(_ method: OtherPlaneMethod) throws(MediaError) {
+        switch method {
+        case let .swscale(from, to, bitDepth): self = .swscale(try PlaneScaler(from: from, to: to, bitDepth: bitDepth))
+        case let .upscaler(plan): self = .upscaler(plan)
+        }
+    }
+
     /// Planes 1... of `source` into `target`: swscale planes side by side (one scaler each), upscaler planes
     /// each across all cores.
     static func run(_ work: [PlaneWork], from source: VideoFrame, into target: VideoFrame) throws(PipelineError) {
@@ -231,21 +248,17 @@ private struct UncheckedSendable<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// Brings decoded frames to the work format and size, and gives every frame a usable, increasing timestamp.
+/// Brings decoded frames to the work format, and gives every frame a usable, increasing timestamp.
 struct FrameNormaliser: Sendable {
     let format: PixelFormat
-    let width: Int
-    let height: Int
     let color: ColorInfo
     private var converter: FrameConverter?
     private var converterInput: (format: PixelFormat, width: Int, height: Int)?
     private var lastPts: Int64?
     private var lastDuration: Int64 = 1
 
-    init(format: PixelFormat, width: Int, height: Int, color: ColorInfo) {
+    init(format: PixelFormat, color: ColorInfo) {
         self.format = format
-        self.width = width
-        self.height = height
         self.color = color
     }
 
@@ -265,11 +278,11 @@ struct FrameNormaliser: Sendable {
             color.isFullRange = true
             frame.color = color
         }
-        if frame.format == format && frame.width == width && frame.height == height { return frame }
-        // A different layout (RGB, semi-planar), or a stream that changes size midway: swscale brings it over.
+        // Only the layout is converted (RGB, semi-planar): a frame of another size keeps it, for the upscaler to re-plan.
+        if frame.format == format { return frame }
         if converterInput.map({ $0.format != frame.format || $0.width != frame.width || $0.height != frame.height }) ?? true {
             converter = try FrameConverter(width: frame.width, height: frame.height, format: frame.format, color: frame.color,
-                                           toWidth: width, height: height, format: format, color: color)
+                                           toWidth: frame.width, height: frame.height, format: format, color: color)
             converterInput = (frame.format, frame.width, frame.height)
         }
         return try converter!.convert(frame)

@@ -159,12 +159,7 @@ public final class StreamJob {
         stages.spawn("upscale") {
             defer { writeQueue.finish() }
             let pool = try FramePool(format: workFormat, width: output.width, height: output.height)
-            let methods = try otherPlanes.map { method throws(MediaError) -> PlaneWork in
-                switch method {
-                case let .swscale(from, to, bitDepth): .swscale(try PlaneScaler(from: from, to: to, bitDepth: bitDepth))
-                case let .upscaler(plan): .upscaler(plan)
-                }
-            }
+            let methods = try otherPlanes.map(PlaneWork.init)
             while let frame = readQueue.pop() {
                 // A frame already past its display time is not worth upscaling: skipping it is how preview catches up.
                 if let schedule, schedule.isLate(frame.pts ?? 0, now: clock.now) {

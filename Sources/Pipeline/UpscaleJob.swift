@@ -29,6 +29,16 @@ enum OtherPlaneMethod: Sendable {
     /// swscale on the plane alone; the scaler is made per stage so that it has a single owner.
     case swscale(from: (width: Int, height: Int), to: (width: Int, height: Int), bitDepth: Int)
     case upscaler(any UpscalePlan)
+
+    /// The same method for a plane of another input size (a stream that changes size midway), same output size.
+    func replanned(from input: PlaneSize, upscaler: any PlaneUpscaler) throws(PipelineError) -> OtherPlaneMethod {
+        switch self {
+        case let .swscale(_, to, bitDepth):
+            return .swscale(from: (input.width, input.height), to: to, bitDepth: bitDepth)
+        case let .upscaler(plan):
+            return .upscaler(try PipelineError.wrap { try upscaler.makePlan(input: input, output: plan.output, bitDepth: plan.bitDepth) })
+        }
+    }
 }
 
 /// One input file upscaled into one output file: opened and planned by `init` (every check that can fail before
@@ -47,6 +57,7 @@ public final class UpscaleJob {
     let copiedStreams: [Int: (output: Int, timeBase: Rational)]
     let workFormat: PixelFormat
     let workColor: ColorInfo
+    let upscaler: any PlaneUpscaler
     let lumaPlan: any UpscalePlan
     let otherPlanes: [OtherPlaneMethod]
     /// Work frames -> encoder frames; nil when the encoder takes the work format as it is.
@@ -178,6 +189,7 @@ public final class UpscaleJob {
         self.copiedStreams = copied
         self.workFormat = workFormat
         self.workColor = workColor
+        self.upscaler = request.upscaler
         self.lumaPlan = lumaPlan
         self.otherPlanes = otherPlanes
         self.postConversion = postConversion
