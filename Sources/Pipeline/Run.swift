@@ -33,30 +33,70 @@ extension UpscaleJob {
         stop.onAbort { stages.fail(.aborted) }
 
         // Depths: packets are small; frames at the output size are large, so only a few wait at each step.
-        let packets = stages.queue(BoundedQueue<Packet>(highWatermark: 16))
-        let decoded = stages.queue(BoundedQueue<VideoFrame>(highWatermark: 4, lowWatermark: 2))
-        let upscaled = stages.queue(BoundedQueue<FramePair>(highWatermark: 2, lowWatermark: 1))
-        let finished = stages.queue(BoundedQueue<VideoFrame>(highWatermark: 4, lowWatermark: 2))
         let muxing = stages.queue(BoundedQueue<MuxItem>(highWatermark: 64))
         let encodedFrames = FrameCounter()
+        let packets = lanes.map { _ in stages.queue(BoundedQueue<Packet>(highWatermark: 16)) }
+        let laneOf = Dictionary(uniqueKeysWithValues: lanes.enumerated().map { ($1.inputStream, $0) })
 
-        let demuxer = self.demuxer, videoStream = self.videoStream, copiedStreams = self.copiedStreams
+        let demuxer = self.demuxer, copiedStreams = self.copiedStreams
         stages.spawn("demux") {
             defer {
-                packets.finish()
+                for queue in packets { queue.finish() }
                 muxing.push(.end)
             }
             while !stop.isStopRequested {
                 guard case let .packet(packet) = try demuxer.read() else { return }
-                if packet.streamIndex == videoStream {
-                    guard packets.push(packet) else { return }
+                if let lane = laneOf[packet.streamIndex] {
+                    guard packets[lane].push(packet) else { return }
                 } else if let copy = copiedStreams[packet.streamIndex] {
                     guard muxing.push(.packet(packet, stream: copy.output, timeBase: copy.timeBase)) else { return }
                 }
             }
         }
+        let total = lanes[0].estimatedFrameCount
+        for (number, lane) in lanes.enumerated() {
+            // Progress and the frame count follow the main stream.
+            let report: @Sendable (Int) -> Void = { frames in
+                if number == 0 { progress(JobProgress(frames: frames, totalFrames: total, elapsed: clock.now - start)) }
+            }
+            spawnStages(of: lane, packets: packets[number], muxing: muxing, stages: stages, stop: stop,
+                        encodedFrames: number == 0 ? encodedFrames : FrameCounter(), progress: report)
+        }
 
-        let decoder = self.decoder, workFormat = self.workFormat, workColor = self.workColor
+        let muxer = self.muxer, laneCount = lanes.count
+        stages.spawn("mux") {
+            try muxer.writeHeader()
+            var ends = 0
+            // Producers: the demuxer (copied streams) and each stream's encoder send one `.end`.
+            while ends < 1 + laneCount, let item = muxing.pop() {
+                switch item {
+                case .end: ends += 1
+                case let .packet(packet, stream, timeBase): try muxer.write(packet, timeBase: timeBase, stream: stream)
+                }
+            }
+            guard !stages.hasFailed else { return }
+            try muxer.finish()
+        }
+
+        // A stop before the first frame leaves nothing worth keeping (a file without video does not play).
+        if let error = stages.wait() ?? (encodedFrames.value == 0 && stop.isStopRequested ? .aborted : nil) {
+            output.discard()
+            throw error
+        }
+        try output.commit()
+        var info = stat()
+        let bytes = stat(output.path, &info) == 0 ? Int64(info.st_size) : 0
+        return Summary(frames: encodedFrames.value, elapsed: clock.now - start,
+                       stoppedEarly: stop.isStopRequested, outputBytes: bytes)
+    }
+
+    /// Decode -> upscale luma -> chroma -> encode for one video stream, each on its own thread.
+    private func spawnStages(of lane: VideoLane, packets: BoundedQueue<Packet>, muxing: BoundedQueue<MuxItem>, stages: StageGroup,
+                             stop: StopSignal, encodedFrames: FrameCounter, progress: @escaping @Sendable (Int) -> Void) {
+        let decoded = stages.queue(BoundedQueue<VideoFrame>(highWatermark: 4, lowWatermark: 2))
+        let upscaled = stages.queue(BoundedQueue<FramePair>(highWatermark: 2, lowWatermark: 1))
+        let finished = stages.queue(BoundedQueue<VideoFrame>(highWatermark: 4, lowWatermark: 2))
+        let decoder = lane.decoder, workFormat = lane.workFormat, workColor = lane.workColor
         stages.spawn("decode") {
             defer { decoded.finish() }
             var normaliser = FrameNormaliser(format: workFormat, color: workColor)
@@ -84,8 +124,8 @@ extension UpscaleJob {
             _ = try drain()
         }
 
-        let upscaler = self.upscaler, initialLumaPlan = self.lumaPlan
-        let width = description.outputWidth, height = description.outputHeight
+        let upscaler = self.upscaler, initialLumaPlan = lane.lumaPlan
+        let width = lane.outputWidth, height = lane.outputHeight
         stages.spawn("upscale-luma") {
             defer { upscaled.finish() }
             let pool = try FramePool(format: workFormat, width: width, height: height)
@@ -102,9 +142,9 @@ extension UpscaleJob {
             }
         }
 
-        let otherPlanes = self.otherPlanes, postConversion = self.postConversion
-        let inputWidth = description.inputWidth, inputHeight = description.inputHeight
-        let encoderFormat = encoder.settings.pixelFormat
+        let otherPlanes = lane.otherPlanes, postConversion = lane.postConversion
+        let inputWidth = lane.inputWidth, inputHeight = lane.inputHeight
+        let encoderFormat = lane.encoder.settings.pixelFormat
         stages.spawn("scale-chroma") {
             defer { finished.finish() }
             var planned = otherPlanes, (width0, height0) = (inputWidth, inputHeight)
@@ -134,8 +174,8 @@ extension UpscaleJob {
             }
         }
 
-        let encoder = self.encoder, videoOutputStream = self.videoOutputStream
-        let encoderTimeBase = encoder.settings.timeBase, totalFrames = description.estimatedFrameCount
+        let encoder = lane.encoder, videoOutputStream = lane.outputStream
+        let encoderTimeBase = encoder.settings.timeBase, frameCounter = encodedFrames
         stages.spawn("encode") {
             defer { muxing.push(.end) }
             // Frame durations by pts, for encoders that leave packet durations empty (the last frame needs one).
@@ -154,8 +194,7 @@ extension UpscaleJob {
                 while try encoder.send(frame) == .mustReceiveFirst {
                     guard try drain() else { return }
                 }
-                let count = encodedFrames.increment()
-                progress(JobProgress(frames: count, totalFrames: totalFrames, elapsed: clock.now - start))
+                progress(frameCounter.increment())
                 guard try drain() else { return }
             }
             guard !stages.hasFailed else { return }
@@ -163,31 +202,6 @@ extension UpscaleJob {
             _ = try drain()
         }
 
-        let muxer = self.muxer
-        stages.spawn("mux") {
-            try muxer.writeHeader()
-            var ends = 0
-            // Two producers: the demuxer (copied streams) and the encoder each send one `.end`.
-            while ends < 2, let item = muxing.pop() {
-                switch item {
-                case .end: ends += 1
-                case let .packet(packet, stream, timeBase): try muxer.write(packet, timeBase: timeBase, stream: stream)
-                }
-            }
-            guard !stages.hasFailed else { return }
-            try muxer.finish()
-        }
-
-        // A stop before the first frame leaves nothing worth keeping (a file without video does not play).
-        if let error = stages.wait() ?? (encodedFrames.value == 0 && stop.isStopRequested ? .aborted : nil) {
-            output.discard()
-            throw error
-        }
-        try output.commit()
-        var info = stat()
-        let bytes = stat(output.path, &info) == 0 ? Int64(info.st_size) : 0
-        return Summary(frames: encodedFrames.value, elapsed: clock.now - start,
-                       stoppedEarly: stop.isStopRequested, outputBytes: bytes)
     }
 }
 

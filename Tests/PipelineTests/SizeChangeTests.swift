@@ -32,3 +32,49 @@ import Testing
         #expect(whole.suffix(3 * frameBytes) == second)
     }
 }
+
+/// Several video streams in one file: each upscaled at its own size in one pass.
+@Suite struct MultiStreamTests {
+    /// Decoded frame count and size of every video stream, in stream order.
+    static func videoStreams(_ path: String) throws -> [String] {
+        try Fixtures.ffprobe(["-count_frames", "-select_streams", "v", "-show_entries", "stream=index,width,height,nb_read_frames",
+                              "-of", "csv=p=0", path]).split(separator: "\n").map(String.init)
+    }
+
+    @Test func eachStreamAtItsOwnSizeAsIfAlone() throws {
+        let scratch = try Scratch()
+        let input = scratch.path("two.mkv")
+        try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25", "-f", "lavfi", "-i", "testsrc=size=80x60:rate=25",
+                             "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-map", "0", "-map", "1", "-map", "2",
+                             "-frames:v", "5", "-t", "0.2", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "flac", input])
+        let output = scratch.path("out.nut")
+        let job = try UpscaleJob(UpscaleRequest(inputPath: input, outputPath: output, size: .scale(2), upscaler: Resampler(kernel: .bicubic),
+                                                codec: "rawvideo", streamSizes: [1: .exact(width: 240, height: 180)]))
+        #expect(job.description.videoStreams.map(\.index) == [0, 1])
+        #expect(job.description.copiedStreams == 1)
+        _ = try job.run()
+        #expect(try Self.videoStreams(output) == ["0,128,96,5", "1,240,180,5"])
+
+        // The second stream alone, upscaled alone, gives the same pixels.
+        let alone = scratch.path("alone.mkv"), aloneOut = scratch.path("alone.nut")
+        try Fixtures.ffmpeg(["-i", input, "-map", "0:1", "-c", "copy", alone])
+        _ = try UpscaleJob(UpscaleRequest(inputPath: alone, outputPath: aloneOut, size: .exact(width: 240, height: 180),
+                                          upscaler: Resampler(kernel: .bicubic), codec: "rawvideo")).run()
+        let both = scratch.path("both.yuv"), single = scratch.path("single.yuv")
+        try Fixtures.ffmpeg(["-i", output, "-map", "0:1", "-f", "rawvideo", both])
+        try Fixtures.ffmpeg(["-i", aloneOut, "-f", "rawvideo", single])
+        let bothBytes = try Data(contentsOf: URL(fileURLWithPath: both))
+        #expect(bothBytes.count == 5 * 240 * 180 * 3 / 2)
+        #expect(bothBytes == (try Data(contentsOf: URL(fileURLWithPath: single))))
+    }
+
+    @Test func refusesASettingForAStreamThatIsNotVideo() throws {
+        let scratch = try Scratch()
+        let input = scratch.path("in.mkv")
+        try Fixtures.clip(input, size: "64x48", frames: 2, audio: "flac")
+        #expect(throws: PipelineError.self) {
+            try UpscaleJob(UpscaleRequest(inputPath: input, outputPath: scratch.path("out.mkv"), size: .scale(2),
+                                          upscaler: Resampler(kernel: .bicubic), streamSizes: [1: .scale(3)]))
+        }
+    }
+}
