@@ -140,4 +140,22 @@ import Testing
         #expect(written >= 1)
         #expect(try Fixtures.videoStream(scratch.path("out.y4m"))["nb_read_frames"] == "\(written)")
     }
+
+    /// `--stream-size` / `--stream-scale` on a file with two video streams (`-map 0 -map 1`), and their refusals.
+    @Test func perStreamSizesThroughTheCLI() throws {
+        let scratch = try Scratch()
+        try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=64x48", "-f", "lavfi", "-i", "testsrc=size=80x60", "-map", "0", "-map", "1",
+                             "-frames:v", "3", "-t", "0.12", "-pix_fmt", "yuv420p", "-c:v", "libx264", "-preset", "ultrafast", scratch.path("two.mkv")])
+        let result = try CLITests.lutscale([scratch.path("two.mkv"), "-o", scratch.path("out.mkv"), "--scale", "2",
+                                            "--stream-size", "1=160x120", "--model", "bicubic"])
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.errors.contains("stream 1: 80x60 -> 160x120"))
+        let streams = try Fixtures.ffprobe(["-count_frames", "-select_streams", "v", "-show_entries", "stream=width,height,nb_read_frames",
+                                            "-of", "csv=p=0", scratch.path("out.mkv")])
+        #expect(streams.split(separator: "\n") == ["128,96,3", "160,120,3"])
+        let notVideo = try CLITests.lutscale([scratch.path("two.mkv"), "-o", scratch.path("bad.mkv"), "--scale", "2", "--stream-scale", "2=3"])
+        #expect(notVideo.status != 0 && notVideo.errors.contains("stream 2 of"), "\(notVideo.errors)")
+        let piped = try Self.shell(#""$LUTSCALE" - -o - --scale 2 --stream-scale 0=3 < /dev/null"#, in: scratch)
+        #expect(piped.status != 0 && piped.errors.contains("one video stream"), "\(piped.errors)")
+    }
 }
