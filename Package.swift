@@ -27,13 +27,13 @@ let package = Package(
             // is ~100x slower unoptimised (SIMD types lower to calls).
             swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
         ),
-        .target(name: "Pipeline", dependencies: ["Media", "LUTEngine"]),
+        .target(name: "Pipeline", dependencies: ["Media", "LUTEngine", "RawVideo"]),
         .target(name: "RawVideo", dependencies: ["LUTEngine"]),
         // libFuzzer harness: build with `--sanitize fuzzer --sanitize address` (Tools/Fuzz/README.md).
         .executableTarget(name: "Y4MFuzz", dependencies: ["RawVideo"], path: "Tools/Fuzz/Y4MFuzz"),
         .executableTarget(
             name: "lutscale",
-            dependencies: ["Pipeline", "Media", "LUTEngine", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+            dependencies: ["Pipeline", "Media", "LUTEngine", "RawVideo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
             // The shipped LUT models; `lutscale models` lists them, `--model auto` picks among them.
             resources: [.copy("Models")]
         ),

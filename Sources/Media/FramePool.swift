@@ -40,8 +40,14 @@ public final class FramePool: @unchecked Sendable {
 
     /// A frame with a writable buffer from the pool and the timestamps, colour tags and side data of `source`.
     public func frame(propertiesOf source: VideoFrame) throws(MediaError) -> VideoFrame {
-        let frame = try VideoFrame()
+        let frame = try self.frame()
         try MediaError.check(av_frame_copy_props(frame.pointer, source.pointer), "copying frame properties")
+        return frame
+    }
+
+    /// A frame with a writable buffer from the pool and no properties (frames read from a pipe).
+    public func frame() throws(MediaError) -> VideoFrame {
+        let frame = try VideoFrame()
         frame.pointer.pointee.format = format.raw.rawValue
         frame.pointer.pointee.width = Int32(width)
         frame.pointer.pointee.height = Int32(height)

@@ -1,5 +1,6 @@
 import LUTEngine
 import Media
+import RawVideo
 
 /// Why an upscaling job could not start or did not finish.
 public enum PipelineError: Error, CustomStringConvertible, Sendable {
@@ -8,6 +9,8 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
     /// The request itself is unusable (sizes, paths, options); the text says what to change.
     case invalidRequest(String)
     case output(String)
+    /// A y4m or rawvideo pipe was malformed or could not be read or written.
+    case stream(RawVideoError)
     /// A second SIGINT/SIGTERM: the job was abandoned without finishing its file.
     case aborted
 
@@ -17,6 +20,7 @@ public enum PipelineError: Error, CustomStringConvertible, Sendable {
         case let .upscale(error): error.description
         case let .invalidRequest(text): text
         case let .output(text): text
+        case let .stream(error): error.description
         case .aborted: "aborted; no output written"
         }
     }
@@ -29,6 +33,7 @@ extension PipelineError {
         case let error as PipelineError: self = error
         case let error as MediaError: self = .media(error)
         case let error as UpscaleError: self = .upscale(error)
+        case let error as RawVideoError: self = .stream(error)
         default: self = .invalidRequest("\(error)")
         }
     }

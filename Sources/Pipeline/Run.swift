@@ -33,34 +33,73 @@ extension UpscaleJob {
         stop.onAbort { stages.fail(.aborted) }
 
         // Depths: packets are small; frames at the output size are large, so only a few wait at each step.
-        let packets = stages.queue(BoundedQueue<Packet>(highWatermark: 16))
-        let decoded = stages.queue(BoundedQueue<VideoFrame>(highWatermark: 4, lowWatermark: 2))
-        let upscaled = stages.queue(BoundedQueue<FramePair>(highWatermark: 2, lowWatermark: 1))
-        let finished = stages.queue(BoundedQueue<VideoFrame>(highWatermark: 4, lowWatermark: 2))
         let muxing = stages.queue(BoundedQueue<MuxItem>(highWatermark: 64))
         let encodedFrames = FrameCounter()
+        let packets = lanes.map { _ in stages.queue(BoundedQueue<Packet>(highWatermark: 16)) }
+        let laneOf = Dictionary(uniqueKeysWithValues: lanes.enumerated().map { ($1.inputStream, $0) })
 
-        let demuxer = self.demuxer, videoStream = self.videoStream, copiedStreams = self.copiedStreams
+        let demuxer = self.demuxer, copiedStreams = self.copiedStreams
         stages.spawn("demux") {
             defer {
-                packets.finish()
+                for queue in packets { queue.finish() }
                 muxing.push(.end)
             }
             while !stop.isStopRequested {
                 guard case let .packet(packet) = try demuxer.read() else { return }
-                if packet.streamIndex == videoStream {
-                    guard packets.push(packet) else { return }
+                if let lane = laneOf[packet.streamIndex] {
+                    guard packets[lane].push(packet) else { return }
                 } else if let copy = copiedStreams[packet.streamIndex] {
                     guard muxing.push(.packet(packet, stream: copy.output, timeBase: copy.timeBase)) else { return }
                 }
             }
         }
+        let total = lanes[0].estimatedFrameCount
+        for (number, lane) in lanes.enumerated() {
+            // Progress and the frame count follow the main stream.
+            let report: @Sendable (Int) -> Void = { frames in
+                if number == 0 { progress(JobProgress(frames: frames, totalFrames: total, elapsed: clock.now - start)) }
+            }
+            spawnStages(of: lane, packets: packets[number], muxing: muxing, stages: stages, stop: stop,
+                        encodedFrames: number == 0 ? encodedFrames : FrameCounter(), progress: report)
+        }
 
-        let decoder = self.decoder, workFormat = self.workFormat, workColor = self.workColor
-        let inputWidth = description.inputWidth, inputHeight = description.inputHeight
+        let muxer = self.muxer, laneCount = lanes.count
+        stages.spawn("mux") {
+            try muxer.writeHeader()
+            var ends = 0
+            // Producers: the demuxer (copied streams) and each stream's encoder send one `.end`.
+            while ends < 1 + laneCount, let item = muxing.pop() {
+                switch item {
+                case .end: ends += 1
+                case let .packet(packet, stream, timeBase): try muxer.write(packet, timeBase: timeBase, stream: stream)
+                }
+            }
+            guard !stages.hasFailed else { return }
+            try muxer.finish()
+        }
+
+        // A stop before the first frame leaves nothing worth keeping (a file without video does not play).
+        if let error = stages.wait() ?? (encodedFrames.value == 0 && stop.isStopRequested ? .aborted : nil) {
+            output.discard()
+            throw error
+        }
+        try output.commit()
+        var info = stat()
+        let bytes = stat(output.path, &info) == 0 ? Int64(info.st_size) : 0
+        return Summary(frames: encodedFrames.value, elapsed: clock.now - start,
+                       stoppedEarly: stop.isStopRequested, outputBytes: bytes)
+    }
+
+    /// Decode -> upscale luma -> chroma -> encode for one video stream, each on its own thread.
+    private func spawnStages(of lane: VideoLane, packets: BoundedQueue<Packet>, muxing: BoundedQueue<MuxItem>, stages: StageGroup,
+                             stop: StopSignal, encodedFrames: FrameCounter, progress: @escaping @Sendable (Int) -> Void) {
+        let decoded = stages.queue(BoundedQueue<VideoFrame>(highWatermark: 4, lowWatermark: 2))
+        let upscaled = stages.queue(BoundedQueue<FramePair>(highWatermark: 2, lowWatermark: 1))
+        let finished = stages.queue(BoundedQueue<VideoFrame>(highWatermark: 4, lowWatermark: 2))
+        let decoder = lane.decoder, workFormat = lane.workFormat, workColor = lane.workColor
         stages.spawn("decode") {
             defer { decoded.finish() }
-            var normaliser = FrameNormaliser(format: workFormat, width: inputWidth, height: inputHeight, color: workColor)
+            var normaliser = FrameNormaliser(format: workFormat, color: workColor)
             /// Hands on every frame the decoder has ready; false when the pipeline was cancelled.
             func drain() throws -> Bool {
                 while case let .item(frame) = try decoder.receive() {
@@ -85,34 +124,44 @@ extension UpscaleJob {
             _ = try drain()
         }
 
-        let lumaPlan = self.lumaPlan
-        let width = description.outputWidth, height = description.outputHeight
+        let upscaler = self.upscaler, initialLumaPlan = lane.lumaPlan
+        let width = lane.outputWidth, height = lane.outputHeight
         stages.spawn("upscale-luma") {
             defer { upscaled.finish() }
             let pool = try FramePool(format: workFormat, width: width, height: height)
+            var lumaPlan = initialLumaPlan
             while let frame = decoded.pop() {
                 let target = try pool.frame(propertiesOf: frame)
-                try lumaPlan.renderParallel(frame.planeView(0), into: target.mutablePlaneView(0))
+                let source = try frame.planeView(0)
+                // A stream whose size changes midway keeps its output size: the upscaler is planned again.
+                if source.size != lumaPlan.input {
+                    lumaPlan = try upscaler.makePlan(input: source.size, output: lumaPlan.output, bitDepth: lumaPlan.bitDepth)
+                }
+                try lumaPlan.renderParallel(source, into: target.mutablePlaneView(0))
                 guard upscaled.push(FramePair(source: frame, target: target)) else { return }
             }
         }
 
-        let otherPlanes = self.otherPlanes, postConversion = self.postConversion
-        let encoderFormat = encoder.settings.pixelFormat
+        let otherPlanes = lane.otherPlanes, postConversion = lane.postConversion
+        let inputWidth = lane.inputWidth, inputHeight = lane.inputHeight
+        let encoderFormat = lane.encoder.settings.pixelFormat
         stages.spawn("scale-chroma") {
             defer { finished.finish() }
-            let methods = try otherPlanes.map { method throws(MediaError) -> PlaneWork in
-                switch method {
-                case let .swscale(from, to, bitDepth): .swscale(try PlaneScaler(from: from, to: to, bitDepth: bitDepth))
-                case let .upscaler(plan): .upscaler(plan)
-                }
-            }
+            var planned = otherPlanes, (width0, height0) = (inputWidth, inputHeight)
+            var methods = try planned.map(PlaneWork.init)
             let converter = try postConversion.map { conversion throws(MediaError) in
                 try FrameConverter(width: width, height: height, format: workFormat, color: workColor,
                                    toWidth: width, height: height, format: conversion.format,
                                    color: conversion.color)
             }
             while let pair = upscaled.pop() {
+                if pair.source.width != width0 || pair.source.height != height0 {
+                    (width0, height0) = (pair.source.width, pair.source.height)
+                    planned = try planned.enumerated().map { offset, method throws(PipelineError) in
+                        try method.replanned(from: pair.source.planeView(offset + 1).size, upscaler: upscaler)
+                    }
+                    methods = try planned.map(PlaneWork.init)
+                }
                 try PlaneWork.run(methods, from: pair.source, into: pair.target)
                 let output: VideoFrame
                 if let converter {
@@ -125,8 +174,8 @@ extension UpscaleJob {
             }
         }
 
-        let encoder = self.encoder, videoOutputStream = self.videoOutputStream
-        let encoderTimeBase = encoder.settings.timeBase, totalFrames = description.estimatedFrameCount
+        let encoder = lane.encoder, videoOutputStream = lane.outputStream
+        let encoderTimeBase = encoder.settings.timeBase, frameCounter = encodedFrames
         stages.spawn("encode") {
             defer { muxing.push(.end) }
             // Frame durations by pts, for encoders that leave packet durations empty (the last frame needs one).
@@ -145,8 +194,7 @@ extension UpscaleJob {
                 while try encoder.send(frame) == .mustReceiveFirst {
                     guard try drain() else { return }
                 }
-                let count = encodedFrames.increment()
-                progress(JobProgress(frames: count, totalFrames: totalFrames, elapsed: clock.now - start))
+                progress(frameCounter.increment())
                 guard try drain() else { return }
             }
             guard !stages.hasFailed else { return }
@@ -154,31 +202,6 @@ extension UpscaleJob {
             _ = try drain()
         }
 
-        let muxer = self.muxer
-        stages.spawn("mux") {
-            try muxer.writeHeader()
-            var ends = 0
-            // Two producers: the demuxer (copied streams) and the encoder each send one `.end`.
-            while ends < 2, let item = muxing.pop() {
-                switch item {
-                case .end: ends += 1
-                case let .packet(packet, stream, timeBase): try muxer.write(packet, timeBase: timeBase, stream: stream)
-                }
-            }
-            guard !stages.hasFailed else { return }
-            try muxer.finish()
-        }
-
-        // A stop before the first frame leaves nothing worth keeping (a file without video does not play).
-        if let error = stages.wait() ?? (encodedFrames.value == 0 && stop.isStopRequested ? .aborted : nil) {
-            output.discard()
-            throw error
-        }
-        try output.commit()
-        var info = stat()
-        let bytes = stat(output.path, &info) == 0 ? Int64(info.st_size) : 0
-        return Summary(frames: encodedFrames.value, elapsed: clock.now - start,
-                       stoppedEarly: stop.isStopRequested, outputBytes: bytes)
     }
 }
 
@@ -198,6 +221,14 @@ enum MuxItem: Sendable {
 enum PlaneWork {
     case swscale(PlaneScaler)
     case upscaler(any UpscalePlan)
+
+    /// The method ready to run; a scaler is made here so that each stage owns its own.
+    init(_ method: OtherPlaneMethod) throws(MediaError) {
+        switch method {
+        case let .swscale(from, to, bitDepth): self = .swscale(try PlaneScaler(from: from, to: to, bitDepth: bitDepth))
+        case let .upscaler(plan): self = .upscaler(plan)
+        }
+    }
 
     /// Planes 1... of `source` into `target`: swscale planes side by side (one scaler each), upscaler planes
     /// each across all cores.
@@ -231,21 +262,17 @@ private struct UncheckedSendable<Value>: @unchecked Sendable {
     init(_ value: Value) { self.value = value }
 }
 
-/// Brings decoded frames to the work format and size, and gives every frame a usable, increasing timestamp.
+/// Brings decoded frames to the work format, and gives every frame a usable, increasing timestamp.
 struct FrameNormaliser: Sendable {
     let format: PixelFormat
-    let width: Int
-    let height: Int
     let color: ColorInfo
     private var converter: FrameConverter?
     private var converterInput: (format: PixelFormat, width: Int, height: Int)?
     private var lastPts: Int64?
     private var lastDuration: Int64 = 1
 
-    init(format: PixelFormat, width: Int, height: Int, color: ColorInfo) {
+    init(format: PixelFormat, color: ColorInfo) {
         self.format = format
-        self.width = width
-        self.height = height
         self.color = color
     }
 
@@ -265,11 +292,11 @@ struct FrameNormaliser: Sendable {
             color.isFullRange = true
             frame.color = color
         }
-        if frame.format == format && frame.width == width && frame.height == height { return frame }
-        // A different layout (RGB, semi-planar), or a stream that changes size midway: swscale brings it over.
+        // Only the layout is converted (RGB, semi-planar): a frame of another size keeps it, for the upscaler to re-plan.
+        if frame.format == format { return frame }
         if converterInput.map({ $0.format != frame.format || $0.width != frame.width || $0.height != frame.height }) ?? true {
             converter = try FrameConverter(width: frame.width, height: frame.height, format: frame.format, color: frame.color,
-                                           toWidth: width, height: height, format: format, color: color)
+                                           toWidth: frame.width, height: frame.height, format: format, color: color)
             converterInput = (frame.format, frame.width, frame.height)
         }
         return try converter!.convert(frame)

@@ -22,6 +22,17 @@ public struct JobDescription: Sendable {
     public let copiedStreams: Int
     /// Things the user may want to know (streams left out).
     public let notes: [String]
+    /// Every upscaled video stream, the main one (described above) first.
+    public let videoStreams: [VideoStreamSize]
+}
+
+/// One upscaled video stream's sizes.
+public struct VideoStreamSize: Sendable, Equatable {
+    public let index: Int
+    public let inputWidth: Int
+    public let inputHeight: Int
+    public let outputWidth: Int
+    public let outputHeight: Int
 }
 
 /// How each plane after the first reaches the output size.
@@ -29,50 +40,46 @@ enum OtherPlaneMethod: Sendable {
     /// swscale on the plane alone; the scaler is made per stage so that it has a single owner.
     case swscale(from: (width: Int, height: Int), to: (width: Int, height: Int), bitDepth: Int)
     case upscaler(any UpscalePlan)
+
+    /// The same method for a plane of another input size (a stream that changes size midway), same output size.
+    func replanned(from input: PlaneSize, upscaler: any PlaneUpscaler) throws(PipelineError) -> OtherPlaneMethod {
+        switch self {
+        case let .swscale(_, to, bitDepth):
+            return .swscale(from: (input.width, input.height), to: to, bitDepth: bitDepth)
+        case let .upscaler(plan):
+            return .upscaler(try PipelineError.wrap { try upscaler.makePlan(input: input, output: plan.output, bitDepth: plan.bitDepth) })
+        }
+    }
 }
 
-/// One input file upscaled into one output file: opened and planned by `init` (every check that can fail before
-/// work starts fails there), executed by `run`.
-public final class UpscaleJob {
-    public let description: JobDescription
-    let demuxer: Demuxer
+/// One upscaled video stream: its decoder, plans and encoder. A file with several video streams has one each,
+/// all run in the same pass (their upscale stages share the cores through `renderParallel`).
+final class VideoLane {
+    let inputStream: Int
+    let outputStream: Int
     let decoder: VideoDecoder
     let encoder: VideoEncoder
-    let muxer: Muxer
-    let output: OutputFile
-    let videoStream: Int
-    let videoTimeBase: Rational
-    let videoOutputStream: Int
-    /// Input stream index -> output stream index and time base, for streams copied as they are.
-    let copiedStreams: [Int: (output: Int, timeBase: Rational)]
+    let inputWidth: Int
+    let inputHeight: Int
+    let outputWidth: Int
+    let outputHeight: Int
     let workFormat: PixelFormat
     let workColor: ColorInfo
     let lumaPlan: any UpscalePlan
     let otherPlanes: [OtherPlaneMethod]
     /// Work frames -> encoder frames; nil when the encoder takes the work format as it is.
     let postConversion: (format: PixelFormat, color: ColorInfo)?
-    var started = false
+    let estimatedFrameCount: Int?
+    let inputFormat: PixelFormat
+    let outputFormat: PixelFormat
 
-    public init(_ request: UpscaleRequest) throws(PipelineError) {
-        let demuxer = try PipelineError.wrap { try Demuxer(path: request.inputPath) }
-        let videoStream = try PipelineError.wrap { try demuxer.bestVideoStream() }
-        let video = demuxer.streams[videoStream]
+    /// Plans stream `index` of `demuxer` at `sizeRequest`, opens its decoder and adds its encoded stream to `muxer`.
+    init(index: Int, sizeRequest: SizeRequest, request: UpscaleRequest, demuxer: Demuxer, muxer: Muxer,
+         codecName: String, encoderInfo: EncoderInfo, options: [String: String]) throws(PipelineError) {
+        let video = demuxer.streams[index]
         guard let inputFormat = video.pixelFormat, video.width > 0, video.height > 0 else {
-            throw .media(.unsupported("\(request.inputPath): video stream of unknown size or pixel format"))
+            throw .media(.unsupported("\(request.inputPath): video stream \(index) of unknown size or pixel format"))
         }
-        let output = try OutputFile(path: request.outputPath, inputPath: request.inputPath, overwrite: request.overwrite)
-        let muxer = try PipelineError.wrap { try Muxer(formatFor: request.outputPath, formatName: request.format, writingTo: output.temporaryPath) }
-
-        // Encoder.
-        guard let codecName = request.codec ?? EncoderChoice.defaultCodec(for: muxer, outputPath: request.outputPath) else {
-            throw .invalidRequest("no default video encoder for \(muxer.formatName) output; pass --codec")
-        }
-        let encoderInfo = try PipelineError.wrap { try EncoderInfo(name: codecName) }
-        guard muxer.canHold(encoder: codecName) else {
-            throw .invalidRequest("the \(muxer.formatName) container cannot hold \(codecName) video; pick another --codec or output extension")
-        }
-        let options = try EncoderChoice.options(for: encoderInfo, crf: request.crf, preset: request.preset)
-
         // Formats: decoded -> work (planes the upscaler can take) -> output (what the encoder takes).
         let decodedLayout = inputFormat.withoutJPEGRange ?? inputFormat
         var inputColor = video.color
@@ -107,7 +114,7 @@ public final class UpscaleJob {
 
         // Geometry.
         let alignment = outputFormat.isRGB ? (x: 1, y: 1) : (x: 1 << outputFormat.chromaShift.x, y: 1 << outputFormat.chromaShift.y)
-        let size = try OutputGeometry.resolve(request.size, width: video.width, height: video.height,
+        let size = try OutputGeometry.resolve(sizeRequest, width: video.width, height: video.height,
                                               alignment: alignment, formatName: outputFormat.name)
         if muxer.isImageFile, let frames = video.estimatedFrameCount, frames > 1 {
             throw .invalidRequest("\(request.outputPath) is a still image but \(request.inputPath) has \(frames) frames; write a video (.mp4, .mkv, ...)")
@@ -119,7 +126,7 @@ public final class UpscaleJob {
             return PlaneSize(width: s.width, height: s.height)
         }
         let depth = workFormat.bitDepth
-        let lumaPlan = try PipelineError.wrap {
+        lumaPlan = try PipelineError.wrap {
             try request.upscaler.makePlan(input: planeSize(0, video.width, video.height),
                                           output: planeSize(0, size.width, size.height), bitDepth: depth)
         }
@@ -134,20 +141,78 @@ public final class UpscaleJob {
             }
         }
 
-        // Streams.
-        let videoTimeBase = video.timeBase
         let settings = EncoderSettings(
             codecName: codecName, width: size.width, height: size.height, pixelFormat: outputFormat,
-            timeBase: videoTimeBase, frameRate: video.averageFrameRate, sampleAspectRatio: video.sampleAspectRatio,
+            timeBase: video.timeBase, frameRate: video.averageFrameRate, sampleAspectRatio: video.sampleAspectRatio,
             color: outputColor, options: options)
         let encoder = try PipelineError.wrap { try VideoEncoder(settings: settings, globalHeader: muxer.needsGlobalHeader) }
-        let videoOutputStream = try PipelineError.wrap {
-            try muxer.addVideoStream(encoder: encoder, replacing: videoStream, of: demuxer)
+        outputStream = try PipelineError.wrap { try muxer.addVideoStream(encoder: encoder, replacing: index, of: demuxer) }
+        inputStream = index
+        self.encoder = encoder
+        decoder = try PipelineError.wrap { try VideoDecoder(demuxer: demuxer, streamIndex: index) }
+        inputWidth = video.width
+        inputHeight = video.height
+        outputWidth = size.width
+        outputHeight = size.height
+        self.workFormat = workFormat
+        self.workColor = workColor
+        self.otherPlanes = otherPlanes
+        self.postConversion = postConversion
+        estimatedFrameCount = video.estimatedFrameCount
+        self.inputFormat = inputFormat
+        self.outputFormat = outputFormat
+    }
+}
+
+/// One input file upscaled into one output file: opened and planned by `init` (every check that can fail before
+/// work starts fails there), executed by `run`.
+public final class UpscaleJob {
+    public let description: JobDescription
+    let demuxer: Demuxer
+    let muxer: Muxer
+    let output: OutputFile
+    /// The upscaled video streams, the main one first.
+    let lanes: [VideoLane]
+    /// Input stream index -> output stream index and time base, for streams copied as they are.
+    let copiedStreams: [Int: (output: Int, timeBase: Rational)]
+    let upscaler: any PlaneUpscaler
+    var started = false
+
+    public init(_ request: UpscaleRequest) throws(PipelineError) {
+        let demuxer = try PipelineError.wrap { try Demuxer(path: request.inputPath) }
+        let mainStream = try PipelineError.wrap { try demuxer.bestVideoStream() }
+        let output = try OutputFile(path: request.outputPath, inputPath: request.inputPath, overwrite: request.overwrite)
+        let muxer = try PipelineError.wrap { try Muxer(formatFor: request.outputPath, formatName: request.format, writingTo: output.temporaryPath) }
+
+        // Encoder.
+        guard let codecName = request.codec ?? EncoderChoice.defaultCodec(for: muxer, outputPath: request.outputPath) else {
+            throw .invalidRequest("no default video encoder for \(muxer.formatName) output; pass --codec")
         }
+        let encoderInfo = try PipelineError.wrap { try EncoderInfo(name: codecName) }
+        guard muxer.canHold(encoder: codecName) else {
+            throw .invalidRequest("the \(muxer.formatName) container cannot hold \(codecName) video; pick another --codec or output extension")
+        }
+        let options = try EncoderChoice.options(for: encoderInfo, crf: request.crf, preset: request.preset)
+
+        // Every video stream but cover pictures is upscaled (an image output holds only the main one), each at
+        // its own size if the request names one.
+        let videoStreams = Set(demuxer.streams.filter { $0.kind == .video && !$0.isAttachedPicture }.map(\.index))
+        for index in request.streamSizes.keys where !videoStreams.contains(index) || (muxer.isImageFile && index != mainStream) {
+            throw .invalidRequest("stream \(index) of \(request.inputPath) is not a video stream this output can hold (video streams: \(videoStreams.sorted().map(String.init).joined(separator: ", ")))")
+        }
+        func lane(_ index: Int) throws(PipelineError) -> VideoLane {
+            try VideoLane(index: index, sizeRequest: request.streamSizes[index] ?? request.size, request: request, demuxer: demuxer,
+                          muxer: muxer, codecName: codecName, encoderInfo: encoderInfo, options: options)
+        }
+        var lanes = [try lane(mainStream)]
         var copied: [Int: (output: Int, timeBase: Rational)] = [:]
         var notes: [String] = []
-        for stream in demuxer.streams where stream.index != videoStream {
+        for stream in demuxer.streams where stream.index != mainStream {
             let what = "stream \(stream.index) (\(stream.kind), \(stream.codecName))"
+            if videoStreams.contains(stream.index) && !muxer.isImageFile {
+                lanes.append(try lane(stream.index))
+                continue
+            }
             guard stream.kind == .audio || stream.kind == .subtitle, !muxer.isImageFile else {
                 notes.append("\(what) left out")
                 continue
@@ -159,27 +224,21 @@ public final class UpscaleJob {
             copied[stream.index] = (index, stream.timeBase)
         }
         try PipelineError.wrap { try muxer.copyMetadata(from: demuxer) }
-        demuxer.discardStreams(except: Set(copied.keys).union([videoStream]))
-        let decoder = try PipelineError.wrap { try VideoDecoder(demuxer: demuxer, streamIndex: videoStream) }
+        demuxer.discardStreams(except: Set(copied.keys).union(lanes.map(\.inputStream)))
 
+        let main = lanes[0]
         self.description = JobDescription(
-            inputWidth: video.width, inputHeight: video.height, inputFormat: inputFormat,
-            outputWidth: size.width, outputHeight: size.height, workFormat: workFormat, outputFormat: outputFormat,
+            inputWidth: main.inputWidth, inputHeight: main.inputHeight, inputFormat: main.inputFormat,
+            outputWidth: main.outputWidth, outputHeight: main.outputHeight, workFormat: main.workFormat, outputFormat: main.outputFormat,
             codec: codecName, container: muxer.formatName, upscaler: request.upscaler.name, planes: request.planes,
-            estimatedFrameCount: video.estimatedFrameCount, copiedStreams: copied.count, notes: notes)
+            estimatedFrameCount: main.estimatedFrameCount, copiedStreams: copied.count, notes: notes,
+            videoStreams: lanes.map { VideoStreamSize(index: $0.inputStream, inputWidth: $0.inputWidth, inputHeight: $0.inputHeight,
+                                                      outputWidth: $0.outputWidth, outputHeight: $0.outputHeight) })
         self.demuxer = demuxer
-        self.decoder = decoder
-        self.encoder = encoder
         self.muxer = muxer
         self.output = output
-        self.videoStream = videoStream
-        self.videoTimeBase = videoTimeBase
-        self.videoOutputStream = videoOutputStream
+        self.lanes = lanes
         self.copiedStreams = copied
-        self.workFormat = workFormat
-        self.workColor = workColor
-        self.lumaPlan = lumaPlan
-        self.otherPlanes = otherPlanes
-        self.postConversion = postConversion
+        self.upscaler = request.upscaler
     }
 }

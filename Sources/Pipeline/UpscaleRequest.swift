@@ -23,10 +23,12 @@ public struct UpscaleRequest: Sendable {
     public var preset: String?
     /// Replace an existing output file.
     public var overwrite: Bool
+    /// Input stream index -> its own output size; other video streams get `size`.
+    public var streamSizes: [Int: SizeRequest]
 
     public init(inputPath: String, outputPath: String, size: SizeRequest, upscaler: any PlaneUpscaler,
                 planes: PlaneMode = .luma, format: String? = nil, codec: String? = nil, crf: Double? = nil, preset: String? = nil,
-                overwrite: Bool = false) {
+                overwrite: Bool = false, streamSizes: [Int: SizeRequest] = [:]) {
         self.inputPath = inputPath
         self.outputPath = outputPath
         self.size = size
@@ -37,5 +39,6 @@ public struct UpscaleRequest: Sendable {
         self.crf = crf
         self.preset = preset
         self.overwrite = overwrite
+        self.streamSizes = streamSizes
     }
 }

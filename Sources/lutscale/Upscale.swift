@@ -14,10 +14,10 @@ struct Upscale: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Input video or image.", valueName: "INPUT"))
+    @Argument(help: ArgumentHelp("Input video or image; - reads YUV4MPEG2 (or raw frames, --raw-size) from stdin.", valueName: "INPUT"))
     var input: String
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Output file; its extension picks the container (mp4, mkv, mov, webm, png, jpg, ...).",
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output file; its extension picks the container (mp4, mkv, mov, webm, png, jpg, ...); - writes YUV4MPEG2 (or --raw frames) to stdout.",
                                                     valueName: "OUTPUT"))
     var output: String
 
@@ -29,12 +29,48 @@ struct Upscale: ParsableCommand {
 
     @OptionGroup var common: CommonOptions
 
+    @OptionGroup var stream: StreamOptions
+
+    @Option(name: .customLong("stream-scale"), parsing: .singleValue,
+            help: ArgumentHelp("Scale of one input video stream by index (repeatable); others use --scale/--size.", valueName: "INDEX=S"))
+    var streamScales: [StreamSetting] = []
+
+    @Option(name: .customLong("stream-size"), parsing: .singleValue,
+            help: ArgumentHelp("Exact output size of one input video stream by index (repeatable).", valueName: "INDEX=WxH"))
+    var streamSizes: [StreamSetting] = []
+
+    /// `--stream-scale` and `--stream-size` by input stream index.
+    var perStreamSizes: [Int: SizeRequest] {
+        var sizes: [Int: SizeRequest] = [:]
+        for setting in streamScales { if case let .scale(s) = setting.value { sizes[setting.index] = .scale(s) } }
+        for setting in streamSizes { if case let .size(w, h) = setting.value { sizes[setting.index] = .exact(width: w, height: h) } }
+        return sizes
+    }
+
     func validate() throws {
+        if input == "-" || output == "-" {
+            guard input == "-" && output == "-" else {
+                throw ValidationError("Pipes go both ways: - as input needs -o - (YUV4MPEG2 or --raw out), and -o - needs - as input.")
+            }
+            _ = try stream.input()
+            guard streamScales.isEmpty && streamSizes.isEmpty else { throw ValidationError("A pipe holds one video stream: use --scale or --size.") }
+            return
+        }
+        for setting in streamScales {
+            guard case let .scale(s) = setting.value, s.isFinite, s > 1 else { throw ValidationError("--stream-scale takes INDEX=S with S above 1.") }
+        }
+        for setting in streamSizes {
+            guard case .size = setting.value else { throw ValidationError("--stream-size takes INDEX=WxH.") }
+        }
+        let indices = streamScales.map(\.index) + streamSizes.map(\.index)
+        guard Set(indices).count == indices.count else { throw ValidationError("Each stream takes one --stream-scale or --stream-size.") }
+        guard !stream.isGiven else { throw ValidationError("--raw-size, --pix-fmt, --fps, --raw and --preview are for pipes: - -o -.") }
         guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("Input \(input) does not exist.") }
         guard !output.isEmpty else { throw ValidationError("-o OUTPUT must not be empty.") }
     }
 
     func run() throws {
+        if input == "-" { return try runStream() }
         let log = StandardError()
         MediaLog.configure(quiet: common.quiet)
         let signals = SignalWatcher()
@@ -43,7 +79,7 @@ struct Upscale: ParsableCommand {
             let job = try UpscaleJob(UpscaleRequest(
                 inputPath: input, outputPath: output, size: scaling.sizeRequest, upscaler: upscaler,
                 planes: scaling.planes, format: encoding.format, codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,
-                overwrite: overwrite))
+                overwrite: overwrite, streamSizes: perStreamSizes))
             let d = job.description
             if !common.quiet {
                 for note in d.notes { log.line("lutscale: note: \(note)") }
@@ -61,6 +97,11 @@ struct Upscale: ParsableCommand {
                          "(\(d.upscaler), \(d.codec) \(d.outputFormat)) in \(String(format: "%.1f", seconds)) s, " +
                          "\(String(format: "%.1f", fps)) fps: \(output) \(ByteCountFormatter.string(fromByteCount: summary.outputBytes, countStyle: .file))\(stopped)")
             }
+            if !common.quiet {
+                for other in d.videoStreams.dropFirst() {
+                    log.line("lutscale: stream \(other.index): \(other.inputWidth)x\(other.inputHeight) -> \(other.outputWidth)x\(other.outputHeight)")
+                }
+            }
             if let signal = signals.received { throw ExitCode(128 + signal) }
         } catch let error as PipelineError {
             log.line("lutscale: error: \(error)")
@@ -69,6 +110,29 @@ struct Upscale: ParsableCommand {
         } catch let error as CLIError {
             log.line("lutscale: error: \(error)")
             throw ExitCode.validationFailure
+        }
+    }
+}
+
+/// `INDEX=S` or `INDEX=WxH`, as typed after --stream-scale and --stream-size.
+struct StreamSetting: ExpressibleByArgument {
+    enum Value {
+        case scale(Double)
+        case size(Int, Int)
+    }
+    let index: Int
+    let value: Value
+
+    init?(argument: String) {
+        let parts = argument.split(separator: "=", maxSplits: 1)
+        guard parts.count == 2, let index = Int(parts[0]), index >= 0 else { return nil }
+        self.index = index
+        if let size = OutputSize(argument: String(parts[1])) {
+            value = .size(size.width, size.height)
+        } else if let scale = Double(parts[1]) {
+            value = .scale(scale)
+        } else {
+            return nil
         }
     }
 }

@@ -1,0 +1,86 @@
+import ArgumentParser
+import Foundation
+import Pipeline
+import RawVideo
+
+/// Options for `-` as input and output: pipes of YUV4MPEG2 or headerless frames.
+struct StreamOptions: ParsableArguments {
+    @Option(name: .customLong("raw-size"), help: ArgumentHelp("Input on stdin is headerless rawvideo of this size (with --pix-fmt and --fps).",
+                                                             valueName: "WxH"))
+    var rawSize: OutputSize?
+
+    @Option(name: .customLong("pix-fmt"), help: ArgumentHelp("Pixel format of rawvideo input by FFmpeg name (yuv420p, yuv420p10le, gray, ...).",
+                                                            valueName: "F"))
+    var pixelFormat: String?
+
+    @Option(help: ArgumentHelp("Frame rate of rawvideo input (e.g. 25 or 30000/1001).", valueName: "N"))
+    var fps: String?
+
+    @Flag(name: .customLong("raw"), help: "With -o -: write headerless frames instead of YUV4MPEG2.")
+    var rawOutput = false
+
+    @Flag(help: "With -o -: pace output to the source frame rate, dropping frames when the upscaler falls behind.")
+    var preview = false
+
+    var isGiven: Bool { rawSize != nil || pixelFormat != nil || fps != nil || rawOutput || preview }
+
+    func input() throws -> StreamInput {
+        guard rawSize != nil || pixelFormat != nil || fps != nil else { return .y4m }
+        guard let rawSize, let pixelFormat, let fps else {
+            throw ValidationError("Raw video input needs all of --raw-size WxH, --pix-fmt F and --fps N.")
+        }
+        guard let rate = Self.rate(fps) else { throw ValidationError("--fps must be a positive number or N/D, not \(fps).") }
+        do {
+            let format = try RawVideoFormat(width: rawSize.width, height: rawSize.height, pixelFormat: RawPixelFormat(ffmpegName: pixelFormat))
+            return .raw(format, frameRate: rate)
+        } catch {
+            throw ValidationError("Raw video input: \(error).")
+        }
+    }
+
+    /// `25`, `29.97` or `30000/1001` as a ratio.
+    static func rate(_ text: String) -> Y4MRatio? {
+        let parts = text.split(separator: "/", omittingEmptySubsequences: false)
+        if parts.count == 2, let n = Int(parts[0]), let d = Int(parts[1]), n > 0, d > 0 { return Y4MRatio(n, d) }
+        guard parts.count == 1, let value = Double(text), value.isFinite, value > 0, value < 1_000_000 else { return nil }
+        return value == value.rounded() ? Y4MRatio(Int(value), 1) : Y4MRatio(Int((value * 1000).rounded()), 1000)
+    }
+}
+
+extension Upscale {
+    /// `lutscale - -o - ...`: stdin to stdout; only frames go to stdout, everything else to stderr.
+    func runStream() throws {
+        // A closed output pipe must come back as EPIPE from write, not kill the process.
+        signal(SIGPIPE, SIG_IGN)
+        let log = StandardError()
+        let signals = SignalWatcher()
+        do {
+            let input = try stream.input()
+            let upscaler = try ModelResolver.resolve(scaling.model)
+            let job = try StreamJob(StreamRequest(input: input, rawOutput: stream.rawOutput, size: scaling.sizeRequest,
+                                                  upscaler: upscaler, planes: scaling.planes, preview: stream.preview))
+            let stop = StopSignal()
+            signals.watch(stop)
+            let printer = ProgressPrinter(log: log, enabled: !common.quiet)
+            let summary = try job.run(stop: stop) { printer.update($0) }
+            printer.end()
+            if !common.quiet {
+                let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) * 1e-18
+                let fps = seconds > 0 ? Double(summary.framesWritten) / seconds : 0
+                var line = "lutscale: \(summary.framesWritten) frames \(job.inputFormat) -> \(job.outputFormat.width)x\(job.outputFormat.height) " +
+                    "(\(job.upscalerName)) in \(String(format: "%.1f", seconds)) s, \(String(format: "%.1f", fps)) fps"
+                if stream.preview { line += "; \(summary.framesDropped) frames dropped" }
+                if summary.consumerClosed { line += "; the consumer closed the output after \(summary.framesWritten) frames" }
+                log.line(line)
+            }
+            if let signal = signals.received { throw ExitCode(128 + signal) }
+        } catch let error as PipelineError {
+            log.line("lutscale: error: \(error)")
+            if case .aborted = error { throw ExitCode(128 + (signals.received ?? SIGINT)) }
+            throw ExitCode.failure
+        } catch let error as CLIError {
+            log.line("lutscale: error: \(error)")
+            throw ExitCode.validationFailure
+        }
+    }
+}
