@@ -12,9 +12,11 @@ import Testing
         let errors: String
     }
 
-    /// Runs `lutscale arguments` through `bash -c`, after `setup` (ulimits, traps) when given.
-    static func lutscale(_ arguments: [String], setup: String? = nil) throws -> Outcome {
+    /// Runs `lutscale arguments` (in `directory` when given) through `bash -c`, after `setup` (ulimits, traps)
+    /// when given.
+    static func lutscale(_ arguments: [String], setup: String? = nil, directory: URL? = nil) throws -> Outcome {
         let process = Process()
+        process.currentDirectoryURL = directory
         if let setup {
             process.executableURL = URL(fileURLWithPath: "/bin/bash")
             process.arguments = ["-c", "\(setup); exec \"$0\" \"$@\"", CLITests.binary] + arguments
@@ -174,8 +176,9 @@ import Testing
         try Self.expectRefused(outcome, mentioning: "does not exist", in: scratch, files: ["in.mp4"])
     }
 
-    /// The input as output, spelled several ways, is refused even with -y.
-    @Test(arguments: ["x/clip.mp4", "x/../x/clip.mp4", "./x/./clip.mp4", "link.mp4", "hardlink.mp4"])
+    /// The input as output, spelled several ways (relative ones from the scratch directory), is refused even
+    /// with -y.
+    @Test(arguments: ["x/clip.mp4", "x/../x/clip.mp4", "./x/./clip.mp4", "link.mp4", "hardlink.mp4", "/absolute"])
     func outputIsTheInput(spelling: String) throws {
         let scratch = try Scratch()
         try FileManager.default.createDirectory(atPath: scratch.path("x"), withIntermediateDirectories: false)
@@ -184,8 +187,8 @@ import Testing
         try FileManager.default.createSymbolicLink(atPath: scratch.path("link.mp4"), withDestinationPath: "x/clip.mp4")
         try FileManager.default.linkItem(atPath: input, toPath: scratch.path("hardlink.mp4"))
         let bytes = try Data(contentsOf: URL(fileURLWithPath: input))
-        let output = spelling.hasPrefix("./") ? scratch.url.path + "/" + spelling : scratch.path(spelling)
-        let outcome = try Self.lutscale([input, "-o", output, "--scale", "2", "-y"])
+        let output = spelling == "/absolute" ? input : spelling
+        let outcome = try Self.lutscale(["x/clip.mp4", "-o", output, "--scale", "2", "-y"], directory: scratch.url)
         try Self.expectRefused(outcome, mentioning: "is the input", in: scratch, files: ["hardlink.mp4", "link.mp4", "x"],
                                input: input, inputBytes: bytes)
         #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.path("x")) == ["clip.mp4"])
