@@ -282,13 +282,14 @@ import Testing
     // MARK: faults
 
     /// A file-size limit (SIGXFSZ ignored, so writes fail with EFBIG) stands in for a full disk.
-    @Test func diskFullWhileWriting() throws {
+    @Test(arguments: ["out.mkv", "out.mp4"])
+    func diskFullWhileWriting(name: String) throws {
         let scratch = try Scratch()
         let input = scratch.path("in.mkv")
         try Fixtures.clip(input, size: "160x120", frames: 20, audio: nil)
         let bytes = try Data(contentsOf: URL(fileURLWithPath: input))
         // 20 KiB: the output (about 50 KiB) cannot fit; the input is only read.
-        let outcome = try Self.lutscale([input, "-o", scratch.path("out.mkv"), "--scale", "2", "--preset", "ultrafast"],
+        let outcome = try Self.lutscale([input, "-o", scratch.path(name), "--scale", "2", "--preset", "ultrafast"],
                                         setup: "trap '' XFSZ; ulimit -f 20")
         try Self.expectRefused(outcome, mentioning: "File too large", in: scratch, files: ["in.mkv"],
                                input: input, inputBytes: bytes)
