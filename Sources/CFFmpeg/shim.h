@@ -18,6 +18,7 @@ static inline int lutscale_averror(int errnum) { return AVERROR(errnum); }
 static inline int lutscale_averror_eof(void) { return AVERROR_EOF; }
 static inline int lutscale_averror_eagain(void) { return AVERROR(EAGAIN); }
 static inline int lutscale_averror_invaliddata(void) { return AVERROR_INVALIDDATA; }
+static inline int lutscale_averror_enomem(void) { return AVERROR(ENOMEM); }
 static inline int64_t lutscale_nopts_value(void) { return AV_NOPTS_VALUE; }
 static inline AVRational lutscale_time_base_q(void) { return AV_TIME_BASE_Q; }
 

@@ -23,6 +23,8 @@ public final class Packet: @unchecked Sendable {
     public var pts: Int64? {
         pointer.pointee.pts == lutscale_nopts_value() ? nil : pointer.pointee.pts
     }
+    /// The demuxer found this packet damaged (e.g. an MPEG-TS continuity error); it is decoded all the same.
+    public var isCorrupt: Bool { pointer.pointee.flags & AV_PKT_FLAG_CORRUPT != 0 }
     public var duration: Int64 {
         get { pointer.pointee.duration }
         set { pointer.pointee.duration = newValue }

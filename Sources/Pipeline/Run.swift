@@ -17,6 +17,24 @@ public struct Summary: Sendable {
     /// True when a stop request ended the input early (the file holds what was read until then).
     public let stoppedEarly: Bool
     public let outputBytes: Int64
+    /// Damage in the input: packets the demuxer flagged (decoded anyway), packets the decoder rejected (skipped),
+    /// frames it returned with concealed errors, and why reading stopped before the end of the file, if it did.
+    public let corruptPackets: Int
+    public let brokenPackets: Int
+    public let damagedFrames: Int
+    public let readError: String?
+}
+
+extension Summary {
+    /// One line on the input damage that was skipped, like the ffmpeg CLI's decode errors; nil for a clean input.
+    public var damageReport: String? {
+        var parts: [String] = []
+        if corruptPackets > 0 { parts.append("\(corruptPackets) corrupt packet\(corruptPackets == 1 ? "" : "s") in the video stream") }
+        if brokenPackets > 0 { parts.append("skipped \(brokenPackets) broken packet\(brokenPackets == 1 ? "" : "s")") }
+        if damagedFrames > 0 { parts.append("\(damagedFrames) frame\(damagedFrames == 1 ? "" : "s") decoded with errors") }
+        if let readError { parts.append("reading stopped early (\(readError))") }
+        return parts.isEmpty ? nil : "damaged input: " + parts.joined(separator: ", ") + "; the output holds the frames that decoded"
+    }
 }
 
 extension UpscaleJob {
@@ -37,6 +55,7 @@ extension UpscaleJob {
         let encodedFrames = FrameCounter()
         let packets = lanes.map { _ in stages.queue(BoundedQueue<Packet>(highWatermark: 16)) }
         let laneOf = Dictionary(uniqueKeysWithValues: lanes.enumerated().map { ($1.inputStream, $0) })
+        let readError = ReadFailure()
 
         let demuxer = self.demuxer, copiedStreams = self.copiedStreams
         stages.spawn("demux") {
@@ -45,7 +64,16 @@ extension UpscaleJob {
                 muxing.push(.end)
             }
             while !stop.isStopRequested {
-                guard case let .packet(packet) = try demuxer.read() else { return }
+                // A read error (a truncated or garbled file) ends the input, as in the ffmpeg CLI: what was read
+                // so far is still upscaled and the summary reports it.
+                let next: Demuxer.ReadResult
+                do {
+                    next = try demuxer.read()
+                } catch {
+                    readError.record("\(error)")
+                    return
+                }
+                guard case let .packet(packet) = next else { return }
                 if let lane = laneOf[packet.streamIndex] {
                     guard packets[lane].push(packet) else { return }
                 } else if let copy = copiedStreams[packet.streamIndex] {
@@ -78,8 +106,20 @@ extension UpscaleJob {
             try muxer.finish()
         }
 
-        // A stop before the first frame leaves nothing worth keeping (a file without video does not play).
-        if let error = stages.wait() ?? (encodedFrames.value == 0 && stop.isStopRequested ? .aborted : nil) {
+        // A stop before the first frame leaves nothing worth keeping (a file without video does not play), and
+        // damage that left no frame at all is an error, not an empty file. Damage is counted on the main stream.
+        let failure = stages.wait()
+        let decoder = lanes[0].decoder
+        var noFrames: PipelineError?
+        if encodedFrames.value == 0 {
+            if stop.isStopRequested {
+                noFrames = .aborted
+            } else if decoder.brokenPackets > 0 || readError.message != nil {
+                let cause = readError.message.map { "; \($0)" } ?? ""
+                noFrames = .invalidRequest("no frame of the input could be decoded (\(decoder.brokenPackets) broken packets\(cause))")
+            }
+        }
+        if let error = failure ?? noFrames {
             output.discard()
             throw error
         }
@@ -87,7 +127,9 @@ extension UpscaleJob {
         var info = stat()
         let bytes = stat(output.path, &info) == 0 ? Int64(info.st_size) : 0
         return Summary(frames: encodedFrames.value, elapsed: clock.now - start,
-                       stoppedEarly: stop.isStopRequested, outputBytes: bytes)
+                       stoppedEarly: stop.isStopRequested, outputBytes: bytes,
+                       corruptPackets: decoder.corruptPackets, brokenPackets: decoder.brokenPackets,
+                       damagedFrames: decoder.damagedFrames, readError: readError.message)
     }
 
     /// Decode -> upscale luma -> chroma -> encode for one video stream, each on its own thread.
@@ -329,6 +371,15 @@ final class FrameCounter: @unchecked Sendable {
     private var count = 0
     func increment() -> Int { lock.withLock { count += 1; return count } }
     var value: Int { lock.withLock { count } }
+}
+
+/// Why the demuxer stopped early, if it did; read by the summary after the threads are joined.
+final class ReadFailure: @unchecked Sendable {
+    // Guarded by `lock`.
+    private let lock = NSLock()
+    private var text: String?
+    func record(_ message: String) { lock.withLock { text = message } }
+    var message: String? { lock.withLock { text } }
 }
 
 /// The stage threads of one run: starts them, records the first failure, cancels every queue on failure so that

@@ -9,7 +9,8 @@ struct CommonOptions: ParsableArguments {
 
 /// How big the output is and which method makes it; shared by commands that upscale.
 struct ScalingOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("Scale factor, any real number above 1 (e.g. 2 or 2.25).", valueName: "S"))
+    // Unconditional, so that `--scale -2` reaches `validate()` and its message instead of "missing value".
+    @Option(parsing: .unconditional, help: ArgumentHelp("Scale factor, any real number above 1 (e.g. 2 or 2.25).", valueName: "S"))
     var scale: Double?
 
     @Option(help: ArgumentHelp("Exact output size instead of --scale (e.g. 3840x2160).", valueName: "WxH"))

@@ -90,6 +90,11 @@ struct Upscale: ParsableCommand {
             let summary = try job.run(stop: stop) { printer.update($0) }
             printer.end()
             if !common.quiet {
+                if let damage = summary.damageReport { log.line("lutscale: warning: \(damage)") }
+                // A file cut short often ends without a read error: only the announced length tells.
+                if let announced = d.estimatedFrameCount, !summary.stoppedEarly, summary.frames * 10 < announced * 9 {
+                    log.line("lutscale: warning: the input ended after \(summary.frames) of the about \(announced) frames its header announces (truncated file?)")
+                }
                 let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) * 1e-18
                 let fps = seconds > 0 ? Double(summary.frames) / seconds : 0
                 let stopped = signals.received.map { " (stopped by \(SignalWatcher.name($0)); the file holds the frames read until then)" } ?? ""
