@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import os
 from pathlib import Path
 
 import numpy as np
@@ -9,7 +10,7 @@ from PIL import Image
 
 HERE = Path(__file__).resolve().parent
 WORK = HERE / "work"
-SHARED = HERE.parents[2] / "shared"          # <repo>/../shared
+SHARED = Path(os.environ.get("LUTSCALE_SHARED", HERE.parents[2] / "shared"))   # default <repo>/../shared
 SET5 = SHARED / "benchmarks" / "Set5"
 SET5_NAMES = ("baby", "bird", "butterfly", "head", "woman")
 
@@ -36,9 +37,19 @@ def modcrop(img: np.ndarray, scale: int) -> np.ndarray:
 
 
 def psnr_y(sr_y: np.ndarray, hr_y: np.ndarray, scale: float) -> float:
-    """PSNR (peak 255) of two Y planes after cropping HR to the SR size and shaving ceil(scale) pixels."""
-    h, w = sr_y.shape
-    hr_y = hr_y[:h, :w]
+    """PSNR (peak 255) of two Y planes cropped to their common size (an x3 output of a ceil(HR/3) LR is up to
+    2 pixels larger than HR; a modcropped HR is smaller), shaving ceil(scale) pixels."""
+    h, w = min(sr_y.shape[0], hr_y.shape[0]), min(sr_y.shape[1], hr_y.shape[1])
+    sr_y, hr_y = sr_y[:h, :w], hr_y[:h, :w]
     s = int(math.ceil(scale))
     d = sr_y[s:-s, s:-s].astype(np.float64) - hr_y[s:-s, s:-s].astype(np.float64)
     return 10.0 * math.log10(255.0 ** 2 / np.mean(d * d))
+
+
+def step(name: str):
+    """Import one of the numbered step scripts (e.g. "5_eval") as a module."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(name.replace("-", "_"), HERE / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
