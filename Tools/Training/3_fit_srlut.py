@@ -104,43 +104,56 @@ class System:
         return np.asarray(self.WT.multiply(self.WT).sum(axis=1)).ravel().astype(np.float64)
 
 
-def smoothness(x: np.ndarray, offsets: np.ndarray, levels_count: list[int]) -> np.ndarray:
-    """D'D x: for each table, the sum over the 4 lattice axes of first-difference adjoints (a graph Laplacian)."""
+def _axis_slices(a: int, start: int, stop: int) -> tuple:
+    sl = [slice(None)] * 5
+    sl[a] = slice(start, stop)
+    return tuple(sl)
+
+
+def smoothness(x: np.ndarray, offsets: np.ndarray, levels_count: list[int], order: int) -> np.ndarray:
+    """D'D x, D = the first (order 1) or second (order 2) differences between neighbouring entries along each
+    of the 4 lattice axes of each table. Order 2 leaves functions linear in the inputs unpenalised, so entries
+    the data never reaches are extrapolated linearly instead of being pulled towards a constant."""
     out = np.zeros_like(x)
     for j, n in enumerate(levels_count):
         t = x[offsets[j]:offsets[j + 1]].reshape(n, n, n, n, -1)
         o = out[offsets[j]:offsets[j + 1]].reshape(n, n, n, n, -1)
         for a in range(4):
-            d = np.diff(t, axis=a)
-            lo = [slice(None)] * 5
-            hi = [slice(None)] * 5
-            lo[a], hi[a] = slice(0, n - 1), slice(1, n)
-            o[tuple(lo)] -= d
-            o[tuple(hi)] += d
+            if order == 1:
+                d = np.diff(t, axis=a)
+                o[_axis_slices(a, 0, n - 1)] -= d
+                o[_axis_slices(a, 1, n)] += d
+            else:
+                d = np.diff(t, n=2, axis=a)
+                o[_axis_slices(a, 0, n - 2)] += d
+                o[_axis_slices(a, 1, n - 1)] -= 2 * d
+                o[_axis_slices(a, 2, n)] += d
     return out
 
 
-def neighbour_counts(offsets: np.ndarray, levels_count: list[int]) -> np.ndarray:
-    """Diagonal of D'D: the number of lattice neighbours of each entry."""
+def smoothness_diag(offsets: np.ndarray, levels_count: list[int], order: int) -> np.ndarray:
+    """Diagonal of D'D."""
     out = np.zeros(int(offsets[-1]))
     for j, n in enumerate(levels_count):
-        per_axis = np.full(n, 2.0)
-        per_axis[[0, -1]] = 1.0
+        stencil = np.array([-1.0, 1.0]) if order == 1 else np.array([1.0, -2.0, 1.0])
+        per_axis = np.zeros(n)
+        for start in range(n - len(stencil) + 1):
+            per_axis[start:start + len(stencil)] += stencil ** 2
         grid = sum(np.meshgrid(*([per_axis] * 4), indexing="ij"))
         out[offsets[j]:offsets[j + 1]] = grid.ravel()
     return out
 
 
-def fit(system: System, luts: list[dict], prior: float, iters: int, tol: float,
+def fit(system: System, luts: list[dict], prior: float, iters: int, tol: float, order: int = 2,
         callback=None, log=print) -> np.ndarray:
     counts = [len(l["levels"]) for l in luts]
     diag = system.data_diag()
     reached = diag > 0
     lam = prior * float(diag[reached].mean())
-    precond = 1.0 / (diag + lam * neighbour_counts(system.offsets, counts))[:, None]
+    precond = 1.0 / (diag + lam * smoothness_diag(system.offsets, counts, order))[:, None]
 
     def apply(x):
-        return system.adjoint(system.forward(x)) + lam * smoothness(x, system.offsets, counts)
+        return system.adjoint(system.forward(x)) + lam * smoothness(x, system.offsets, counts, order)
 
     rhs = system.adjoint(system.b)
     x = np.zeros((system.n_entries, system.r2))
@@ -181,6 +194,7 @@ def main() -> None:
     ap.add_argument("--luts", default="S:17", help='e.g. "S:17,D:9,Y:9" (pattern:level count)')
     ap.add_argument("--residual", action="store_true", help="fit the residual over the anchor pixel")
     ap.add_argument("--prior", type=float, default=0.1, help="smoothness weight, relative to a mean entry's data")
+    ap.add_argument("--order", type=int, choices=[1, 2], default=2, help="prior on 1st or 2nd differences")
     ap.add_argument("--pixels", type=float, default=0, help="use only the first N LR anchors of the pairs (0: all)")
     ap.add_argument("--iters", type=int, default=200)
     ap.add_argument("--tol", type=float, default=1e-4)
@@ -212,11 +226,11 @@ def main() -> None:
             h, t = header_for(x)
             print(f"    Set5 Y PSNR at iter {it}: {evaluate(h, t)['mean']:.3f}")
 
-    x = fit(system, luts, args.prior, args.iters, args.tol, callback=report)
+    x = fit(system, luts, args.prior, args.iters, args.tol, args.order, callback=report)
     t_fit = time.time()
     header, tables = header_for(x)
     psnr = evaluate(header, tables)
-    config = {"scale": args.scale, "luts": luts, "residual": args.residual, "prior": args.prior,
+    config = {"scale": args.scale, "luts": luts, "residual": args.residual, "prior": args.prior, "order": args.order,
               "iters": args.iters, "tol": args.tol, "lr_pixels": system.n_rows, "pairs": info,
               "seconds": {"build": round(t_built - t_start, 1), "solve": round(t_fit - t_built, 1),
                           "total": round(t_fit - t_start, 1)},
