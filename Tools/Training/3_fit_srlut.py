@@ -4,8 +4,8 @@
 Once the input fixes which entries are read and with which simplex weights, every HR sample is linear in the
 tables: sample (p, c) = sum over luts, rotations k, vertices v of w[k,v] * T[idx[k,v], perm_k[c]] (+ the anchor
 pixel when --residual). So all luts of the stage (e.g. S + D + Y) and the rotation ensemble are fitted together by
-solving the normal equations (F'F + lam D'D) T = F'b, where D takes first differences between neighbouring entries
-of each table (a smoothness prior that also fills entries the data never reaches).
+solving the normal equations (F'F + lam D'D) T = F'b, where D takes second (or first, --order 1) differences
+between neighbouring entries of each table: a smoothness prior that also fills entries the data never reaches.
 
 The operator is matrix-free in the sense that F'F is never formed: F is kept as one CSR matrix W of the simplex
 weights, rows = (rotation, LR pixel), columns = entries of all tables, 5 non-zeros per lut per row, so F T is W T
@@ -145,25 +145,31 @@ def smoothness_diag(offsets: np.ndarray, levels_count: list[int], order: int) ->
 
 
 def fit(system: System, luts: list[dict], prior: float, iters: int, tol: float, order: int = 2,
-        callback=None, log=print) -> np.ndarray:
+        x0: np.ndarray | None = None, callback=None, log=print) -> np.ndarray:
     counts = [len(l["levels"]) for l in luts]
     diag = system.data_diag()
     reached = diag > 0
-    lam = prior * float(diag[reached].mean())
-    precond = 1.0 / (diag + lam * smoothness_diag(system.offsets, counts, order))[:, None]
+    # each table's prior weight is relative to the mean data weight of its reached entries (tables with fewer
+    # levels see far more data per entry)
+    lam = np.zeros(system.n_entries)
+    for j in range(len(luts)):
+        part = slice(system.offsets[j], system.offsets[j + 1])
+        lam[part] = prior * float(diag[part][reached[part]].mean())
+    lam = lam[:, None]
+    precond = 1.0 / (diag[:, None] + lam * smoothness_diag(system.offsets, counts, order)[:, None])
 
     def apply(x):
         return system.adjoint(system.forward(x)) + lam * smoothness(x, system.offsets, counts, order)
 
     rhs = system.adjoint(system.b)
-    x = np.zeros((system.n_entries, system.r2))
-    r = rhs.copy()
+    x = np.zeros((system.n_entries, system.r2)) if x0 is None else x0.astype(np.float64)
+    r = rhs - apply(x) if x0 is not None else rhs.copy()
     z = precond * r
     p = z.copy()
     rz = float(np.vdot(r, z))
     r0 = float(np.linalg.norm(rhs))
     log(f"fit: {system.n_rows} LR pixels, {system.n_entries} entries x {system.r2} outputs, "
-        f"{100.0 * reached.mean():.1f}% entries reached, lambda {lam:.4g}")
+        f"{100.0 * reached.mean():.1f}% entries reached, lambda {np.unique(lam.round(4)).tolist()}")
     t0 = time.time()
     for it in range(1, iters + 1):
         ap = apply(p)
@@ -199,6 +205,7 @@ def main() -> None:
     ap.add_argument("--iters", type=int, default=200)
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--pairs", type=Path, help="default work/pairs/x{scale}.npz")
+    ap.add_argument("--init", help="start from the tables of this earlier fit (same luts and scale)")
     ap.add_argument("--eval-every", type=int, default=0, help="Set5 PSNR every N iterations (to study convergence)")
     ap.add_argument("--name", required=True)
     args = ap.parse_args()
@@ -226,12 +233,18 @@ def main() -> None:
             h, t = header_for(x)
             print(f"    Set5 Y PSNR at iter {it}: {evaluate(h, t)['mean']:.3f}")
 
-    x = fit(system, luts, args.prior, args.iters, args.tol, args.order, callback=report)
+    x0 = None
+    if args.init:
+        start = np.load(WORK / "fits" / f"{args.init}.npz")
+        x0 = np.concatenate([start[f"table{j}"] for j in range(len(luts))])
+        if x0.shape != (system.n_entries, system.r2):
+            raise SystemExit(f"--init {args.init}: tables of shape {x0.shape}, expected {(system.n_entries, system.r2)}")
+    x = fit(system, luts, args.prior, args.iters, args.tol, args.order, x0=x0, callback=report)
     t_fit = time.time()
     header, tables = header_for(x)
     psnr = evaluate(header, tables)
     config = {"scale": args.scale, "luts": luts, "residual": args.residual, "prior": args.prior, "order": args.order,
-              "iters": args.iters, "tol": args.tol, "lr_pixels": system.n_rows, "pairs": info,
+              "iters": args.iters, "tol": args.tol, "init": args.init, "lr_pixels": system.n_rows, "pairs": info,
               "seconds": {"build": round(t_built - t_start, 1), "solve": round(t_fit - t_built, 1),
                           "total": round(t_fit - t_start, 1)},
               "set5_y_psnr_float": round(psnr["mean"], 3)}
