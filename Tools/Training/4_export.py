@@ -58,6 +58,8 @@ def export(name: str, type_name: str, max_loss: float, out_dir: Path = WORK / "m
             break
     metadata["set5_y_psnr"] = {str(config["scale"]): round(got, 3)}
     metadata["set5_y_psnr_float_tables"] = round(reference, 3)
+    metadata["set5_protocol"] = ("model run on the LR's 8-bit BT.601 Y plane, PSNR of Y with shave = scale "
+                                 "(shared/README.md), NumPy inference of Tools/Training/5_eval.py")
     written = lutfile.write(path, header, tables, t)
     return path, {"type": t, "psnr": got, "float_psnr": reference, "bytes": path.stat().st_size, "header": written}
 
