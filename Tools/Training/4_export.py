@@ -35,12 +35,13 @@ def export(name: str, type_name: str, max_loss: float, out_dir: Path = WORK / "m
     config = json.loads(str(data["config"]))
     tables = [[data[f"table{j}"].astype(np.float64) for j in range(len(config["luts"]))]]
     pairs = config["pairs"]
+    shrunk = f" shrunk to a {pairs['hr_long_side']} px long side" if pairs["hr_long_side"] else ""
     metadata = {
         "source": "LUTScale Tools/Training: tables fitted directly by regularised least squares "
                   "(3_fit_srlut.py), rotation ensemble inside the fit",
         "training_data": f"{photo_count()} natural photographs from Debian packages (lomiri-wallpapers, "
                          f"mate-backgrounds, plasma-workspace-wallpapers, palapeli-data, forensics-samples-files, "
-                         f"libjxl-testdata), {pairs['channels'].upper()} planes, {config['lr_pixels']} LR pixels "
+                         f"libjxl-testdata){shrunk}, {pairs['channels'].upper()} planes, {config['lr_pixels']} LR pixels "
                          f"made with MATLAB-compatible bicubic x1/{config['scale']}; list in Tools/Training/DATA.md",
         "licence": LICENCES,
         "fit": {k: config[k] for k in ("prior", "iters", "lr_pixels", "seconds")},
