@@ -10,7 +10,8 @@ between neighbouring entries of each table: a smoothness prior that also fills e
 The operator is matrix-free in the sense that F'F is never formed: F is kept as one CSR matrix W of the simplex
 weights, rows = (rotation, LR pixel), columns = entries of all tables, 5 non-zeros per lut per row, so F T is W T
 followed by a permutation of each rotation's output block, and F'R is the reverse. Memory is O(rows), about
-(40 x luts + 4 r^2) bytes per LR pixel and rotation. Jacobi-preconditioned conjugate gradient solves it.
+(80 x luts + 4 r^2) bytes per LR pixel and rotation (W, its transpose, one output block). Jacobi-preconditioned
+conjugate gradient solves it.
 
   python3 3_fit_srlut.py --scale 3 --luts S:17,D:9,Y:9 --residual --prior 0.1 --name sdy-x3
 Output: work/fits/NAME.npz (tables + config as JSON), with Set5 Y PSNR of the float tables printed.
