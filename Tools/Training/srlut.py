@@ -44,19 +44,17 @@ def simplex(img: np.ndarray, pattern: str, levels) -> tuple[np.ndarray, np.ndarr
     strides = np.array([n ** 3, n ** 2, n, 1], dtype=np.int64)
     base = np.zeros(img.shape, dtype=np.int64)
     fracs = np.empty(img.shape + (4,), dtype=np.float64)
-    axis_stride = np.empty(4, dtype=np.int64)
     for t, (dy, dx) in enumerate(offsets):
         v = padded[..., dy:dy + h, dx:dx + w]
         base += cell_of[v] * strides[t]
         fracs[..., t] = frac_of[v]
-        axis_stride[t] = strides[t]
     order = np.argsort(-fracs, axis=-1, kind="stable")
     fs = np.take_along_axis(fracs, order, axis=-1)
     weights = np.empty(img.shape + (5,), dtype=np.float64)
     weights[..., 0] = 1.0 - fs[..., 0]
     weights[..., 1:4] = fs[..., :3] - fs[..., 1:]
     weights[..., 4] = fs[..., 3]
-    steps = np.cumsum(axis_stride[order], axis=-1)
+    steps = np.cumsum(strides[order], axis=-1)       # vertex j adds the strides of the j largest fractions
     idx = np.empty(img.shape + (5,), dtype=np.int64)
     idx[..., 0] = base
     idx[..., 1:] = base[..., None] + steps
