@@ -13,3 +13,8 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (Swift 6 toolchain needed)" >&2; exit 1; }
+# The training tools' tests (Tools/Training) need NumPy, SciPy, Pillow and pytest.
+if ! python3 -c "import numpy, scipy, PIL, pytest" 2>/dev/null; then
+    echo "setup: installing numpy scipy pillow pytest with pip" >&2
+    python3 -m pip install -q numpy scipy pillow pytest
+fi
