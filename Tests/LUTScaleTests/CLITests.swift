@@ -96,34 +96,4 @@ import Testing
         #expect(!result.errors.contains("Fatal error"))
         #expect(!FileManager.default.fileExists(atPath: scratch.path("out.mov")))
     }
-
-    /// SIGINT while working: the frames in flight are finished and the file is complete and playable.
-    @Test func interruptKeepsAPlayableFile() throws {
-        let scratch = try Scratch()
-        let input = scratch.path("in.mkv"), output = scratch.path("out.mkv")
-        try Fixtures.clip(input, size: "160x120", frames: 250)
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = [input, "-o", output, "--scale", "2", "--preset", "ultrafast"]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        // The first progress line means frames are flowing.
-        var seen = Data()
-        while !String(decoding: seen, as: UTF8.self).contains("frame ") {
-            let chunk = errors.fileHandleForReading.availableData
-            if chunk.isEmpty { break }
-            seen += chunk
-        }
-        process.interrupt()
-        let rest = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        let text = String(decoding: seen + rest, as: UTF8.self)
-        #expect(process.terminationStatus == 130, "\(text)")
-        #expect(text.contains("stopped by SIGINT"))
-        let frames = Int(try Fixtures.videoStream(output)["nb_read_frames"] ?? "") ?? 0
-        #expect(frames > 0 && frames < 250)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: scratch.url.path).sorted() == ["in.mkv", "out.mkv"])
-    }
 }

@@ -320,6 +320,7 @@ import Testing
         process.waitUntilExit()
         let text = String(decoding: seen + rest, as: UTF8.self)
         #expect(process.terminationReason == .exit && process.terminationStatus == 128 + signal, "\(text)")
+        #expect(text.contains("stopped by SIG"), "\(text)")
         let frames = try Self.frameCount(output)
         #expect(frames > 0 && frames < 250, "\(frames) frames")
         #expect(try Self.listing(scratch) == ["in.mkv", name].sorted())
