@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import Pipeline
 #if canImport(Glibc)
@@ -128,5 +129,23 @@ final class SignalWatcher: @unchecked Sendable {
 
     static func name(_ number: Int32) -> String {
         number == SIGINT ? "SIGINT" : number == SIGTERM ? "SIGTERM" : "signal \(number)"
+    }
+}
+
+extension SignalWatcher {
+    /// What a run that failed with `error` exits with, after saying why: 128 + the signal for an abort, 64 for a
+    /// usage error, 1 for any other failure. Exit codes thrown on purpose pass through.
+    func exitCode(for error: any Error, log: StandardError) -> any Error {
+        switch error {
+        case let error as PipelineError:
+            log.line("lutscale: error: \(error)")
+            if case .aborted = error { return ExitCode(128 + (received ?? SIGINT)) }
+            return ExitCode.failure
+        case let error as CLIError:
+            log.line("lutscale: error: \(error)")
+            return ExitCode.validationFailure
+        default:
+            return error
+        }
     }
 }

@@ -108,13 +108,8 @@ struct Upscale: ParsableCommand {
                 }
             }
             if let signal = signals.received { throw ExitCode(128 + signal) }
-        } catch let error as PipelineError {
-            log.line("lutscale: error: \(error)")
-            if case .aborted = error { throw ExitCode(128 + (signals.received ?? SIGINT)) }
-            throw ExitCode.failure
-        } catch let error as CLIError {
-            log.line("lutscale: error: \(error)")
-            throw ExitCode.validationFailure
+        } catch {
+            throw signals.exitCode(for: error, log: log)
         }
     }
 }
