@@ -65,7 +65,7 @@ extension Upscale {
             let summary = try job.run(stop: stop) { printer.update($0) }
             printer.end()
             if !common.quiet {
-                let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) * 1e-18
+                let seconds = summary.elapsed.seconds
                 let fps = seconds > 0 ? Double(summary.framesWritten) / seconds : 0
                 var line = "lutscale: \(summary.framesWritten) frames \(job.inputFormat) -> \(job.outputFormat.width)x\(job.outputFormat.height) " +
                     "(\(job.upscalerName)) in \(String(format: "%.1f", seconds)) s, \(String(format: "%.1f", fps)) fps"

@@ -57,7 +57,7 @@ final class ProgressPrinter: @unchecked Sendable {
     }
 
     static func format(_ p: JobProgress) -> String {
-        let seconds = Double(p.elapsed.components.seconds) + Double(p.elapsed.components.attoseconds) * 1e-18
+        let seconds = p.elapsed.seconds
         let fps = seconds > 0 ? Double(p.frames) / seconds : 0
         var text = "frame \(p.frames)"
         if let total = p.totalFrames, total > 0 {
@@ -148,4 +148,9 @@ extension SignalWatcher {
             return error
         }
     }
+}
+
+extension Duration {
+    /// The duration in seconds, for rates and progress lines.
+    var seconds: Double { Double(components.seconds) + Double(components.attoseconds) * 1e-18 }
 }

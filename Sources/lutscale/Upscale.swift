@@ -95,7 +95,7 @@ struct Upscale: ParsableCommand {
                 if let announced = d.estimatedFrameCount, !summary.stoppedEarly, summary.frames * 10 < announced * 9 {
                     log.line("lutscale: warning: the input ended after \(summary.frames) of the about \(announced) frames its header announces (truncated file?)")
                 }
-                let seconds = Double(summary.elapsed.components.seconds) + Double(summary.elapsed.components.attoseconds) * 1e-18
+                let seconds = summary.elapsed.seconds
                 let fps = seconds > 0 ? Double(summary.frames) / seconds : 0
                 let stopped = signals.received.map { " (stopped by \(SignalWatcher.name($0)); the file holds the frames read until then)" } ?? ""
                 log.line("lutscale: \(summary.frames) frames \(d.inputWidth)x\(d.inputHeight) -> \(d.outputWidth)x\(d.outputHeight) " +
