@@ -57,12 +57,9 @@ import Testing
     }
 
     @Test func writerReportsAClosedConsumer() throws {
-        signal(SIGPIPE, SIG_IGN)
-        var fds: [Int32] = [0, 0]
-        #expect(pipe(&fds) == 0)
-        close(fds[0])
-        defer { close(fds[1]) }
-        let writer = RawVideoWriter(fileDescriptor: fds[1], format: format)
+        let fd = try closedPipeWriteEnd()
+        defer { close(fd) }
+        let writer = RawVideoWriter(fileDescriptor: fd, format: format)
         #expect(throws: RawVideoError.consumerClosed) { try writer.writeFrame(format.makePlaneBuffers()) }
     }
 }

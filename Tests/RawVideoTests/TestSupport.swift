@@ -1,4 +1,5 @@
 import Foundation
+import Testing
 import LUTEngine
 @testable import RawVideo
 
@@ -157,4 +158,13 @@ struct SeededGenerator: RandomNumberGenerator {
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
     }
+}
+
+/// The write end of a pipe whose read end is already closed, with SIGPIPE ignored: writes fail with EPIPE.
+func closedPipeWriteEnd() throws -> Int32 {
+    signal(SIGPIPE, SIG_IGN)
+    var fds: [Int32] = [0, 0]
+    try #require(pipe(&fds) == 0)
+    close(fds[0])
+    return fds[1]
 }

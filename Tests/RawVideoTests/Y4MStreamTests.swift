@@ -193,12 +193,9 @@ import Testing
     }
 
     @Test func writerReportsAClosedConsumer() throws {
-        signal(SIGPIPE, SIG_IGN)
-        var fds: [Int32] = [0, 0]
-        #expect(pipe(&fds) == 0)
-        close(fds[0])
-        defer { close(fds[1]) }
-        let writer = try Y4MWriter(fileDescriptor: fds[1], header: Y4MHeader(format: format420))
+        let fd = try closedPipeWriteEnd()
+        defer { close(fd) }
+        let writer = try Y4MWriter(fileDescriptor: fd, header: Y4MHeader(format: format420))
         let planes = format420.makePlaneBuffers()
         #expect(throws: RawVideoError.consumerClosed) { try writer.writeFrame(planes) }
         #expect(throws: RawVideoError.consumerClosed) { try writer.writeFrame(planes) }
