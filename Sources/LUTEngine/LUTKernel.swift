@@ -1,40 +1,20 @@
-/// One table lookup of a pixel: a (LUT, rotation) pair, with everything the hot loop needs as plain values.
-struct Lookup {
-    /// Rows of this rotation's prepared table.
+/// One member of a window group, resolved for one window row: its table, and the record (16 lanes) of its
+/// anchor for the window at column 0 (the window at column x adds x records).
+struct BlockLookup {
     var table: UnsafeRawPointer
-    /// Padded (fraction << 32 | cell) plane for this LUT's levels, at padded row 0, column 0.
-    var cells: UnsafePointer<UInt64>
-    /// Element offsets of the pattern's pixels a, b, c, d from the anchor in `cells`.
-    var oa: Int, ob: Int, oc: Int, od: Int
-    /// Table row step in bytes for a cell step of a, b, c, d (L^3, L^2, L, 1 rows).
-    var sa: UInt64, sb: UInt64, sc: UInt64, sd: UInt64
-    /// Offset of vertex 1111 from vertex 0000.
-    var far: Int
+    var target: UnsafeMutableRawPointer
 }
 
-/// Integer lane arithmetic of a tier. `add` is acc += w x row for the outputs of one table row;
-/// `store` writes 16 sums as `Lane`s, output `o` in lane `o` (zeros past the row's width).
+/// Integer lane arithmetic of a tier. A record is 16 lanes of `Lane`, output `o` of the block in lane `o`
+/// (lanes past the row's width stay zero); `add` is acc += w x row for the outputs of one table row.
 protocol LaneTier {
     associatedtype Acc
     associatedtype Weight
     associatedtype Lane: FixedWidthInteger & SignedInteger & SIMDScalar
-    static func zero() -> Acc
     static func weight(_ w: UInt64) -> Weight
+    static func load(_ record: UnsafeRawPointer) -> Acc
     static func add(_ acc: inout Acc, _ row: UnsafeRawPointer, _ w: Weight)
-    static func store(_ acc: Acc, to out: UnsafeMutableRawPointer)
-    /// total += acc x multiplier, exact in 32 bits (the plan bounds both).
-    static func combine(_ acc: Acc, _ multiplier: Int32, into total: inout Totals)
-}
-
-/// 16 sums in 32-bit lanes: what chunks with multipliers add up to.
-struct Totals {
-    var low = SIMD8<Int32>()
-    var high = SIMD8<Int32>()
-
-    @inline(__always) func store(to out: UnsafeMutableRawPointer) {
-        out.storeBytes(of: low, toByteOffset: 0, as: SIMD8<Int32>.self)
-        out.storeBytes(of: high, toByteOffset: 32, as: SIMD8<Int32>.self)
-    }
+    static func store(_ acc: Acc, to record: UnsafeMutableRawPointer)
 }
 
 /// Table row width: 8 int16 values (16 bytes, at most 8 outputs) or 16 (32 bytes).
@@ -51,14 +31,17 @@ enum NarrowLanes<Width: RowWidth>: LaneTier {
     typealias Lane = Int16
 
     struct Acc {
-        var low = SIMD8<Int16>()
-        var high = SIMD8<Int16>()
+        var low: SIMD8<Int16>
+        var high: SIMD8<Int16>
     }
-
-    @inline(__always) static func zero() -> Acc { Acc() }
 
     @inline(__always) static func weight(_ w: UInt64) -> SIMD8<Int16> {
         SIMD8(repeating: Int16(truncatingIfNeeded: w))
+    }
+
+    @inline(__always) static func load(_ record: UnsafeRawPointer) -> Acc {
+        Acc(low: record.load(as: SIMD8<Int16>.self),
+            high: Width.sixteen ? record.load(fromByteOffset: 16, as: SIMD8<Int16>.self) : SIMD8())
     }
 
     @inline(__always) static func add(_ acc: inout Acc, _ row: UnsafeRawPointer, _ w: SIMD8<Int16>) {
@@ -66,16 +49,9 @@ enum NarrowLanes<Width: RowWidth>: LaneTier {
         if Width.sixteen { acc.high &+= row.loadUnaligned(fromByteOffset: 16, as: SIMD8<Int16>.self) &* w }
     }
 
-    @inline(__always) static func store(_ acc: Acc, to out: UnsafeMutableRawPointer) {
-        out.storeBytes(of: acc.low, toByteOffset: 0, as: SIMD8<Int16>.self)
-        out.storeBytes(of: acc.high, toByteOffset: 16, as: SIMD8<Int16>.self)
-    }
-
-    /// Multipliers fit 16 bits, so the widening multiply is pmullw/pmulhw and an interleave.
-    @inline(__always) static func combine(_ acc: Acc, _ multiplier: Int32, into total: inout Totals) {
-        let m = SIMD8<Int32>(repeating: Int32(Int16(truncatingIfNeeded: multiplier)))
-        total.low &+= SIMD8<Int32>(truncatingIfNeeded: acc.low) &* m
-        if Width.sixteen { total.high &+= SIMD8<Int32>(truncatingIfNeeded: acc.high) &* m }
+    @inline(__always) static func store(_ acc: Acc, to record: UnsafeMutableRawPointer) {
+        record.storeBytes(of: acc.low, toByteOffset: 0, as: SIMD8<Int16>.self)
+        if Width.sixteen { record.storeBytes(of: acc.high, toByteOffset: 16, as: SIMD8<Int16>.self) }
     }
 }
 
@@ -85,14 +61,17 @@ enum WideLanes<Width: RowWidth>: LaneTier {
     typealias Lane = Int32
 
     struct Acc {
-        var low = SIMD8<Int32>()
-        var high = SIMD8<Int32>()
+        var low: SIMD8<Int32>
+        var high: SIMD8<Int32>
     }
-
-    @inline(__always) static func zero() -> Acc { Acc() }
 
     @inline(__always) static func weight(_ w: UInt64) -> SIMD8<Int32> {
         SIMD8(repeating: Int32(Int16(truncatingIfNeeded: w)))
+    }
+
+    @inline(__always) static func load(_ record: UnsafeRawPointer) -> Acc {
+        Acc(low: record.load(as: SIMD8<Int32>.self),
+            high: Width.sixteen ? record.load(fromByteOffset: 32, as: SIMD8<Int32>.self) : SIMD8())
     }
 
     @inline(__always) static func add(_ acc: inout Acc, _ row: UnsafeRawPointer, _ w: SIMD8<Int32>) {
@@ -102,15 +81,9 @@ enum WideLanes<Width: RowWidth>: LaneTier {
         }
     }
 
-    @inline(__always) static func store(_ acc: Acc, to out: UnsafeMutableRawPointer) {
-        out.storeBytes(of: acc.low, toByteOffset: 0, as: SIMD8<Int32>.self)
-        out.storeBytes(of: acc.high, toByteOffset: 32, as: SIMD8<Int32>.self)
-    }
-
-    @inline(__always) static func combine(_ acc: Acc, _ multiplier: Int32, into total: inout Totals) {
-        let m = SIMD8<Int32>(repeating: multiplier)
-        total.low &+= acc.low &* m
-        if Width.sixteen { total.high &+= acc.high &* m }
+    @inline(__always) static func store(_ acc: Acc, to record: UnsafeMutableRawPointer) {
+        record.storeBytes(of: acc.low, toByteOffset: 0, as: SIMD8<Int32>.self)
+        if Width.sixteen { record.storeBytes(of: acc.high, toByteOffset: 32, as: SIMD8<Int32>.self) }
     }
 }
 
@@ -121,59 +94,45 @@ private func order(_ a: inout UInt64, _ b: inout UInt64) {
     a = high
 }
 
-/// One lookup's 4-simplex interpolation added to `acc`: the four (fraction, cell) words give the base row;
-/// each fraction is packed above its axis's row step, so sorting the four keys (largest fraction first) yields
-/// the simplex walk's steps directly, and the weights are the differences of the sorted fractions. Ties leave
-/// zero weights, so their order is moot.
+/// The hot loop: one window group along one row of windows (origins at `columns` of `cells`, a row of a
+/// (fraction << 32 | cell) plane; `window` holds the element offsets of its 4 pixels, `strides` the tables'
+/// row steps in bytes for a cell step of each). Per window, the base row comes from the 4 cells; each fraction
+/// is packed above its pixel's row step, so sorting the four keys (largest fraction first) yields the simplex
+/// walk's steps directly, and the weights are the differences of the sorted fractions (ties leave zero
+/// weights, so their order is moot). Every lookup of the group then adds its table's 5 weighted rows at the
+/// same offsets to its anchor's record.
 @inline(__always)
-func lookup<T: LaneTier>(_: T.Type, _ l: Lookup, at anchor: Int, one: UInt64, into acc: inout T.Acc) {
+func accumulateWindows<T: LaneTier>(_: T.Type, cells: UnsafePointer<UInt64>, window: (Int, Int, Int, Int),
+                                    strides: (UInt64, UInt64, UInt64, UInt64), columns: Range<Int>,
+                                    lookups: UnsafeBufferPointer<BlockLookup>, one: UInt64, recordBytes: Int) {
     let low: UInt64 = 0xFFFF_FFFF
-    let p = l.cells + anchor
-    let ta = p[l.oa], tb = p[l.ob], tc = p[l.oc], td = p[l.od]
-    let base = (ta & low) &* l.sa &+ (tb & low) &* l.sb &+ (tc & low) &* l.sc &+ (td & low) &* l.sd
-    let row = l.table + Int(truncatingIfNeeded: base)
-    var k0 = (ta & ~low) | l.sa, k1 = (tb & ~low) | l.sb, k2 = (tc & ~low) | l.sc, k3 = (td & ~low) | l.sd
-    order(&k0, &k1)
-    order(&k2, &k3)
-    order(&k0, &k2)
-    order(&k1, &k3)
-    order(&k1, &k2)
-    let f1 = k0 >> 32, f2 = k1 >> 32, f3 = k2 >> 32, f4 = k3 >> 32
-    let v1 = row + Int(truncatingIfNeeded: k0 & low)
-    let v2 = v1 + Int(truncatingIfNeeded: k1 & low)
-    let v3 = v2 + Int(truncatingIfNeeded: k2 & low)
-    T.add(&acc, row, T.weight(one &- f1))
-    T.add(&acc, v1, T.weight(f1 &- f2))
-    T.add(&acc, v2, T.weight(f2 &- f3))
-    T.add(&acc, v3, T.weight(f3 &- f4))
-    T.add(&acc, row + l.far, T.weight(f4))
-}
-
-/// The hot loop, one accumulator: every lookup of `count` anchors (from element `anchor` of the cell planes)
-/// summed into 16 `T.Lane` per pixel at `records`.
-@inline(__always)
-func accumulateRow<T: LaneTier>(_: T.Type, lookups: UnsafeBufferPointer<Lookup>, anchor: Int, count: Int,
-                                one: UInt64, records: UnsafeMutableRawPointer) {
-    for x in 0..<count {
-        var acc = T.zero()
-        for l in lookups { lookup(T.self, l, at: anchor &+ x, one: one, into: &acc) }
-        T.store(acc, to: records + 16 &* MemoryLayout<T.Lane>.size &* x)
-    }
-}
-
-/// The hot loop with chunks: each chunk's lookups summed in `T`'s lanes, scaled by its multiplier into 16
-/// Int32 per pixel at `records`.
-@inline(__always)
-func accumulateChunkedRow<T: LaneTier>(_: T.Type, chunks: UnsafeBufferPointer<PlanStage.Chunk>, lookups: UnsafeBufferPointer<Lookup>,
-                                       anchor: Int, count: Int, one: UInt64, records: UnsafeMutableRawPointer) {
-    for x in 0..<count {
-        var total = Totals()
-        for chunk in chunks {
-            var acc = T.zero()
-            for i in chunk.lookups { lookup(T.self, lookups[i], at: anchor &+ x, one: one, into: &acc) }
-            T.combine(acc, chunk.multiplier, into: &total)
+    let far = Int(truncatingIfNeeded: strides.0 &+ strides.1 &+ strides.2 &+ strides.3)
+    for x in columns {
+        let p = cells + x
+        let ta = p[window.0], tb = p[window.1], tc = p[window.2], td = p[window.3]
+        let base = Int(truncatingIfNeeded: (ta & low) &* strides.0 &+ (tb & low) &* strides.1 &+ (tc & low) &* strides.2 &+ (td & low) &* strides.3)
+        var k0 = (ta & ~low) | strides.0, k1 = (tb & ~low) | strides.1, k2 = (tc & ~low) | strides.2, k3 = (td & ~low) | strides.3
+        order(&k0, &k1)
+        order(&k2, &k3)
+        order(&k0, &k2)
+        order(&k1, &k3)
+        order(&k1, &k2)
+        let f1 = k0 >> 32, f2 = k1 >> 32, f3 = k2 >> 32, f4 = k3 >> 32
+        let w0 = T.weight(one &- f1), w1 = T.weight(f1 &- f2), w2 = T.weight(f2 &- f3), w3 = T.weight(f3 &- f4), w4 = T.weight(f4)
+        let v1 = base &+ Int(truncatingIfNeeded: k0 & low)
+        let v2 = v1 &+ Int(truncatingIfNeeded: k1 & low)
+        let v3 = v2 &+ Int(truncatingIfNeeded: k2 & low)
+        let v4 = base &+ far
+        for l in lookups {
+            let record = l.target + x &* recordBytes
+            var acc = T.load(record)
+            T.add(&acc, l.table + base, w0)
+            T.add(&acc, l.table + v1, w1)
+            T.add(&acc, l.table + v2, w2)
+            T.add(&acc, l.table + v3, w3)
+            T.add(&acc, l.table + v4, w4)
+            T.store(acc, to: record)
         }
-        total.store(to: records + 64 &* x)
     }
 }
 
@@ -257,15 +216,43 @@ extension PlanStage {
     private func run<S: FixedWidthInteger & UnsignedInteger & SIMDScalar>(_: S.Type, input: StageInput, size: PlaneSize, lrRows: Range<Int>,
                                                                           target: StageTarget, columns: Int, bitDepth: Int) {
         guard !lrRows.isEmpty else { return }
+        switch (tier, tables.rowBytes == 32) {
+        case (.narrow, false): run(NarrowLanes<EightValues>.self, S.self, input: input, size: size, lrRows: lrRows, target: target, columns: columns, bitDepth: bitDepth)
+        case (.narrow, true): run(NarrowLanes<SixteenValues>.self, S.self, input: input, size: size, lrRows: lrRows, target: target, columns: columns, bitDepth: bitDepth)
+        case (.wide, false): run(WideLanes<EightValues>.self, S.self, input: input, size: size, lrRows: lrRows, target: target, columns: columns, bitDepth: bitDepth)
+        case (.wide, true): run(WideLanes<SixteenValues>.self, S.self, input: input, size: size, lrRows: lrRows, target: target, columns: columns, bitDepth: bitDepth)
+        }
+    }
+
+    /// Windows are visited row by row; each lookup adds into the records of its anchor's row, kept in a ring
+    /// of rows (anchors lie at most the targets' spread below a window). Once no later window row reaches an
+    /// LR row, its records are complete: it is emitted and its ring slot cleared for reuse.
+    private func run<T: LaneTier, S: FixedWidthInteger & UnsignedInteger & SIMDScalar>(
+        _: T.Type, _: S.Type, input: StageInput, size: PlaneSize, lrRows: Range<Int>, target: StageTarget, columns: Int, bitDepth: Int
+    ) {
         let pad = reach
         let paddedWidth = size.width + 2 * pad
         let paddedRows = lrRows.count + 2 * pad
         let planeCount = paddedWidth * paddedRows
+        let groups = tables.groups
+        let members = groups.flatMap(\.members)
+        let lowest = members.map(\.target.dy).min()!, highest = members.map(\.target.dy).max()!
+        let ringRows = highest - lowest + 1
+        // Records of one ring row: `margin` on each side for anchors of windows just outside the columns.
+        let margin = 2 * pad
+        let recordBytes = 16 * MemoryLayout<T.Lane>.size
+        let rowBytes = (columns + 2 * margin) * recordBytes
+        let sums = chunks?.count ?? 1
         let cells = UnsafeMutablePointer<UInt64>.allocate(capacity: cellTables.count * planeCount)
-        let records = UnsafeMutableRawPointer.allocate(byteCount: 64 * columns, alignment: 64)  // 16 lanes of up to 4 bytes
+        let records = UnsafeMutableRawPointer.allocate(byteCount: sums * ringRows * rowBytes, alignment: 64)
+        records.initializeMemory(as: UInt8.self, repeating: 0, count: sums * ringRows * rowBytes)
+        let totals = UnsafeMutableRawPointer.allocate(byteCount: chunks == nil ? 64 : 64 * columns, alignment: 64)
+        let resolved = UnsafeMutablePointer<BlockLookup>.allocate(capacity: members.count)
         defer {
             cells.deallocate()
             records.deallocate()
+            totals.deallocate()
+            resolved.deallocate()
         }
         // Reflect-padded (fraction, cell) planes, one per distinct levels list.
         let columnMap = (0..<paddedWidth).map { reflect($0 - pad, size.width) * MemoryLayout<S>.size }
@@ -284,48 +271,62 @@ extension PlanStage {
                 }
             }
         }
-        let resolved = lookups.map { spec in
-            let o = spec.offsets.map { $0.dy * paddedWidth + $0.dx }
-            return Lookup(table: tables.table(lut: spec.lut, rotation: spec.rotation),
-                          cells: UnsafePointer(cells + spec.group * planeCount),
-                          oa: o[0], ob: o[1], oc: o[2], od: o[3],
-                          sa: spec.strides[0], sb: spec.strides[1], sc: spec.strides[2], sd: spec.strides[3],
-                          far: Int(spec.strides.reduce(0, +)))
+        /// Records of LR row `y` in accumulator `a`, at column 0.
+        func recordRow(_ a: Int, _ y: Int) -> UnsafeMutableRawPointer {
+            let slot = ((y - lowest) % ringRows + ringRows) % ringRows
+            return records + (a * ringRows + slot) * rowBytes + margin * recordBytes
         }
-        resolved.withUnsafeBufferPointer { lookups in
-            switch (tier, tables.rowBytes == 32) {
-            case (.narrow, false): rows(NarrowLanes<EightValues>.self, S.self, lookups: lookups, records: records, input: input,
-                                        lrRows: lrRows, paddedWidth: paddedWidth, target: target, columns: columns)
-            case (.narrow, true): rows(NarrowLanes<SixteenValues>.self, S.self, lookups: lookups, records: records, input: input,
-                                       lrRows: lrRows, paddedWidth: paddedWidth, target: target, columns: columns)
-            case (.wide, false): rows(WideLanes<EightValues>.self, S.self, lookups: lookups, records: records, input: input,
-                                      lrRows: lrRows, paddedWidth: paddedWidth, target: target, columns: columns)
-            case (.wide, true): rows(WideLanes<SixteenValues>.self, S.self, lookups: lookups, records: records, input: input,
-                                     lrRows: lrRows, paddedWidth: paddedWidth, target: target, columns: columns)
+        // Window rows from the first whose lookups reach lrRows to the last.
+        for b in (lrRows.lowerBound - highest)..<(lrRows.upperBound - lowest) {
+            for (g, group) in groups.enumerated() {
+                var count = 0, first = Int.max, last = Int.min
+                for (m, member) in group.members.enumerated() where lrRows.contains(b + member.target.dy) {
+                    resolved[count] = BlockLookup(table: tables.table(member),
+                                                  target: recordRow(accumulators[g][m], b + member.target.dy) + member.target.dx * recordBytes)
+                    count += 1
+                    first = min(first, -member.target.dx)
+                    last = max(last, columns - member.target.dx)
+                }
+                guard count > 0 else { continue }
+                let o = group.window.map { $0.dy * paddedWidth + $0.dx }
+                let n = UInt64(group.levels.count), row = UInt64(tables.rowBytes)
+                accumulateWindows(T.self, cells: UnsafePointer(cells + cellTableIndex[g] * planeCount + (b - lrRows.lowerBound + pad) * paddedWidth + pad),
+                                  window: (o[0], o[1], o[2], o[3]), strides: (n * n * n * row, n * n * row, n * row, row), columns: first..<last,
+                                  lookups: UnsafeBufferPointer(start: resolved, count: count), one: one, recordBytes: recordBytes)
+            }
+            // Row y gets nothing from later window rows.
+            let y = b + lowest
+            if lrRows.contains(y) {
+                if let chunks {
+                    combine(T.Lane.self, chunks: chunks, records: { recordRow($0, y) }, count: columns, totals: totals)
+                    emitRow(S.self, Int32.self, records: totals, count: columns, anchors: input.row(y), params: emit, y: y,
+                            target: target.base, bytesPerRow: target.bytesPerRow, firstRow: target.firstRow,
+                            width: target.width, rows: target.rows)
+                } else {
+                    emitRow(S.self, T.Lane.self, records: recordRow(0, y), count: columns, anchors: input.row(y), params: emit, y: y,
+                            target: target.base, bytesPerRow: target.bytesPerRow, firstRow: target.firstRow,
+                            width: target.width, rows: target.rows)
+                }
+            }
+            for a in 0..<sums {
+                (recordRow(a, y) - margin * recordBytes).initializeMemory(as: UInt8.self, repeating: 0, count: rowBytes)
             }
         }
     }
+}
 
-    @inline(__always)
-    private func rows<T: LaneTier, S: FixedWidthInteger & UnsignedInteger & SIMDScalar>(
-        _: T.Type, _: S.Type, lookups: UnsafeBufferPointer<Lookup>, records: UnsafeMutableRawPointer, input: StageInput,
-        lrRows: Range<Int>, paddedWidth: Int, target: StageTarget, columns: Int
-    ) {
-        for y in lrRows {
-            let anchor = (y - lrRows.lowerBound + reach) * paddedWidth + reach
-            if let chunks {
-                chunks.withUnsafeBufferPointer { chunks in
-                    accumulateChunkedRow(T.self, chunks: chunks, lookups: lookups, anchor: anchor, count: columns, one: one, records: records)
-                }
-                emitRow(S.self, Int32.self, records: records, count: columns, anchors: input.row(y), params: emit, y: y,
-                        target: target.base, bytesPerRow: target.bytesPerRow, firstRow: target.firstRow,
-                        width: target.width, rows: target.rows)
-            } else {
-                accumulateRow(T.self, lookups: lookups, anchor: anchor, count: columns, one: one, records: records)
-                emitRow(S.self, T.Lane.self, records: records, count: columns, anchors: input.row(y), params: emit, y: y,
-                        target: target.base, bytesPerRow: target.bytesPerRow, firstRow: target.firstRow,
-                        width: target.width, rows: target.rows)
-            }
+/// Chunks of lookups into 32-bit totals: totals = sum of each chunk's records x its multiplier (16 lanes per pixel).
+@inline(__always)
+func combine<Lane: FixedWidthInteger & SignedInteger>(_: Lane.Type, chunks: [PlanStage.Chunk], records: (Int) -> UnsafeMutableRawPointer,
+                                                       count: Int, totals: UnsafeMutableRawPointer) {
+    let total = totals.assumingMemoryBound(to: Int32.self)
+    for (c, chunk) in chunks.enumerated() {
+        let sums = UnsafePointer(records(c).assumingMemoryBound(to: Lane.self))
+        let m = chunk.multiplier
+        if c == 0 {
+            for i in 0..<16 * count { total[i] = Int32(truncatingIfNeeded: sums[i]) &* m }
+        } else {
+            for i in 0..<16 * count { total[i] &+= Int32(truncatingIfNeeded: sums[i]) &* m }
         }
     }
 }
