@@ -11,7 +11,7 @@ protocol LaneTier {
     associatedtype Acc
     associatedtype Weight
     associatedtype Lane: FixedWidthInteger & SignedInteger & SIMDScalar
-    static func weight(_ w: UInt64) -> Weight
+    static func weight(_ w: Int16) -> Weight
     static func load(_ record: UnsafeRawPointer) -> Acc
     static func add(_ acc: inout Acc, _ row: UnsafeRawPointer, _ w: Weight)
     static func store(_ acc: Acc, to record: UnsafeMutableRawPointer)
@@ -25,33 +25,32 @@ protocol RowWidth {
 enum EightValues: RowWidth { static let sixteen = false }
 enum SixteenValues: RowWidth { static let sixteen = true }
 
-/// 16-bit lanes: per vertex one load, multiply and add per 8 values. Sums wrap modulo 2^16, so the result is
-/// exact whenever the final value fits in Int16, which the plan proves before choosing this tier.
+/// 16-bit lanes: per vertex one load, multiply and add per row (one register of 16 lanes where the target has
+/// 256-bit vectors, else two). Sums wrap modulo 2^16, so the result is exact whenever the final value fits in
+/// Int16, which the plan proves before choosing this tier.
 enum NarrowLanes<Width: RowWidth>: LaneTier {
     typealias Lane = Int16
 
-    struct Acc {
-        var low: SIMD8<Int16>
-        var high: SIMD8<Int16>
+    @inline(__always) static func weight(_ w: Int16) -> SIMD16<Int16> { SIMD16(repeating: w) }
+
+    @inline(__always) static func load(_ record: UnsafeRawPointer) -> SIMD16<Int16> {
+        Width.sixteen ? record.load(as: SIMD16<Int16>.self) : SIMD16(lowHalf: record.load(as: SIMD8<Int16>.self), highHalf: SIMD8())
     }
 
-    @inline(__always) static func weight(_ w: UInt64) -> SIMD8<Int16> {
-        SIMD8(repeating: Int16(truncatingIfNeeded: w))
+    @inline(__always) static func add(_ acc: inout SIMD16<Int16>, _ row: UnsafeRawPointer, _ w: SIMD16<Int16>) {
+        if Width.sixteen {
+            acc &+= row.loadUnaligned(as: SIMD16<Int16>.self) &* w
+        } else {
+            acc.lowHalf &+= row.loadUnaligned(as: SIMD8<Int16>.self) &* w.lowHalf
+        }
     }
 
-    @inline(__always) static func load(_ record: UnsafeRawPointer) -> Acc {
-        Acc(low: record.load(as: SIMD8<Int16>.self),
-            high: Width.sixteen ? record.load(fromByteOffset: 16, as: SIMD8<Int16>.self) : SIMD8())
-    }
-
-    @inline(__always) static func add(_ acc: inout Acc, _ row: UnsafeRawPointer, _ w: SIMD8<Int16>) {
-        acc.low &+= row.loadUnaligned(as: SIMD8<Int16>.self) &* w
-        if Width.sixteen { acc.high &+= row.loadUnaligned(fromByteOffset: 16, as: SIMD8<Int16>.self) &* w }
-    }
-
-    @inline(__always) static func store(_ acc: Acc, to record: UnsafeMutableRawPointer) {
-        record.storeBytes(of: acc.low, toByteOffset: 0, as: SIMD8<Int16>.self)
-        if Width.sixteen { record.storeBytes(of: acc.high, toByteOffset: 16, as: SIMD8<Int16>.self) }
+    @inline(__always) static func store(_ acc: SIMD16<Int16>, to record: UnsafeMutableRawPointer) {
+        if Width.sixteen {
+            record.storeBytes(of: acc, as: SIMD16<Int16>.self)
+        } else {
+            record.storeBytes(of: acc.lowHalf, as: SIMD8<Int16>.self)
+        }
     }
 }
 
@@ -65,9 +64,7 @@ enum WideLanes<Width: RowWidth>: LaneTier {
         var high: SIMD8<Int32>
     }
 
-    @inline(__always) static func weight(_ w: UInt64) -> SIMD8<Int32> {
-        SIMD8(repeating: Int32(Int16(truncatingIfNeeded: w)))
-    }
+    @inline(__always) static func weight(_ w: Int16) -> SIMD8<Int32> { SIMD8(repeating: Int32(w)) }
 
     @inline(__always) static func load(_ record: UnsafeRawPointer) -> Acc {
         Acc(low: record.load(as: SIMD8<Int32>.self),
@@ -88,41 +85,72 @@ enum WideLanes<Width: RowWidth>: LaneTier {
 }
 
 @inline(__always)
-private func order(_ a: inout UInt64, _ b: inout UInt64) {
-    let high = max(a, b)
-    b = min(a, b)
+private func order(_ a: inout SIMD16<Int16>, _ b: inout SIMD16<Int16>) {
+    let high = pointwiseMax(a, b)
+    b = pointwiseMin(a, b)
     a = high
 }
 
-/// The hot loop: one window group along one row of windows (origins at `columns` of `cells`, a row of a
-/// (fraction << 32 | cell) plane; `window` holds the element offsets of its 4 pixels, `strides` the tables'
-/// row steps in bytes for a cell step of each). Per window, the base row comes from the 4 cells; each fraction
-/// is packed above its pixel's row step, so sorting the four keys (largest fraction first) yields the simplex
-/// walk's steps directly, and the weights are the differences of the sorted fractions (ties leave zero
-/// weights, so their order is moot). Every lookup of the group then adds its table's 5 weighted rows at the
-/// same offsets to its anchor's record.
+/// Per-window walk of one row of windows, 16 windows per step: the keys of the window's 4 pixels (biased
+/// fraction << 2, see `PlanStage.cellTable`) tagged with the pixel's index and sorted, largest first. The
+/// simplex walk sets the sorted pixels' bits in turn; its 5 weights are the differences of the sorted
+/// fractions (ties leave zero weights, so their order is moot). Writes, per window at `x - columns.lowerBound`,
+/// the weights to `walk[0...4]` and the pixels of the first three steps to `walk[5...7]` (rows of `capacity`).
 @inline(__always)
-func accumulateWindows<T: LaneTier>(_: T.Type, cells: UnsafePointer<UInt64>, window: (Int, Int, Int, Int),
-                                    strides: (UInt64, UInt64, UInt64, UInt64), columns: Range<Int>,
-                                    lookups: UnsafeBufferPointer<BlockLookup>, one: UInt64, recordBytes: Int) {
-    let low: UInt64 = 0xFFFF_FFFF
-    let far = Int(truncatingIfNeeded: strides.0 &+ strides.1 &+ strides.2 &+ strides.3)
-    for x in columns {
-        let p = cells + x
-        let ta = p[window.0], tb = p[window.1], tc = p[window.2], td = p[window.3]
-        let base = Int(truncatingIfNeeded: (ta & low) &* strides.0 &+ (tb & low) &* strides.1 &+ (tc & low) &* strides.2 &+ (td & low) &* strides.3)
-        var k0 = (ta & ~low) | strides.0, k1 = (tb & ~low) | strides.1, k2 = (tc & ~low) | strides.2, k3 = (td & ~low) | strides.3
+func sortWindows(keys: UnsafePointer<Int16>, window: (Int, Int, Int, Int), columns: Range<Int>, one: Int16,
+                 walk: UnsafeMutablePointer<Int16>, capacity: Int) {
+    let bias = SIMD16<Int16>(repeating: Int16.min)
+    var i = 0
+    for x in stride(from: columns.lowerBound, to: columns.upperBound, by: 16) {
+        let p = UnsafeRawPointer(keys + x)
+        var k0 = p.loadUnaligned(fromByteOffset: 2 &* window.0, as: SIMD16<Int16>.self)
+        var k1 = p.loadUnaligned(fromByteOffset: 2 &* window.1, as: SIMD16<Int16>.self) | SIMD16(repeating: 1)
+        var k2 = p.loadUnaligned(fromByteOffset: 2 &* window.2, as: SIMD16<Int16>.self) | SIMD16(repeating: 2)
+        var k3 = p.loadUnaligned(fromByteOffset: 2 &* window.3, as: SIMD16<Int16>.self) | SIMD16(repeating: 3)
         order(&k0, &k1)
         order(&k2, &k3)
         order(&k0, &k2)
         order(&k1, &k3)
         order(&k1, &k2)
-        let f1 = k0 >> 32, f2 = k1 >> 32, f3 = k2 >> 32, f4 = k3 >> 32
-        let w0 = T.weight(one &- f1), w1 = T.weight(f1 &- f2), w2 = T.weight(f2 &- f3), w3 = T.weight(f3 &- f4), w4 = T.weight(f4)
-        let v1 = base &+ Int(truncatingIfNeeded: k0 & low)
-        let v2 = v1 &+ Int(truncatingIfNeeded: k1 & low)
-        let v3 = v2 &+ Int(truncatingIfNeeded: k2 & low)
+        // Unbiased, the keys are fraction << 2 | pixel, below 2^16: a logical shift recovers the fractions.
+        let f1 = SIMD16<Int16>(truncatingIfNeeded: SIMD16<UInt16>(truncatingIfNeeded: k0 ^ bias) &>> 2)
+        let f2 = SIMD16<Int16>(truncatingIfNeeded: SIMD16<UInt16>(truncatingIfNeeded: k1 ^ bias) &>> 2)
+        let f3 = SIMD16<Int16>(truncatingIfNeeded: SIMD16<UInt16>(truncatingIfNeeded: k2 ^ bias) &>> 2)
+        let f4 = SIMD16<Int16>(truncatingIfNeeded: SIMD16<UInt16>(truncatingIfNeeded: k3 ^ bias) &>> 2)
+        let out = UnsafeMutableRawPointer(walk + i)
+        let row = 2 &* capacity
+        out.storeBytes(of: SIMD16(repeating: one) &- f1, as: SIMD16<Int16>.self)
+        out.storeBytes(of: f1 &- f2, toByteOffset: row, as: SIMD16<Int16>.self)
+        out.storeBytes(of: f2 &- f3, toByteOffset: 2 &* row, as: SIMD16<Int16>.self)
+        out.storeBytes(of: f3 &- f4, toByteOffset: 3 &* row, as: SIMD16<Int16>.self)
+        out.storeBytes(of: f4, toByteOffset: 4 &* row, as: SIMD16<Int16>.self)
+        out.storeBytes(of: k0 & SIMD16(repeating: 3), toByteOffset: 5 &* row, as: SIMD16<Int16>.self)
+        out.storeBytes(of: k1 & SIMD16(repeating: 3), toByteOffset: 6 &* row, as: SIMD16<Int16>.self)
+        out.storeBytes(of: k2 & SIMD16(repeating: 3), toByteOffset: 7 &* row, as: SIMD16<Int16>.self)
+        i &+= 16
+    }
+}
+
+/// The hot loop: one window group along one row of windows (origins at `columns` of `cells`, a row of a cell
+/// plane; `window` holds the element offsets of its 4 pixels, `strides` the tables' row steps in bytes for a
+/// cell step of each, `walk` what `sortWindows` wrote). Every lookup of the group adds its table's 5 weighted
+/// rows, at the same offsets, to its anchor's record.
+@inline(__always)
+func accumulateWindows<T: LaneTier>(_: T.Type, cells: UnsafePointer<UInt8>, window: (Int, Int, Int, Int),
+                                    strides: UnsafePointer<Int>, columns: Range<Int>, walk: UnsafePointer<Int16>, capacity: Int,
+                                    lookups: UnsafeBufferPointer<BlockLookup>, recordBytes: Int) {
+    let s0 = strides[0], s1 = strides[1], s2 = strides[2], s3 = strides[3]
+    let far = s0 &+ s1 &+ s2 &+ s3
+    for x in columns {
+        let p = cells + x
+        let base = Int(p[window.0]) &* s0 &+ Int(p[window.1]) &* s1 &+ Int(p[window.2]) &* s2 &+ Int(p[window.3]) &* s3
+        let w = walk + (x &- columns.lowerBound)
+        let v1 = base &+ strides[Int(w[5 &* capacity])]
+        let v2 = v1 &+ strides[Int(w[6 &* capacity])]
+        let v3 = v2 &+ strides[Int(w[7 &* capacity])]
         let v4 = base &+ far
+        let w0 = T.weight(w[0]), w1 = T.weight(w[capacity]), w2 = T.weight(w[2 &* capacity])
+        let w3 = T.weight(w[3 &* capacity]), w4 = T.weight(w[4 &* capacity])
         for l in lookups {
             let record = l.target + x &* recordBytes
             var acc = T.load(record)
@@ -146,44 +174,44 @@ struct EmitParams: Sendable {
     var upscale: Int
 }
 
-/// Converts one LR row of sums and writes its r x r blocks to the output rows in `rows` (output row
-/// `r * y + a` lives at `target + (r * y + a - firstRow) * bytesPerRow`), cropped to `width` columns.
+/// Converts one LR row of sums, clearing them for the next row, and writes its r x r blocks to the output
+/// rows in `rows` (output row `r * y + a` lives at `target + (r * y + a - firstRow) * bytesPerRow`), cropped
+/// to `width` columns; `samples` holds 16 samples per pixel on the way.
 @inline(__always)
 func emitRow<S: FixedWidthInteger & UnsignedInteger & SIMDScalar, Lane: FixedWidthInteger & SignedInteger & SIMDScalar>(
-    _: S.Type, _: Lane.Type, records: UnsafeMutableRawPointer, count: Int, anchors: UnsafeRawPointer, params: EmitParams,
+    _: S.Type, _: Lane.Type, records: UnsafeMutableRawPointer, samples: UnsafeMutableRawPointer, count: Int,
+    anchors: UnsafeRawPointer, params: EmitParams,
     y: Int, target: UnsafeMutableRawPointer, bytesPerRow: Int, firstRow: Int, width: Int, rows: Range<Int>
 ) {
     let r = params.upscale
-    // The plan proves every intermediate value below fits in Lane.
-    let shift = SIMD16<Lane>(repeating: Lane(params.shift))
-    let addend = SIMD16<Lane>(repeating: params.shift > 0 ? (1 << (Lane(params.shift) - 1)) - 1 : 0)
-    let oddMask = SIMD16<Lane>(repeating: params.shift > 0 ? 1 : 0)
-    let bias = SIMD16<Lane>(repeating: Lane(params.bias))
+    // The plan proves every intermediate value below fits in Lane. Plain pointer loops: LLVM vectorises the
+    // 16 lanes of a pixel (SIMD16 conversions between lane widths would not be).
+    let shift = Lane(params.shift)
+    let addend: Lane = shift > 0 ? (1 << (shift - 1)) - 1 : 0
+    let oddMask: Lane = shift > 0 ? 1 : 0
+    let bias = Lane(params.bias)
     // Sums never exceed Lane.max, so a larger maximum (16-bit samples in 16-bit lanes) clamps nothing.
-    let maxValue = SIMD16<Lane>(repeating: Lane(clamping: params.maxValue))
-    let signShift = SIMD16<Lane>(repeating: Lane(Lane.bitWidth - 1))
-    // Pass 1: sums -> samples, 16 per pixel, compacted in place (sample x lands on sums already read).
-    let size = MemoryLayout<S>.size
+    let maxValue = Lane(clamping: params.maxValue)
     let maxSample = S(truncatingIfNeeded: params.maxValue)
+    let size = MemoryLayout<S>.size
+    let sums = records.assumingMemoryBound(to: Lane.self)
+    let out = samples.assumingMemoryBound(to: S.self)
+    let anchor = anchors.assumingMemoryBound(to: S.self)
+    // Pass 1: sums -> samples, 16 per pixel.
     for x in 0..<count {
-        var t = records.load(fromByteOffset: 16 &* MemoryLayout<Lane>.size &* x, as: SIMD16<Lane>.self) &+ bias
-        if params.residual {
-            // Out-of-range input samples are read as the maximum, as for the lookups.
-            let anchor = min(anchors.load(fromByteOffset: x &* size, as: S.self), maxSample)
-            t &+= SIMD16(repeating: Lane(truncatingIfNeeded: anchor) &<< Lane(params.shift))
+        // Out-of-range input samples are read as the maximum, as for the lookups.
+        let offset = params.residual ? bias &+ Lane(truncatingIfNeeded: min(anchor[x], maxSample)) &<< shift : bias
+        let sum = sums + 16 &* x, sample = out + 16 &* x
+        for lane in 0..<16 {
+            let t = sum[lane] &+ offset
+            let q = (t &+ addend &+ ((t &>> shift) & oddMask)) &>> shift
+            sample[lane] = S(truncatingIfNeeded: max(0, min(q, maxValue)))
+            sum[lane] = 0
         }
-        var q = (t &+ addend &+ ((t &>> shift) & oddMask)) &>> shift
-        // Clamp with sign masks (LLVM lowers SIMD selects on 16-bit lanes to scalar code); 0 first, so that
-        // q - maxValue cannot overflow.
-        q &= ~(q &>> signShift)
-        let over = q &- maxValue
-        q &-= over & ~(over &>> signShift)
-        records.storeBytes(of: SIMD16<S>(truncatingIfNeeded: q), toByteOffset: 16 &* size &* x, as: SIMD16<S>.self)
     }
     // Pass 2: each block row of the band, four samples per store (the extra ones are overwritten by the next
     // block); the last blocks, where four would pass the crop width, sample by sample. (Reading back from
     // memory here, rather than right after each pixel's conversion, avoids store-forwarding stalls.)
-    let samples = UnsafeRawPointer(records)
     let wholeBlocks = width >= 4 ? min(count, (width - 4) / r + 1) : 0
     for a in 0..<r where rows.contains(r * y + a) {
         let dst = target + (r * y + a - firstRow) * bytesPerRow
@@ -226,46 +254,62 @@ extension PlanStage {
 
     /// Windows are visited row by row; each lookup adds into the records of its anchor's row, kept in a ring
     /// of rows (anchors lie at most the targets' spread below a window). Once no later window row reaches an
-    /// LR row, its records are complete: it is emitted and its ring slot cleared for reuse.
+    /// LR row, its records are complete: it is emitted, which clears its ring slot for reuse.
     private func run<T: LaneTier, S: FixedWidthInteger & UnsignedInteger & SIMDScalar>(
         _: T.Type, _: S.Type, input: StageInput, size: PlaneSize, lrRows: Range<Int>, target: StageTarget, columns: Int, bitDepth: Int
     ) {
-        let pad = reach
-        let paddedWidth = size.width + 2 * pad
-        let paddedRows = lrRows.count + 2 * pad
-        let planeCount = paddedWidth * paddedRows
         let groups = tables.groups
         let members = groups.flatMap(\.members)
         let lowest = members.map(\.target.dy).min()!, highest = members.map(\.target.dy).max()!
         let ringRows = highest - lowest + 1
-        // Records of one ring row: `margin` on each side for anchors of windows just outside the columns.
+        let pad = reach
+        // Window columns reach `pad` beyond the plane on either side; anchors `margin` beyond it.
         let margin = 2 * pad
+        let paddedWidth = size.width + 2 * pad
+        let paddedRows = lrRows.count + 2 * pad
+        // sortWindows reads up to 15 keys past a row's last window.
+        let planeCount = paddedWidth * paddedRows + 16
+        let capacity = (columns + 2 * margin + 15) & ~15
         let recordBytes = 16 * MemoryLayout<T.Lane>.size
         let rowBytes = (columns + 2 * margin) * recordBytes
         let sums = chunks?.count ?? 1
-        let cells = UnsafeMutablePointer<UInt64>.allocate(capacity: cellTables.count * planeCount)
+        let keys = UnsafeMutablePointer<Int16>.allocate(capacity: cellTables.count * planeCount)
+        let cells = UnsafeMutablePointer<UInt8>.allocate(capacity: cellTables.count * planeCount)
+        keys.initialize(repeating: 0, count: cellTables.count * planeCount)
         let records = UnsafeMutableRawPointer.allocate(byteCount: sums * ringRows * rowBytes, alignment: 64)
         records.initializeMemory(as: UInt8.self, repeating: 0, count: sums * ringRows * rowBytes)
         let totals = UnsafeMutableRawPointer.allocate(byteCount: chunks == nil ? 64 : 64 * columns, alignment: 64)
+        let samples = UnsafeMutableRawPointer.allocate(byteCount: 32 * columns, alignment: 64)
+        let walk = UnsafeMutablePointer<Int16>.allocate(capacity: 8 * capacity)
         let resolved = UnsafeMutablePointer<BlockLookup>.allocate(capacity: members.count)
+        let strides = UnsafeMutablePointer<Int>.allocate(capacity: 4 * groups.count)
         defer {
+            keys.deallocate()
             cells.deallocate()
             records.deallocate()
             totals.deallocate()
+            samples.deallocate()
+            walk.deallocate()
             resolved.deallocate()
+            strides.deallocate()
         }
-        // Reflect-padded (fraction, cell) planes, one per distinct levels list.
-        let columnMap = (0..<paddedWidth).map { reflect($0 - pad, size.width) * MemoryLayout<S>.size }
+        for (g, group) in groups.enumerated() {
+            let n = group.levels.count, row = tables.rowBytes
+            (strides + 4 * g).initialize(from: [n * n * n * row, n * n * row, n * row, row], count: 4)
+        }
+        // Reflect-padded key and cell planes, one pair per distinct levels list.
+        let columnMap = (0..<paddedWidth).map { reflect($0 - pad, size.width) }
         let maxValue = S(truncatingIfNeeded: (1 << bitDepth) - 1)
         columnMap.withUnsafeBufferPointer { columnMap in
             for (g, table) in cellTables.enumerated() {
                 table.withUnsafeBufferPointer { table in
                     for i in 0..<paddedRows {
-                        let src = input.row(reflect(lrRows.lowerBound - pad + i, size.height))
-                        let dst = cells + g * planeCount + i * paddedWidth
+                        let src = input.row(reflect(lrRows.lowerBound - pad + i, size.height)).assumingMemoryBound(to: S.self)
+                        let rowKeys = keys + g * planeCount + i * paddedWidth, rowCells = cells + g * planeCount + i * paddedWidth
                         for j in 0..<paddedWidth {
-                            let v = min(src.load(fromByteOffset: columnMap[j], as: S.self), maxValue)
-                            dst[j] = table[Int(v)]
+                            let v = table[Int(min(src[columnMap[j]], maxValue))]
+                            rowKeys[j] = Int16(truncatingIfNeeded: v >> 16)
+                            rowCells[j] = UInt8(truncatingIfNeeded: v)
                         }
                     }
                 }
@@ -289,44 +333,44 @@ extension PlanStage {
                 }
                 guard count > 0 else { continue }
                 let o = group.window.map { $0.dy * paddedWidth + $0.dx }
-                let n = UInt64(group.levels.count), row = UInt64(tables.rowBytes)
-                accumulateWindows(T.self, cells: UnsafePointer(cells + cellTableIndex[g] * planeCount + (b - lrRows.lowerBound + pad) * paddedWidth + pad),
-                                  window: (o[0], o[1], o[2], o[3]), strides: (n * n * n * row, n * n * row, n * row, row), columns: first..<last,
-                                  lookups: UnsafeBufferPointer(start: resolved, count: count), one: one, recordBytes: recordBytes)
+                let origin = cellTableIndex[g] * planeCount + (b - lrRows.lowerBound + pad) * paddedWidth + pad
+                sortWindows(keys: keys + origin, window: (o[0], o[1], o[2], o[3]), columns: first..<last, one: Int16(one),
+                            walk: walk, capacity: capacity)
+                accumulateWindows(T.self, cells: cells + origin, window: (o[0], o[1], o[2], o[3]), strides: strides + 4 * g,
+                                  columns: first..<last, walk: walk, capacity: capacity,
+                                  lookups: UnsafeBufferPointer(start: resolved, count: count), recordBytes: recordBytes)
             }
             // Row y gets nothing from later window rows.
             let y = b + lowest
-            if lrRows.contains(y) {
-                if let chunks {
-                    combine(T.Lane.self, chunks: chunks, records: { recordRow($0, y) }, count: columns, totals: totals)
-                    emitRow(S.self, Int32.self, records: totals, count: columns, anchors: input.row(y), params: emit, y: y,
-                            target: target.base, bytesPerRow: target.bytesPerRow, firstRow: target.firstRow,
-                            width: target.width, rows: target.rows)
-                } else {
-                    emitRow(S.self, T.Lane.self, records: recordRow(0, y), count: columns, anchors: input.row(y), params: emit, y: y,
-                            target: target.base, bytesPerRow: target.bytesPerRow, firstRow: target.firstRow,
-                            width: target.width, rows: target.rows)
-                }
-            }
-            for a in 0..<sums {
-                (recordRow(a, y) - margin * recordBytes).initializeMemory(as: UInt8.self, repeating: 0, count: rowBytes)
+            guard lrRows.contains(y) else { continue }
+            if let chunks {
+                combine(T.Lane.self, chunks: chunks, records: { recordRow($0, y) }, count: columns, totals: totals)
+                emitRow(S.self, Int32.self, records: totals, samples: samples, count: columns, anchors: input.row(y), params: emit,
+                        y: y, target: target.base, bytesPerRow: target.bytesPerRow, firstRow: target.firstRow,
+                        width: target.width, rows: target.rows)
+            } else {
+                emitRow(S.self, T.Lane.self, records: recordRow(0, y), samples: samples, count: columns, anchors: input.row(y),
+                        params: emit, y: y, target: target.base, bytesPerRow: target.bytesPerRow, firstRow: target.firstRow,
+                        width: target.width, rows: target.rows)
             }
         }
     }
 }
 
-/// Chunks of lookups into 32-bit totals: totals = sum of each chunk's records x its multiplier (16 lanes per pixel).
+/// Chunks of lookups into 32-bit totals, clearing the chunks' records for the next row: totals = sum of each
+/// chunk's records x its multiplier (16 lanes per pixel).
 @inline(__always)
 func combine<Lane: FixedWidthInteger & SignedInteger>(_: Lane.Type, chunks: [PlanStage.Chunk], records: (Int) -> UnsafeMutableRawPointer,
                                                        count: Int, totals: UnsafeMutableRawPointer) {
     let total = totals.assumingMemoryBound(to: Int32.self)
     for (c, chunk) in chunks.enumerated() {
-        let sums = UnsafePointer(records(c).assumingMemoryBound(to: Lane.self))
+        let sums = records(c).assumingMemoryBound(to: Lane.self)
         let m = chunk.multiplier
         if c == 0 {
             for i in 0..<16 * count { total[i] = Int32(truncatingIfNeeded: sums[i]) &* m }
         } else {
             for i in 0..<16 * count { total[i] &+= Int32(truncatingIfNeeded: sums[i]) &* m }
         }
+        sums.update(repeating: 0, count: 16 * count)
     }
 }

@@ -122,8 +122,8 @@ struct PlanStage: Sendable {
     let accumulators: [[Int]]
     /// For each group: its (cell, fraction) table in `cellTables`.
     let cellTableIndex: [Int]
-    /// For each distinct levels list: value -> fraction (units 2^-F) << 32 | cell.
-    let cellTables: [[UInt64]]
+    /// For each distinct levels list: value -> key << 16 | cell (see `cellTable`).
+    let cellTables: [[UInt32]]
     let one: UInt64
     let emit: EmitParams
     let reach: Int
@@ -156,15 +156,20 @@ struct PlanStage: Sendable {
             maxValue: Int32((1 << bitDepth) - 1), residual: stage.residual, upscale: stage.upscale)
     }
 
-    static func cellTable(levels: [Int], bitDepth: Int, fractionBits: Int) -> [UInt64] {
+    /// value -> key << 16 | cell: key = fraction (units 2^-F) << 2, XOR 0x8000 so that signed 16-bit
+    /// comparisons order keys as unsigned (room for the window pixel's index in the low 2 bits). A value whose
+    /// rounded fraction reaches 1 (cells wider than 2^F samples) is the next cell at fraction 0: the same point,
+    /// the same simplex vertices and weights.
+    static func cellTable(levels: [Int], bitDepth: Int, fractionBits: Int) -> [UInt32] {
         let shift = bitDepth - 8
-        var table = [UInt64](repeating: 0, count: 1 << bitDepth)
+        var table = [UInt32](repeating: 0, count: 1 << bitDepth)
         var cell = 0
         for v in 0..<table.count {
             while v >= levels[cell + 1] << shift { cell += 1 }
             let lo = levels[cell] << shift, width = (levels[cell + 1] - levels[cell]) << shift
-            let fraction = ((v - lo) << (fractionBits + 1) + width) / (2 * width)
-            table[v] = UInt64(fraction) << 32 | UInt64(cell)
+            var fraction = ((v - lo) << (fractionBits + 1) + width) / (2 * width), at = cell
+            if fraction == 1 << fractionBits { (fraction, at) = (0, cell + 1) }
+            table[v] = UInt32((fraction << 2) ^ 0x8000) << 16 | UInt32(at)
         }
         return table
     }
