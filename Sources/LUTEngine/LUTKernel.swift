@@ -91,15 +91,29 @@ private func order(_ a: inout SIMD16<Int16>, _ b: inout SIMD16<Int16>) {
     a = high
 }
 
-/// Per-window walk of one row of windows, 16 windows per step: the keys of the window's 4 pixels (biased
-/// fraction << 2, see `PlanStage.cellTable`) tagged with the pixel's index and sorted, largest first. The
-/// simplex walk sets the sorted pixels' bits in turn; its 5 weights are the differences of the sorted
-/// fractions (ties leave zero weights, so their order is moot). Writes, per window at `x - columns.lowerBound`,
-/// the weights to `walk[0...4]` and the pixels of the first three steps to `walk[5...7]` (rows of `capacity`).
+/// What the hot loop needs per window, for up to `Walk.windows` consecutive windows, as arrays at fixed
+/// offsets from one pointer: 5 weights (Int16) and the byte offsets (Int32) of the walk's first 4 vertices in
+/// a table (vertex 1111 is the first plus the sum of the steps); then, on the way, the walk's first three
+/// steps as pixel indices (Int16).
+enum Walk {
+    static let windows = 64
+    static let bytes = 5 * 2 * windows + 4 * 4 * windows + 3 * 2 * windows
+    @inline(__always) static func weight(_ k: Int) -> Int { 2 &* windows &* k }
+    @inline(__always) static func vertex(_ k: Int) -> Int { 10 &* windows &+ 4 &* windows &* k }
+    static let steps = 26 * windows
+}
+
+/// Fills a `Walk` for the windows at `columns` (at most `Walk.windows`) of one window row, whose pixels are at
+/// element offsets `window` from a window's origin in `keys` and `cells` (rows of the key and cell planes).
+/// Sorting, 16 windows per step: each pixel's key (biased fraction << 2, see `PlanStage.cellTable`) tagged with
+/// the pixel's index, largest first. The simplex walk sets the sorted pixels' bits in turn; its 5 weights are
+/// the differences of the sorted fractions (ties leave zero weights, so their order is moot). Then, per
+/// window, the base row from the 4 cells and the steps of the walk (`strides`: a cell step of each pixel).
 @inline(__always)
-func sortWindows(keys: UnsafePointer<Int16>, window: (Int, Int, Int, Int), columns: Range<Int>, one: Int16,
-                 walk: UnsafeMutablePointer<Int16>, capacity: Int) {
+func prepareWalk(keys: UnsafePointer<Int16>, cells: UnsafePointer<UInt8>, window: (Int, Int, Int, Int), columns: Range<Int>,
+                 strides: UnsafePointer<Int>, one: Int16, walk: UnsafeMutableRawPointer) {
     let bias = SIMD16<Int16>(repeating: Int16.min)
+    let steps = walk + Walk.steps
     var i = 0
     for x in stride(from: columns.lowerBound, to: columns.upperBound, by: 16) {
         let p = UnsafeRawPointer(keys + x)
@@ -117,42 +131,55 @@ func sortWindows(keys: UnsafePointer<Int16>, window: (Int, Int, Int, Int), colum
         let f2 = SIMD16<Int16>(truncatingIfNeeded: SIMD16<UInt16>(truncatingIfNeeded: k1 ^ bias) &>> 2)
         let f3 = SIMD16<Int16>(truncatingIfNeeded: SIMD16<UInt16>(truncatingIfNeeded: k2 ^ bias) &>> 2)
         let f4 = SIMD16<Int16>(truncatingIfNeeded: SIMD16<UInt16>(truncatingIfNeeded: k3 ^ bias) &>> 2)
-        let out = UnsafeMutableRawPointer(walk + i)
-        let row = 2 &* capacity
-        out.storeBytes(of: SIMD16(repeating: one) &- f1, as: SIMD16<Int16>.self)
-        out.storeBytes(of: f1 &- f2, toByteOffset: row, as: SIMD16<Int16>.self)
-        out.storeBytes(of: f2 &- f3, toByteOffset: 2 &* row, as: SIMD16<Int16>.self)
-        out.storeBytes(of: f3 &- f4, toByteOffset: 3 &* row, as: SIMD16<Int16>.self)
-        out.storeBytes(of: f4, toByteOffset: 4 &* row, as: SIMD16<Int16>.self)
-        out.storeBytes(of: k0 & SIMD16(repeating: 3), toByteOffset: 5 &* row, as: SIMD16<Int16>.self)
-        out.storeBytes(of: k1 & SIMD16(repeating: 3), toByteOffset: 6 &* row, as: SIMD16<Int16>.self)
-        out.storeBytes(of: k2 & SIMD16(repeating: 3), toByteOffset: 7 &* row, as: SIMD16<Int16>.self)
+        let out = walk + 2 &* i
+        out.storeBytes(of: SIMD16(repeating: one) &- f1, toByteOffset: Walk.weight(0), as: SIMD16<Int16>.self)
+        out.storeBytes(of: f1 &- f2, toByteOffset: Walk.weight(1), as: SIMD16<Int16>.self)
+        out.storeBytes(of: f2 &- f3, toByteOffset: Walk.weight(2), as: SIMD16<Int16>.self)
+        out.storeBytes(of: f3 &- f4, toByteOffset: Walk.weight(3), as: SIMD16<Int16>.self)
+        out.storeBytes(of: f4, toByteOffset: Walk.weight(4), as: SIMD16<Int16>.self)
+        (steps + 2 &* i).storeBytes(of: k0 & SIMD16(repeating: 3), toByteOffset: 0, as: SIMD16<Int16>.self)
+        (steps + 2 &* i).storeBytes(of: k1 & SIMD16(repeating: 3), toByteOffset: 2 &* Walk.windows, as: SIMD16<Int16>.self)
+        (steps + 2 &* i).storeBytes(of: k2 & SIMD16(repeating: 3), toByteOffset: 4 &* Walk.windows, as: SIMD16<Int16>.self)
         i &+= 16
+    }
+    // Vertices, scalar (a table lookup per step).
+    let s0 = strides[0], s1 = strides[1], s2 = strides[2], s3 = strides[3]
+    let stepIndex = UnsafePointer(steps.assumingMemoryBound(to: Int16.self))
+    let vertex = (walk + Walk.vertex(0)).assumingMemoryBound(to: Int32.self)
+    for n in 0..<columns.count {
+        let p = cells + (columns.lowerBound &+ n)
+        let b0 = Int(p[window.0]) &* s0, b1 = Int(p[window.1]) &* s1, b2 = Int(p[window.2]) &* s2, b3 = Int(p[window.3]) &* s3
+        let base = b0 &+ b1 &+ b2 &+ b3
+        let a = Int(stepIndex[n]), b = Int(stepIndex[Walk.windows &+ n]), c = Int(stepIndex[2 &* Walk.windows &+ n])
+        let v1 = base &+ strides[a], v2 = v1 &+ strides[b]
+        vertex[n] = Int32(truncatingIfNeeded: base)
+        vertex[Walk.windows &+ n] = Int32(truncatingIfNeeded: v1)
+        vertex[2 &* Walk.windows &+ n] = Int32(truncatingIfNeeded: v2)
+        vertex[3 &* Walk.windows &+ n] = Int32(truncatingIfNeeded: v2 &+ strides[c])
     }
 }
 
-/// The hot loop: one window group along one row of windows (origins at `columns` of `cells`, a row of a cell
-/// plane; `window` holds the element offsets of its 4 pixels, `strides` the tables' row steps in bytes for a
-/// cell step of each, `walk` what `sortWindows` wrote). Every lookup of the group adds its table's 5 weighted
-/// rows, at the same offsets, to its anchor's record.
+/// The hot loop: one window group along up to `Walk.windows` windows of a row (`first` the first window's
+/// column, `walk` what `prepareWalk` wrote). Every lookup of the group adds its table's 5 weighted rows, at
+/// the same offsets, to its anchor's record.
 @inline(__always)
-func accumulateWindows<T: LaneTier>(_: T.Type, cells: UnsafePointer<UInt8>, window: (Int, Int, Int, Int),
-                                    strides: UnsafePointer<Int>, columns: Range<Int>, walk: UnsafePointer<Int16>, capacity: Int,
+func accumulateWindows<T: LaneTier>(_: T.Type, walk: UnsafeRawPointer, first: Int, count: Int, far: Int,
                                     lookups: UnsafeBufferPointer<BlockLookup>, recordBytes: Int) {
-    let s0 = strides[0], s1 = strides[1], s2 = strides[2], s3 = strides[3]
-    let far = s0 &+ s1 &+ s2 &+ s3
-    for x in columns {
-        let p = cells + x
-        let base = Int(p[window.0]) &* s0 &+ Int(p[window.1]) &* s1 &+ Int(p[window.2]) &* s2 &+ Int(p[window.3]) &* s3
-        let w = walk + (x &- columns.lowerBound)
-        let v1 = base &+ strides[Int(w[5 &* capacity])]
-        let v2 = v1 &+ strides[Int(w[6 &* capacity])]
-        let v3 = v2 &+ strides[Int(w[7 &* capacity])]
+    for n in 0..<count {
+        let w = walk + 2 &* n, v = walk + 4 &* n
+        let base = Int(v.load(fromByteOffset: Walk.vertex(0), as: Int32.self))
+        let v1 = Int(v.load(fromByteOffset: Walk.vertex(1), as: Int32.self))
+        let v2 = Int(v.load(fromByteOffset: Walk.vertex(2), as: Int32.self))
+        let v3 = Int(v.load(fromByteOffset: Walk.vertex(3), as: Int32.self))
         let v4 = base &+ far
-        let w0 = T.weight(w[0]), w1 = T.weight(w[capacity]), w2 = T.weight(w[2 &* capacity])
-        let w3 = T.weight(w[3 &* capacity]), w4 = T.weight(w[4 &* capacity])
+        let w0 = T.weight(w.load(fromByteOffset: Walk.weight(0), as: Int16.self))
+        let w1 = T.weight(w.load(fromByteOffset: Walk.weight(1), as: Int16.self))
+        let w2 = T.weight(w.load(fromByteOffset: Walk.weight(2), as: Int16.self))
+        let w3 = T.weight(w.load(fromByteOffset: Walk.weight(3), as: Int16.self))
+        let w4 = T.weight(w.load(fromByteOffset: Walk.weight(4), as: Int16.self))
+        let offset = (first &+ n) &* recordBytes
         for l in lookups {
-            let record = l.target + x &* recordBytes
+            let record = l.target + offset
             var acc = T.load(record)
             T.add(&acc, l.table + base, w0)
             T.add(&acc, l.table + v1, w1)
@@ -174,13 +201,15 @@ struct EmitParams: Sendable {
     var upscale: Int
 }
 
-/// Converts one LR row of sums, clearing them for the next row, and writes its r x r blocks to the output
-/// rows in `rows` (output row `r * y + a` lives at `target + (r * y + a - firstRow) * bytesPerRow`), cropped
-/// to `width` columns; `samples` holds 16 samples per pixel on the way.
+/// Converts one LR row of sums (`Record`s, times `multiplier` if any, in `Lane`s), clearing them for the next row, and
+/// writes its r x r blocks to the output rows in `rows` (output row `r * y + a` lives at
+/// `target + (r * y + a - firstRow) * bytesPerRow`), cropped to `width` columns; `samples` holds 16 samples
+/// per pixel on the way.
 @inline(__always)
-func emitRow<S: FixedWidthInteger & UnsignedInteger & SIMDScalar, Lane: FixedWidthInteger & SignedInteger & SIMDScalar>(
-    _: S.Type, _: Lane.Type, records: UnsafeMutableRawPointer, samples: UnsafeMutableRawPointer, count: Int,
-    anchors: UnsafeRawPointer, params: EmitParams,
+func emitRow<S: FixedWidthInteger & UnsignedInteger & SIMDScalar, Record: FixedWidthInteger & SignedInteger,
+             Lane: FixedWidthInteger & SignedInteger & SIMDScalar>(
+    _: S.Type, _: Record.Type, _: Lane.Type, records: UnsafeMutableRawPointer, multiplier: Record?, samples: UnsafeMutableRawPointer,
+    count: Int, anchors: UnsafeRawPointer, params: EmitParams,
     y: Int, target: UnsafeMutableRawPointer, bytesPerRow: Int, firstRow: Int, width: Int, rows: Range<Int>
 ) {
     let r = params.upscale
@@ -194,19 +223,29 @@ func emitRow<S: FixedWidthInteger & UnsignedInteger & SIMDScalar, Lane: FixedWid
     let maxValue = Lane(clamping: params.maxValue)
     let maxSample = S(truncatingIfNeeded: params.maxValue)
     let size = MemoryLayout<S>.size
-    let sums = records.assumingMemoryBound(to: Lane.self)
+    let sums = records.assumingMemoryBound(to: Record.self)
     let out = samples.assumingMemoryBound(to: S.self)
     let anchor = anchors.assumingMemoryBound(to: S.self)
-    // Pass 1: sums -> samples, 16 per pixel.
+    @inline(__always) func sample(_ t: Lane) -> S {
+        let q = (t &+ addend &+ ((t &>> shift) & oddMask)) &>> shift
+        return S(truncatingIfNeeded: max(0, min(q, maxValue)))
+    }
+    // Pass 1: sums -> samples, 16 per pixel. (A 16-bit multiplier of 16-bit records is a 16 x 16 -> 32-bit
+    // multiply, cheap even on SSE2.)
     for x in 0..<count {
         // Out-of-range input samples are read as the maximum, as for the lookups.
         let offset = params.residual ? bias &+ Lane(truncatingIfNeeded: min(anchor[x], maxSample)) &<< shift : bias
-        let sum = sums + 16 &* x, sample = out + 16 &* x
-        for lane in 0..<16 {
-            let t = sum[lane] &+ offset
-            let q = (t &+ addend &+ ((t &>> shift) & oddMask)) &>> shift
-            sample[lane] = S(truncatingIfNeeded: max(0, min(q, maxValue)))
-            sum[lane] = 0
+        let sum = sums + 16 &* x, samples = out + 16 &* x
+        if let multiplier {
+            for lane in 0..<16 {
+                samples[lane] = sample(Lane(truncatingIfNeeded: sum[lane]) &* Lane(truncatingIfNeeded: multiplier) &+ offset)
+                sum[lane] = 0
+            }
+        } else {
+            for lane in 0..<16 {
+                samples[lane] = sample(Lane(truncatingIfNeeded: sum[lane]) &+ offset)
+                sum[lane] = 0
+            }
         }
     }
     // Pass 2: each block row of the band, four samples per store (the extra ones are overwritten by the next
@@ -269,7 +308,6 @@ extension PlanStage {
         let paddedRows = lrRows.count + 2 * pad
         // sortWindows reads up to 15 keys past a row's last window.
         let planeCount = paddedWidth * paddedRows + 16
-        let capacity = (columns + 2 * margin + 15) & ~15
         let recordBytes = 16 * MemoryLayout<T.Lane>.size
         let rowBytes = (columns + 2 * margin) * recordBytes
         let sums = chunks?.count ?? 1
@@ -280,7 +318,7 @@ extension PlanStage {
         records.initializeMemory(as: UInt8.self, repeating: 0, count: sums * ringRows * rowBytes)
         let totals = UnsafeMutableRawPointer.allocate(byteCount: chunks == nil ? 64 : 64 * columns, alignment: 64)
         let samples = UnsafeMutableRawPointer.allocate(byteCount: 32 * columns, alignment: 64)
-        let walk = UnsafeMutablePointer<Int16>.allocate(capacity: 8 * capacity)
+        let walk = UnsafeMutableRawPointer.allocate(byteCount: Walk.bytes, alignment: 64)
         let resolved = UnsafeMutablePointer<BlockLookup>.allocate(capacity: members.count)
         let strides = UnsafeMutablePointer<Int>.allocate(capacity: 4 * groups.count)
         defer {
@@ -334,24 +372,33 @@ extension PlanStage {
                 guard count > 0 else { continue }
                 let o = group.window.map { $0.dy * paddedWidth + $0.dx }
                 let origin = cellTableIndex[g] * planeCount + (b - lrRows.lowerBound + pad) * paddedWidth + pad
-                sortWindows(keys: keys + origin, window: (o[0], o[1], o[2], o[3]), columns: first..<last, one: Int16(one),
-                            walk: walk, capacity: capacity)
-                accumulateWindows(T.self, cells: cells + origin, window: (o[0], o[1], o[2], o[3]), strides: strides + 4 * g,
-                                  columns: first..<last, walk: walk, capacity: capacity,
-                                  lookups: UnsafeBufferPointer(start: resolved, count: count), recordBytes: recordBytes)
+                let far = (0..<4).reduce(0) { $0 + strides[4 * g + $1] }
+                for start in stride(from: first, to: last, by: Walk.windows) {
+                    let chunk = start..<min(last, start + Walk.windows)
+                    prepareWalk(keys: keys + origin, cells: cells + origin, window: (o[0], o[1], o[2], o[3]), columns: chunk,
+                                strides: strides + 4 * g, one: Int16(one), walk: walk)
+                    accumulateWindows(T.self, walk: walk, first: start, count: chunk.count, far: far,
+                                      lookups: UnsafeBufferPointer(start: resolved, count: count), recordBytes: recordBytes)
+                }
             }
             // Row y gets nothing from later window rows.
             let y = b + lowest
             guard lrRows.contains(y) else { continue }
-            if let chunks {
+            if let chunks, chunks.count > 1 {
                 combine(T.Lane.self, chunks: chunks, records: { recordRow($0, y) }, count: columns, totals: totals)
-                emitRow(S.self, Int32.self, records: totals, samples: samples, count: columns, anchors: input.row(y), params: emit,
-                        y: y, target: target.base, bytesPerRow: target.bytesPerRow, firstRow: target.firstRow,
-                        width: target.width, rows: target.rows)
+                emitRow(S.self, Int32.self, Int32.self, records: totals, multiplier: nil, samples: samples, count: columns,
+                        anchors: input.row(y), params: emit, y: y, target: target.base, bytesPerRow: target.bytesPerRow,
+                        firstRow: target.firstRow, width: target.width, rows: target.rows)
+            } else if let chunks {
+                // One chunk: its multiplier applied on the way.
+                emitRow(S.self, T.Lane.self, Int32.self, records: recordRow(0, y),
+                        multiplier: T.Lane(truncatingIfNeeded: chunks[0].multiplier), samples: samples,
+                        count: columns, anchors: input.row(y), params: emit, y: y, target: target.base,
+                        bytesPerRow: target.bytesPerRow, firstRow: target.firstRow, width: target.width, rows: target.rows)
             } else {
-                emitRow(S.self, T.Lane.self, records: recordRow(0, y), samples: samples, count: columns, anchors: input.row(y),
-                        params: emit, y: y, target: target.base, bytesPerRow: target.bytesPerRow, firstRow: target.firstRow,
-                        width: target.width, rows: target.rows)
+                emitRow(S.self, T.Lane.self, T.Lane.self, records: recordRow(0, y), multiplier: nil, samples: samples, count: columns,
+                        anchors: input.row(y), params: emit, y: y, target: target.base, bytesPerRow: target.bytesPerRow,
+                        firstRow: target.firstRow, width: target.width, rows: target.rows)
             }
         }
     }
