@@ -1,5 +1,11 @@
 // swift-tools-version: 6.0
+import Foundation
 import PackageDescription
+
+// LUTSCALE_TARGET_CPU=<cpu> (an LLVM CPU name, e.g. haswell or znver4) builds the LUT engine for that CPU:
+// its 256-bit vectors hold a whole 16-lane table row, about halving the kernel's instructions. Without it the
+// engine runs on any x86-64 (SSE2). The binary then needs that CPU: use it for builds run where they are made.
+let engineCPU = ProcessInfo.processInfo.environment["LUTSCALE_TARGET_CPU"].map { ["-target-cpu", $0] } ?? []
 
 // Modules in the order data flows: CFFmpeg (C shim) -> Media (owns every FFmpeg object) ->
 // LUTEngine (pure Swift, planes in, planes out) -> Pipeline (stages, bounded queues) -> lutscale (CLI).
@@ -25,7 +31,7 @@ let package = Package(
             name: "LUTEngine",
             // Optimised in debug builds too: the tests push Set5 and video-sized planes through the engine, which
             // is ~100x slower unoptimised (SIMD types lower to calls).
-            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug))]
+            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)), .unsafeFlags(engineCPU)]
         ),
         .target(name: "Pipeline", dependencies: ["Media", "LUTEngine", "RawVideo"]),
         .target(name: "RawVideo", dependencies: ["LUTEngine"]),

@@ -134,39 +134,96 @@ struct EngineStage: Sendable {
     }
 }
 
-/// One stage's tables, one copy per rotation with the output block already rotated back, each row padded to
-/// 8 or 16 int16 values (16 or 32 bytes), so a vertex is one or two SIMD loads and the rotations just add.
+/// One stage's lookups in window groups, and their tables: one copy per (LUT, rotation) with the output
+/// block already rotated back and the index axes in the group window's pixel order, each row padded to 8 or
+/// 16 int16 values (16 or 32 bytes), so a vertex is one or two SIMD loads and the lookups just add.
+///
+/// A lookup reads 4 LR pixels (its rotated pattern around its anchor). Rotations of S and D read the same 4
+/// pixels as rotation 0 at another anchor (a 2x2 block, or its spread-out D form), only in another axis order.
+/// The simplex walk depends on the sorted order of the 4 fractions alone, so once every table of a group is
+/// indexed in the window's pixel order, one sort per window and one set of vertex offsets serve every member:
+/// members differ only in their table and in where their result lands (the window's origin + `target`).
 final class PreparedStage: @unchecked Sendable {
     // @unchecked Sendable: the storage is written only in init and freed in deinit.
+    /// One (LUT, rotation) pair of a window group.
+    struct Member: Sendable {
+        var lut: Int
+        var rotation: Int
+        /// Anchor of this lookup relative to the window's origin.
+        var target: (dy: Int, dx: Int)
+        /// Byte offset of this member's table in `storage`.
+        var offset: Int
+    }
+
+    /// Lookups reading the same 4 pixels with the same levels.
+    struct WindowGroup: Sendable {
+        var levels: [Int]
+        /// The 4 pixels, relative to the window's origin, in table index order.
+        var window: [(dy: Int, dx: Int)]
+        var members: [Member]
+    }
+
     /// 16 for stages with at most 8 outputs (x2, intermediate stages), else 32.
     let rowBytes: Int
-    /// Byte offset of each (lut, rotation) table in `storage`.
-    let tableOffsets: [[Int]]
+    let groups: [WindowGroup]
     private let storage: UnsafeMutableRawPointer
 
     init(_ stage: EngineStage) {
         let width = stage.upscale * stage.upscale <= 8 ? 8 : 16
         rowBytes = 2 * width
-        var offsets: [[Int]] = []
+        // Group the lookups; `slots[g][m][axis]` is the window pixel that feeds table axis `axis` of member m.
+        var groups: [WindowGroup] = []
+        var slots: [[[Int]]] = []
         var total = 0
-        for lut in stage.luts {
+        for (l, lut) in stage.luts.enumerated() {
             let bytes = lut.values.count / lut.outputs * rowBytes
-            offsets.append((0..<lut.rotations).map { k in total + k * bytes })
-            total += lut.rotations * bytes
+            for k in 0..<lut.rotations {
+                let pixels = lut.pattern.offsets.map { PreparedStage.rotatedOffset(dy: $0.dy, dx: $0.dx, rotation: k) }
+                let member = Member(lut: l, rotation: k, target: (0, 0), offset: total)
+                total += bytes
+                // A group of these levels whose window is these pixels moved by some t: the anchor is then the
+                // window's origin + t.
+                var joined = false
+                search: for g in groups.indices where groups[g].levels == lut.levels {
+                    let window = groups[g].window
+                    for p in pixels {
+                        let t = (dy: window[0].dy - p.dy, dx: window[0].dx - p.dx)
+                        let axes = pixels.compactMap { q in window.firstIndex { $0 == (q.dy + t.dy, q.dx + t.dx) } }
+                        guard Set(axes).count == 4 else { continue }
+                        var moved = member
+                        moved.target = t
+                        groups[g].members.append(moved)
+                        slots[g].append(axes)
+                        joined = true
+                        break search
+                    }
+                }
+                if !joined {
+                    groups.append(WindowGroup(levels: lut.levels, window: pixels, members: [member]))
+                    slots.append([[0, 1, 2, 3]])
+                }
+            }
         }
-        tableOffsets = offsets
+        self.groups = groups
         storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 64), alignment: 64)
         storage.initializeMemory(as: UInt8.self, repeating: 0, count: max(total, 64))
         let r = stage.upscale
-        for (l, lut) in stage.luts.enumerated() {
-            let entries = lut.values.count / lut.outputs
-            for k in 0..<lut.rotations {
+        for (g, group) in groups.enumerated() {
+            for (m, member) in group.members.enumerated() {
+                let lut = stage.luts[member.lut]
+                let count = lut.levels.count, entries = lut.values.count / lut.outputs
                 // Output (a, b) of the block comes from the rotated frame's output source[o].
-                let source = (0..<r * r).map { o in PreparedStage.rotatedLane(a: o / r, b: o % r, r: r, rotation: k) }
-                let base = (storage + offsets[l][k]).assumingMemoryBound(to: Int16.self)
+                let source = (0..<r * r).map { o in PreparedStage.rotatedLane(a: o / r, b: o % r, r: r, rotation: member.rotation) }
+                // Stride in the stored table of a cell step of window pixel i.
+                var step = [0, 0, 0, 0]
+                for axis in 0..<4 { step[slots[g][m][axis]] = [count * count * count, count * count, count, 1][axis] }
+                let base = (storage + member.offset).assumingMemoryBound(to: Int16.self)
+                let (s0, s1, s2, s3) = (step[0], step[1], step[2], step[3])
                 lut.values.withUnsafeBufferPointer { values in
                     for e in 0..<entries {
-                        for o in 0..<r * r { base[e * width + o] = values[e * lut.outputs + source[o]] }
+                        // e in window order: cells of the window's pixels 0, 1, 2, 3.
+                        let stored = e / (count * count * count) * s0 + e / (count * count) % count * s1 + e / count % count * s2 + e % count * s3
+                        for o in 0..<r * r { base[e * width + o] = values[stored * lut.outputs + source[o]] }
                     }
                 }
             }
@@ -175,7 +232,7 @@ final class PreparedStage: @unchecked Sendable {
 
     deinit { storage.deallocate() }
 
-    func table(lut: Int, rotation: Int) -> UnsafeRawPointer { UnsafeRawPointer(storage + tableOffsets[lut][rotation]) }
+    func table(_ member: Member) -> UnsafeRawPointer { UnsafeRawPointer(storage + member.offset) }
 
     /// Rotating the image by `rotation` x 90 degrees counter-clockwise and the r x r output block back: the
     /// rotated frame's output lane that lands on (a, b) of the block.

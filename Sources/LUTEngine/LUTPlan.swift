@@ -96,21 +96,14 @@ func reflect(_ i: Int, _ n: Int) -> Int {
     return m < n ? m : period - m
 }
 
-/// One stage of a plan: its arithmetic, fixed-point parameters and per-value (cell, fraction) tables.
+/// One stage of a plan: its arithmetic, fixed-point parameters, window groups (see `PreparedStage`) and
+/// per-value (cell, fraction) tables.
 ///
 /// Fixed point: each lookup's weights are integers summing to 2^F, each table's values integers in its own
 /// unit u. Tables sharing one power-of-two unit 2^-K are summed directly (one accumulator); otherwise lookups
 /// are summed in chunks of one unit, each chunk multiplied by m = u x 2^K (exact when that is an integer) into
 /// 32-bit totals. Either way the total is in units of 2^-(F+K) of an 8-bit step.
 struct PlanStage: Sendable {
-    struct LookupSpec: Sendable {
-        var lut: Int
-        var rotation: Int
-        var group: Int
-        var offsets: [(dy: Int, dx: Int)]
-        var strides: [UInt64]
-    }
-
     /// Consecutive lookups summed in one accumulator, then scaled by `multiplier` into the 32-bit total.
     struct Chunk: Sendable {
         var lookups: Range<Int>
@@ -125,9 +118,12 @@ struct PlanStage: Sendable {
     /// point (true for SR-LUT's tables at every depth).
     let isExact: Bool
     let tables: PreparedStage
-    let lookups: [LookupSpec]
-    /// For each distinct levels list: value -> fraction (units 2^-F) << 32 | cell.
-    let cellTables: [[UInt64]]
+    /// For each group, member by member: the accumulator (chunk) its lookups are summed in; 0 without chunks.
+    let accumulators: [[Int]]
+    /// For each group: its (cell, fraction) table in `cellTables`.
+    let cellTableIndex: [Int]
+    /// For each distinct levels list: value -> key << 16 | cell (see `cellTable`).
+    let cellTables: [[UInt32]]
     let one: UInt64
     let emit: EmitParams
     let reach: Int
@@ -140,41 +136,40 @@ struct PlanStage: Sendable {
         tables = model.preparedTables(stage: index)
         one = 1 << UInt64(arithmetic.fractionBits)
         reach = stage.reach
-
-        // Lookups in the order of `arithmetic.order` (tables of one unit together), rotations of a table together.
-        var groups: [[Int]] = []
-        var lookups: [LookupSpec] = []
-        for l in arithmetic.order {
-            let lut = stage.luts[l]
-            if !groups.contains(lut.levels) { groups.append(lut.levels) }
-            let count = UInt64(lut.levels.count)
-            let row = UInt64(tables.rowBytes)
-            let strides = [count * count * count * row, count * count * row, count * row, row]
-            for k in 0..<lut.rotations {
-                lookups.append(LookupSpec(
-                    lut: l, rotation: k, group: groups.firstIndex(of: lut.levels)!,
-                    offsets: lut.pattern.offsets.map { PreparedStage.rotatedOffset(dy: $0.dy, dx: $0.dx, rotation: k) },
-                    strides: strides))
-            }
-        }
-        self.lookups = lookups
         chunks = arithmetic.chunks
-        cellTables = groups.map { PlanStage.cellTable(levels: $0, bitDepth: bitDepth, fractionBits: arithmetic.fractionBits) }
+        // Chunks count lookups in `arithmetic.order` (tables of one unit together), rotations of a table together.
+        var first = Array(repeating: 0, count: stage.luts.count), position = 0
+        for l in arithmetic.order {
+            first[l] = position
+            position += stage.luts[l].rotations
+        }
+        accumulators = tables.groups.map { group in
+            group.members.map { m in arithmetic.chunks?.firstIndex { $0.lookups.contains(first[m.lut] + m.rotation) } ?? 0 }
+        }
+        var levelLists: [[Int]] = []
+        for group in tables.groups where !levelLists.contains(group.levels) { levelLists.append(group.levels) }
+        cellTableIndex = tables.groups.map { levelLists.firstIndex(of: $0.levels)! }
+        cellTables = levelLists.map { PlanStage.cellTable(levels: $0, bitDepth: bitDepth, fractionBits: arithmetic.fractionBits) }
         emit = EmitParams(
             shift: Int32(arithmetic.fractionBits + arithmetic.unitBits - (bitDepth - 8)),
             bias: Int32((stage.bias * Double(sign: .plus, exponent: arithmetic.fractionBits + arithmetic.unitBits, significand: 1)).rounded(.toNearestOrEven)),
             maxValue: Int32((1 << bitDepth) - 1), residual: stage.residual, upscale: stage.upscale)
     }
 
-    static func cellTable(levels: [Int], bitDepth: Int, fractionBits: Int) -> [UInt64] {
+    /// value -> key << 16 | cell: key = fraction (units 2^-F) << 2, XOR 0x8000 so that signed 16-bit
+    /// comparisons order keys as unsigned (room for the window pixel's index in the low 2 bits). A value whose
+    /// rounded fraction reaches 1 (cells wider than 2^F samples) is the next cell at fraction 0: the same point,
+    /// the same simplex vertices and weights.
+    static func cellTable(levels: [Int], bitDepth: Int, fractionBits: Int) -> [UInt32] {
         let shift = bitDepth - 8
-        var table = [UInt64](repeating: 0, count: 1 << bitDepth)
+        var table = [UInt32](repeating: 0, count: 1 << bitDepth)
         var cell = 0
         for v in 0..<table.count {
             while v >= levels[cell + 1] << shift { cell += 1 }
             let lo = levels[cell] << shift, width = (levels[cell + 1] - levels[cell]) << shift
-            let fraction = ((v - lo) << (fractionBits + 1) + width) / (2 * width)
-            table[v] = UInt64(fraction) << 32 | UInt64(cell)
+            var fraction = ((v - lo) << (fractionBits + 1) + width) / (2 * width), at = cell
+            if fraction == 1 << fractionBits { (fraction, at) = (0, cell + 1) }
+            table[v] = UInt32((fraction << 2) ^ 0x8000) << 16 | UInt32(at)
         }
         return table
     }

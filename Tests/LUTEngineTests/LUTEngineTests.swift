@@ -85,6 +85,53 @@ import Testing
         #expect(tiers == [.narrow, .wide] && chunked, "both arithmetic tiers and chunks with multipliers exercised")
     }
 
+    @Test("each pattern with 1 or 4 rotations, int8/int16/float32 tables, at 8 and 10 bits, on odd sizes equals the reference",
+          arguments: LUTModelSpec.Pattern.allCases)
+    func everyPatternAlone(pattern: LUTModelSpec.Pattern) throws {
+        var g = SeededGenerator(seed: 41 + UInt64(LUTModelSpec.Pattern.allCases.firstIndex(of: pattern)!))
+        let levels = [[0, 32, 64, 128, 136, 144, 160, 192, 256], [0, 32, 64, 96, 128, 160, 192, 224, 256]]
+        for rotations in [1, 4] {
+            for type in [LUTModelSpec.ElementType.int8, .int16, .float32] {
+                for bitDepth in [8, 10] {
+                    // 1...3 LUTs of this pattern: with equal levels, their windows are shared across tables too.
+                    var spec = Self.randomSpec(&g, scale: [2, 3, 4].randomElement(using: &g)!, stages: 1, levels: levels, types: [type])
+                    for l in spec.stages[0].luts.indices {
+                        spec.stages[0].luts[l].pattern = pattern
+                        spec.stages[0].luts[l].rotations = rotations
+                    }
+                    let model = try LUTModel(spec)
+                    let (w, h) = (2 * Int.random(in: 0...7, using: &g) + 1, 2 * Int.random(in: 0...5, using: &g) + 1)
+                    let plane = Self.randomPlane(&g, width: w, height: h, bitDepth: bitDepth)
+                    let plan = try #require(try model.makePlan(input: PlaneSize(width: w, height: h), output: PlaneSize(width: w * spec.scale, height: h * spec.scale), bitDepth: bitDepth) as? LUTPlan)
+                    let exact = plan.isExact
+                    #expect(exact)
+                    let out = try model.upscale(plane, width: w, height: h, bitDepth: bitDepth, workers: 2)
+                    let differing = zip(out, ReferenceLUT(spec: spec).run(plane, width: w, height: h, bitDepth: bitDepth)).filter { $0 != $1 }.count
+                    #expect(differing == 0, "\(pattern.rawValue) x\(rotations) \(type) \(spec.stages[0].luts.count) LUTs: \(w)x\(h) at \(bitDepth) bits")
+                }
+            }
+        }
+    }
+
+    @Test("rotations of S and D share one window (one sort per window); Y's rotations read different pixels")
+    func windowGroups() throws {
+        let lut = { (pattern: LUTModelSpec.Pattern, levels: [Int]) in
+            LUTModelSpec.LUT(pattern: pattern, rotations: 4, levels: levels,
+                             table: .init(entries: levels.count * levels.count * levels.count * levels.count, outputs: 4,
+                                          values: .int8(Array(repeating: 1, count: 4 * levels.count * levels.count * levels.count * levels.count))))
+        }
+        let coarse = [0, 64, 128, 192, 256], fine = [0, 32, 64, 96, 128, 160, 192, 224, 256]
+        let spec = LUTModelSpec(name: "groups", scale: 2, stages: [.init(upscale: 2, luts: [
+            lut(.s, coarse), lut(.d, coarse), lut(.y, coarse), lut(.s, coarse), lut(.s, fine),
+        ])])
+        let groups = try LUTModel(spec).preparedTables(stage: 0).groups
+        // S (both coarse tables together), D, Y x 4, S fine.
+        #expect(groups.map(\.members.count) == [8, 4, 1, 1, 1, 1, 4])
+        // Rotation k of S at anchor p reads the 2x2 block whose origin is p - target.
+        #expect(groups[0].members.prefix(4).map { [$0.target.dy, $0.target.dx] } == [[0, 0], [0, 1], [1, 1], [1, 0]])
+        #expect(groups[1].members.map { [$0.target.dy, $0.target.dx] } == [[0, 0], [0, 2], [2, 2], [2, 0]])
+    }
+
     @Test("a table with small values runs 16-bit planes in 16-bit lanes, still exactly")
     func narrowTierAtSixteenBits() throws {
         var g = SeededGenerator(seed: 13)

@@ -1,9 +1,10 @@
 // lutscale-bench-engine: LUT engine speed on a luma plane, by default 1280x720 -> x3 (3840x2160).
 //
 // Usage: lutscale-bench-engine [--model PATH] [--runs N] [--frame VIDEO|FILE.gray|none] [--bits 8,10,16]
-//                              [--workers N,M] [--rotations 1,4] [--size WxH]
+//                              [--workers N,M] [--rotations 1,4] [--size WxH] [--compare yes|no]
 // The input is the first frame's luma of VIDEO (decoded with the ffmpeg CLI), a raw WxH 8-bit FILE.gray,
-// or a synthetic plane. Workers default to all cores and one.
+// or a synthetic plane. Workers default to all cores and one. `--compare no` skips swscale and our resamplers
+// (the LUT model alone, e.g. under callgrind).
 import Foundation
 import LUTEngine
 import Media
@@ -15,6 +16,7 @@ var bitDepths = [8]
 var workerCounts = Set([activeProcessorCount, 1]).sorted(by: >)
 var rotationCounts = [1, 4]
 var size = PlaneSize(width: 1280, height: 720)
+var compare = true
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("lutscale-bench-engine: \(message)\n".utf8))
     exit(2)
@@ -30,6 +32,7 @@ while let flag = arguments.popFirst() {
     case "--bits": bitDepths = value.split(separator: ",").compactMap { Int($0) }
     case "--workers": workerCounts = value.split(separator: ",").compactMap { Int($0) }
     case "--rotations": rotationCounts = value.split(separator: ",").compactMap { Int($0) }
+    case "--compare": compare = value != "no"
     case "--size":
         let parts = value.split(separator: "x").compactMap { Int($0) }
         guard parts.count == 2, parts.allSatisfy({ $0 > 0 }) else { fail("--size wants WxH, e.g. 1920x1080") }
@@ -150,13 +153,15 @@ do {
 print("\(fourRotations.name): \(size.width)x\(size.height) -> x\(fourRotations.scale), median of \(runs) runs, input \(video.map { "first frame of \($0)" } ?? "synthetic"), \(activeProcessorCount) cores")
 let scale = fourRotations.scale
 for bits in bitDepths {
-    let bicubicFPS = benchSwscale(.bicubic, scale: scale, bitDepth: bits)
-    if bits == bitDepths.first { swscaleBicubicFPS = bicubicFPS }
-    _ = benchSwscale(.lanczos, scale: scale, bitDepth: bits)
+    if compare {
+        let bicubicFPS = benchSwscale(.bicubic, scale: scale, bitDepth: bits)
+        if bits == bitDepths.first { swscaleBicubicFPS = bicubicFPS }
+        _ = benchSwscale(.lanczos, scale: scale, bitDepth: bits)
+    }
     for workers in workerCounts {
         if rotationCounts.contains(1) { bench(oneRotation, scale: scale, label: "1 rotation", bitDepth: bits, workers: workers) }
         if rotationCounts.contains(4) { bench(fourRotations, scale: scale, label: "4 rotations", bitDepth: bits, workers: workers) }
-        for kernel in [ResamplingKernel.bicubic, .lanczos3] {
+        for kernel in [ResamplingKernel.bicubic, .lanczos3] where compare {
             bench(Resampler(kernel: kernel), scale: scale, label: "ours \(kernel)", bitDepth: bits, workers: workers)
         }
     }
