@@ -49,21 +49,23 @@ timed() {
 fps() { awk -v f="$frames" -v s="$1" 'BEGIN {printf "%.1f", f / s}'; }
 ms() { awk -v f="$frames" -v s="$1" 'BEGIN {printf "%.1f", 1000 * s / f}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
-row() { printf '%-44s %8s %12s %10s\n' "$@"; }
+row() { printf '%-54s %6s %13s %8s %8s\n' "$@"; }
 
 # The preview model's name, from a short preview run's summary ("(preview: NAME)").
-head -c $((1280 * 720 * 3 / 2 * 3 + 200)) "$work/in.y4m" | "$lutscale" - -o - --size 3840x2160 --preview \
-    2>"$work/probe" >/dev/null || true
+ffmpeg -nostdin -v error -i "$work/in.y4m" -frames:v 2 -f yuv4mpegpipe - \
+    | "$lutscale" - -o - --size 3840x2160 --preview 2>"$work/probe" >/dev/null || true
 preview_model=$(grep -o '(preview: [^)]*)' "$work/probe" | sed 's/(preview: \(.*\))/\1/' || true)
 
 echo "input: $frames frames 1280x720 yuv420p y4m, 30 fps (Samples/cockatoo.mp4 retimed) -> 3840x2160, y4m to a pipe;"
 echo "median of $repeats runs; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg) at start"
-row "unpaced" "fps" "CPU ms/frame" "fps ratio to ffmpeg bicubic"
-ff_fps=
+echo "ratios to ffmpeg bicubic: of fps, and of CPU time per frame inverted (above 1: less CPU than ffmpeg)"
+row "unpaced" "fps" "CPU ms/frame" "fps" "CPU"
+ff_fps= ff_ms=
 for flags in bicubic lanczos; do
     timed "ffmpeg -nostdin -v error -f yuv4mpegpipe -i - -vf scale=3840:2160:flags=$flags -f yuv4mpegpipe - <'$work/in.y4m' | cat >/dev/null"
     ff_fps=${ff_fps:-$(fps "$wall")}
-    row "ffmpeg -vf scale flags=$flags" "$(fps "$wall")" "$(ms "$cpu")" "$(ratio "$(fps "$wall")" "$ff_fps")"
+    ff_ms=${ff_ms:-$(ms "$cpu")}
+    row "ffmpeg -vf scale flags=$flags" "$(fps "$wall")" "$(ms "$cpu")" "$(ratio "$(fps "$wall")" "$ff_fps")" "$(ratio "$ff_ms" "$(ms "$cpu")")"
 done
 models=(bicubic)
 [[ -n $preview_model ]] && models+=("$preview_model")
@@ -71,8 +73,8 @@ models+=(auto)
 for model in "${models[@]}"; do
     timed "'$lutscale' - -o - --size 3840x2160 --model '$model' -q <'$work/in.y4m' | cat >/dev/null"
     label="lutscale --model $model"
-    [[ $model == "$preview_model" ]] && label+=" (the preview model)"
-    row "$label" "$(fps "$wall")" "$(ms "$cpu")" "$(ratio "$(fps "$wall")" "$ff_fps")"
+    [[ $model == "$preview_model" ]] && label+=" (preview's)"
+    row "$label" "$(fps "$wall")" "$(ms "$cpu")" "$(ratio "$(fps "$wall")" "$ff_fps")" "$(ratio "$ff_ms" "$(ms "$cpu")")"
 done
 
 # Preview: paced to the source's 30 fps; what the upscaler cannot keep up with is dropped before it is upscaled.
