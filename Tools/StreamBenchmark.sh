@@ -6,7 +6,8 @@
 #   Tools/StreamBenchmark.sh [SECONDS]     SECONDS of Samples/cockatoo.mp4 retimed to 30 fps (default 5: 150 frames)
 #
 # Environment: SCRATCH (SwiftPM scratch path, default .build), REPEATS (runs per figure, median; default 3),
-# LUTSCALE (a lutscale binary to time instead of building one).
+# LUTSCALE (a lutscale binary to time instead of building one), MODELS (more --model values to time unpaced after
+# bicubic and the preview model; default auto).
 # CPU is user + system seconds of the whole pipeline (the `cat` consumer included) per frame: the steadier figure
 # on a shared machine, where wall-clock fps depends on what else runs.
 set -euo pipefail
@@ -69,7 +70,8 @@ for flags in bicubic lanczos; do
 done
 models=(bicubic)
 [[ -n $preview_model ]] && models+=("$preview_model")
-models+=(auto)
+read -r -a more <<<"${MODELS:-auto}"
+models+=("${more[@]}")
 for model in "${models[@]}"; do
     timed "'$lutscale' - -o - --size 3840x2160 --model '$model' -q <'$work/in.y4m' | cat >/dev/null"
     label="lutscale --model $model"
