@@ -164,7 +164,8 @@ public final class StreamJob {
             let pool = try FramePool(format: workFormat, width: output.width, height: output.height)
             let methods = try otherPlanes.map(PlaneWork.init)
             while let frame = readQueue.pop() {
-                // A frame already past its display time is not worth upscaling: skipping it is how preview catches up.
+                // A frame whose successor is already due is not worth upscaling: skipping it is how preview catches
+                // up. One only just late is still shown (a moment late beats a frame missing).
                 if let schedule, schedule.isLate(frame.pts ?? 0, now: clock.now) {
                     _ = dropped.increment()
                     continue
@@ -249,10 +250,10 @@ private final class PreviewSchedule: @unchecked Sendable {
         frameDuration = .seconds(1 / rate)
     }
 
-    /// True when the frame's display time has already passed; nothing is late before the first frame is shown.
+    /// True when the next frame's display time has already passed; nothing is late before the first frame is shown.
     func isLate(_ frame: Int64, now: ContinuousClock.Instant) -> Bool {
         guard let start = lock.withLock({ origin }) else { return false }
-        return now > start + frameDuration * Double(frame)
+        return now > start + frameDuration * Double(frame + 1)
     }
 
     /// Sleeps until the frame is due; the first frame asked about is due at once.
