@@ -239,7 +239,7 @@ private enum FrameWriter: @unchecked Sendable {
 
 /// When each preview frame is due: the first frame written starts the clock (so the time the first frame takes,
 /// plans warming up, counts against no frame), and frame n is due n frame durations after frame 0.
-private final class PreviewSchedule: @unchecked Sendable {
+final class PreviewSchedule: @unchecked Sendable {
     // `origin` is guarded by `lock`; the write stage sets it, the upscale stage reads it.
     private let lock = NSLock()
     private var origin: ContinuousClock.Instant?
@@ -256,14 +256,19 @@ private final class PreviewSchedule: @unchecked Sendable {
         return now > start + frameDuration * Double(frame + 1)
     }
 
-    /// Sleeps until the frame is due; the first frame asked about is due at once.
-    func wait(until frame: Int64, clock: ContinuousClock) {
-        let now = clock.now
-        let target = lock.withLock {
+    /// When the frame is due; the first frame asked about is due `now`, and the schedule counts from it.
+    func due(_ frame: Int64, now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        lock.withLock {
             let start = origin ?? now - frameDuration * Double(frame)
             origin = start
             return start + frameDuration * Double(frame)
         }
+    }
+
+    /// Sleeps until the frame is due.
+    func wait(until frame: Int64, clock: ContinuousClock) {
+        let now = clock.now
+        let target = due(frame, now: now)
         if target > now { Thread.sleep(forTimeInterval: Double((target - now) / .milliseconds(1)) / 1000) }
     }
 }
