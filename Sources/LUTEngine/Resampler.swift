@@ -55,7 +55,7 @@ public struct Resampler: PlaneUpscaler {
         }
         return ResamplePlan(
             input: input, output: output, bitDepth: bitDepth,
-            horizontal: FilterBank(kernel: kernel, from: input.width, to: output.width),
+            horizontal: RowFilter(FilterBank(kernel: kernel, from: input.width, to: output.width)),
             vertical: FilterBank(kernel: kernel, from: input.height, to: output.height))
     }
 }
@@ -68,8 +68,6 @@ struct FilterBank: Sendable {
     /// `taps` weights per destination index, padded with zeros to a multiple of 8 per index.
     let weights: [Float]
     let stride: Int
-    /// Source length the horizontal kernel may read up to (start + stride), for padding its row buffer.
-    let paddedSourceLength: Int
 
     init(kernel: ResamplingKernel, from source: Int, to destination: Int) {
         let ratio = Double(source) / Double(destination)
@@ -103,7 +101,73 @@ struct FilterBank: Sendable {
         self.starts = starts
         self.weights = weights
         self.stride = stride
-        self.paddedSourceLength = source + stride
+    }
+}
+
+/// A `FilterBank` regrouped for the horizontal pass: destination samples in blocks of 8, each block reading one
+/// window of `window` consecutive source samples with an 8-lane weight vector per window position. A block is then
+/// `window` broadcast-multiply-adds on 8 lanes instead of 8 separate dot products, whatever the scale (upscaling
+/// gives windows of taps + 2 or so; shrinking by r gives about 8r + taps).
+struct RowFilter: Sendable {
+    static let lanes = 8
+    let blocks: Int
+    let window: Int
+    /// First source sample of each block's window.
+    let starts: [Int32]
+    /// `window` x 8 weights per block, lane i belonging to destination sample 8 x block + i (zero past the end).
+    let weights: [Float]
+    /// Source samples the kernel may read (the last window may run past the source, which is zero-padded).
+    let paddedSourceLength: Int
+
+    init(_ bank: FilterBank) {
+        let lanes = Self.lanes
+        let count = bank.starts.count
+        let blocks = (count + lanes - 1) / lanes
+        // Source starts never decrease along the axis, so a block's window runs from its first sample's start to
+        // the furthest reach of its last.
+        var window = 1
+        for b in 0..<blocks {
+            let last = min(count, (b + 1) * lanes) - 1
+            window = max(window, Int(bank.starts[last]) + bank.taps - Int(bank.starts[b * lanes]))
+        }
+        var starts = [Int32](repeating: 0, count: blocks)
+        var weights = [Float](repeating: 0, count: blocks * window * lanes)
+        for b in 0..<blocks {
+            let first = bank.starts[b * lanes]
+            starts[b] = first
+            for lane in 0..<lanes where b * lanes + lane < count {
+                let x = b * lanes + lane
+                let offset = Int(bank.starts[x] - first)
+                for k in 0..<bank.taps {
+                    weights[(b * window + offset + k) * lanes + lane] = bank.weights[x * bank.stride + k]
+                }
+            }
+        }
+        self.blocks = blocks
+        self.window = window
+        self.starts = starts
+        self.weights = weights
+        paddedSourceLength = Int(starts.last ?? 0) + window
+    }
+
+    /// One row: `line` holds the source row as floats (padded to `paddedSourceLength`), `out` room for
+    /// `blocks` x 8 samples.
+    func apply(_ line: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
+        weights.withUnsafeBufferPointer { w in
+            starts.withUnsafeBufferPointer { s in
+                let raw = UnsafeRawPointer(w.baseAddress!)
+                let stride = MemoryLayout<SIMD8<Float>>.size
+                for b in 0..<blocks {
+                    let src = line + Int(s[b])
+                    let blockWeights = raw + b * window * stride
+                    var acc = SIMD8<Float>(repeating: 0)
+                    for j in 0..<window {
+                        acc += SIMD8<Float>(repeating: src[j]) * blockWeights.loadUnaligned(fromByteOffset: j * stride, as: SIMD8<Float>.self)
+                    }
+                    UnsafeMutableRawPointer(out + b * Self.lanes).storeBytes(of: acc, as: SIMD8<Float>.self)
+                }
+            }
+        }
     }
 }
 
@@ -113,7 +177,7 @@ struct ResamplePlan: UpscalePlan {
     let input: PlaneSize
     let output: PlaneSize
     let bitDepth: Int
-    let horizontal: FilterBank
+    let horizontal: RowFilter
     let vertical: FilterBank
 
     var rowAlignment: Int { 1 }
@@ -137,7 +201,8 @@ struct ResamplePlan: UpscalePlan {
         let lastRow = Int(vertical.starts[rows.upperBound - 1]) + vertical.taps - 1
         let cachedRows = lastRow - firstRow + 1
         let outWidth = output.width
-        let cacheStride = (outWidth + 15) / 16 * 16
+        // Rows hold whole 8-sample blocks of the horizontal filter.
+        let cacheStride = horizontal.blocks * RowFilter.lanes
         let cache = UnsafeMutablePointer<Float>.allocate(capacity: cachedRows * cacheStride)
         let line = UnsafeMutablePointer<Float>.allocate(capacity: horizontal.paddedSourceLength)
         defer {
@@ -145,51 +210,42 @@ struct ResamplePlan: UpscalePlan {
             line.deallocate()
         }
         line.initialize(repeating: 0, count: horizontal.paddedSourceLength)
-        horizontal.weights.withUnsafeBufferPointer { hw in
-            horizontal.starts.withUnsafeBufferPointer { hs in
-                for r in 0..<cachedRows {
-                    let src = (source.base + (firstRow + r) * source.bytesPerRow).assumingMemoryBound(to: S.self)
-                    for x in 0..<input.width { line[x] = Float(src[x]) }
-                    filterRow(line, into: cache + r * cacheStride, count: outWidth, starts: hs.baseAddress!, weights: hw.baseAddress!)
-                }
-            }
+        for r in 0..<cachedRows {
+            let src = (source.base + (firstRow + r) * source.bytesPerRow).assumingMemoryBound(to: S.self)
+            for x in 0..<input.width { line[x] = Float(src[x]) }
+            horizontal.apply(line, into: cache + r * cacheStride)
         }
         let maxValue = Float((1 << bitDepth) - 1)
-        let sum = UnsafeMutablePointer<Float>.allocate(capacity: outWidth)
+        let sum = UnsafeMutablePointer<Float>.allocate(capacity: cacheStride)
         defer { sum.deallocate() }
+        let taps = vertical.taps
+        let rowBytes = cacheStride * MemoryLayout<Float>.stride
         vertical.weights.withUnsafeBufferPointer { vw in
             for y in rows {
-                let start = Int(vertical.starts[y]) - firstRow
                 let w = vw.baseAddress! + y * vertical.stride
-                // Plain loops over whole rows: the compiler vectorises these (the generic SIMD types did not).
-                let first = cache + start * cacheStride
-                for x in 0..<outWidth { sum[x] = w[0] * first[x] }
-                for k in 1..<max(1, vertical.taps) {
-                    let row = cache + (start + k) * cacheStride
-                    let wk = w[k]
-                    for x in 0..<outWidth { sum[x] += wk * row[x] }
+                let first = UnsafeRawPointer(cache + (Int(vertical.starts[y]) - firstRow) * cacheStride)
+                // Every tap of 16 columns in registers (two independent sums keep the adders busy), one store per
+                // 8; cache rows are whole 8-column blocks long, an odd last block is summed twice.
+                for pair in stride(from: 0, to: horizontal.blocks, by: 2) {
+                    let left = first + pair * MemoryLayout<SIMD8<Float>>.size
+                    let right = first + min(pair + 1, horizontal.blocks - 1) * MemoryLayout<SIMD8<Float>>.size
+                    var a = SIMD8<Float>(repeating: 0), b = SIMD8<Float>(repeating: 0)
+                    for k in 0..<taps {
+                        let wk = SIMD8<Float>(repeating: w[k])
+                        a += wk * left.loadUnaligned(fromByteOffset: k * rowBytes, as: SIMD8<Float>.self)
+                        b += wk * right.loadUnaligned(fromByteOffset: k * rowBytes, as: SIMD8<Float>.self)
+                    }
+                    UnsafeMutableRawPointer(sum + pair * RowFilter.lanes).storeBytes(of: a, as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(sum + min(pair + 1, horizontal.blocks - 1) * RowFilter.lanes).storeBytes(of: b, as: SIMD8<Float>.self)
                 }
                 let dst = (destination.base + y * destination.bytesPerRow).assumingMemoryBound(to: S.self)
+                // A plain loop: the compiler vectorises the rounding and narrowing (the generic SIMD types did not).
                 for x in 0..<outWidth {
                     // Adding 1.5 * 2^23 leaves round-half-even(value) in the low mantissa bits.
                     let v = min(max(sum[x], 0), maxValue) + 12_582_912
                     dst[x] = S(truncatingIfNeeded: v.bitPattern & 0xFFFF)
                 }
             }
-        }
-    }
-
-    /// One row through the horizontal filter bank: a short dot product per destination sample.
-    private func filterRow(_ line: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>, count: Int,
-                           starts: UnsafePointer<Int32>, weights: UnsafePointer<Float>) {
-        let taps = horizontal.taps
-        let stride = horizontal.stride
-        for x in 0..<count {
-            let src = line + Int(starts[x])
-            let w = weights + x * stride
-            var acc: Float = 0
-            for k in 0..<taps { acc += src[k] * w[k] }
-            out[x] = acc
         }
     }
 }

@@ -65,6 +65,9 @@ public final class StreamJob {
     private var started = false
 
     public init(_ request: StreamRequest) throws(PipelineError) {
+        // Frames are large: fewer, larger pipe transfers cost both sides less CPU.
+        enlargePipeBuffer(request.inputDescriptor)
+        enlargePipeBuffer(request.outputDescriptor)
         let reader: FrameReader
         var header: Y4MHeader
         switch request.input {
@@ -161,7 +164,8 @@ public final class StreamJob {
             let pool = try FramePool(format: workFormat, width: output.width, height: output.height)
             let methods = try otherPlanes.map(PlaneWork.init)
             while let frame = readQueue.pop() {
-                // A frame already past its display time is not worth upscaling: skipping it is how preview catches up.
+                // A frame whose successor is already due is not worth upscaling: skipping it is how preview catches
+                // up. One only just late is still shown (a moment late beats a frame missing).
                 if let schedule, schedule.isLate(frame.pts ?? 0, now: clock.now) {
                     _ = dropped.increment()
                     continue
@@ -233,9 +237,10 @@ private enum FrameWriter: @unchecked Sendable {
     }
 }
 
-/// When each preview frame is due: frame n at the first frame's arrival plus n frame durations.
-private final class PreviewSchedule: @unchecked Sendable {
-    // `origin` is guarded by `lock`; it is set by whichever stage asks first.
+/// When each preview frame is due: the first frame written starts the clock (so the time the first frame takes,
+/// plans warming up, counts against no frame), and frame n is due n frame durations after frame 0.
+final class PreviewSchedule: @unchecked Sendable {
+    // `origin` is guarded by `lock`; the write stage sets it, the upscale stage reads it.
     private let lock = NSLock()
     private var origin: ContinuousClock.Instant?
     private let frameDuration: Duration
@@ -245,22 +250,25 @@ private final class PreviewSchedule: @unchecked Sendable {
         frameDuration = .seconds(1 / rate)
     }
 
-    private func due(_ frame: Int64, now: ContinuousClock.Instant) -> ContinuousClock.Instant {
-        let start = lock.withLock {
-            // The first frame asked about is due now; the schedule counts from it.
-            let start = origin ?? now - frameDuration * Double(frame)
-            origin = start
-            return start
-        }
-        return start + frameDuration * Double(frame)
+    /// True when the next frame's display time has already passed; nothing is late before the first frame is shown.
+    func isLate(_ frame: Int64, now: ContinuousClock.Instant) -> Bool {
+        guard let start = lock.withLock({ origin }) else { return false }
+        return now > start + frameDuration * Double(frame + 1)
     }
 
-    /// True when the frame's display time has already passed.
-    func isLate(_ frame: Int64, now: ContinuousClock.Instant) -> Bool { now > due(frame, now: now) }
+    /// When the frame is due; the first frame asked about is due `now`, and the schedule counts from it.
+    func due(_ frame: Int64, now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        lock.withLock {
+            let start = origin ?? now - frameDuration * Double(frame)
+            origin = start
+            return start + frameDuration * Double(frame)
+        }
+    }
 
+    /// Sleeps until the frame is due.
     func wait(until frame: Int64, clock: ContinuousClock) {
-        let target = due(frame, now: clock.now)
         let now = clock.now
+        let target = due(frame, now: now)
         if target > now { Thread.sleep(forTimeInterval: Double((target - now) / .milliseconds(1)) / 1000) }
     }
 }

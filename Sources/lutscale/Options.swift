@@ -16,9 +16,13 @@ struct ScalingOptions: ParsableArguments {
     @Option(help: ArgumentHelp("Exact output size instead of --scale (e.g. 3840x2160).", valueName: "WxH"))
     var size: OutputSize?
 
-    @Option(help: ArgumentHelp("Upscaling model: a name (\(ModelResolver.names.joined(separator: ", "))) or a model file path.",
+    // Optional so that an explicit choice is told apart from the default (--preview has a default of its own).
+    @Option(help: ArgumentHelp("Upscaling model: a name (\(ModelResolver.names.joined(separator: ", "))) or a model file path " +
+                               "(default \(ModelResolver.defaultName); with --preview, the fastest shipped model at least \(PreviewModel.minimumGain) dB over bicubic).",
                                valueName: "NAME|PATH"))
-    var model = ModelResolver.defaultName
+    var model: String?
+
+    var modelName: String { model ?? ModelResolver.defaultName }
 
     @Option(help: ArgumentHelp("Planes the model upscales: 'luma' (chroma by Lanczos) or 'all' (RGB stays RGB).",
                                valueName: "luma|all"))

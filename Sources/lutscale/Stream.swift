@@ -56,7 +56,8 @@ extension Upscale {
         let signals = SignalWatcher()
         do {
             let input = try stream.input()
-            let upscaler = try ModelResolver.resolve(scaling.model)
+            let preview = stream.preview && scaling.model == nil ? try PreviewModel.resolve() : nil
+            let upscaler = try preview ?? ModelResolver.resolve(scaling.modelName)
             let job = try StreamJob(StreamRequest(input: input, rawOutput: stream.rawOutput, size: scaling.sizeRequest,
                                                   upscaler: upscaler, planes: scaling.planes, preview: stream.preview))
             let stop = StopSignal()
@@ -67,8 +68,10 @@ extension Upscale {
             if !common.quiet {
                 let seconds = summary.elapsed.seconds
                 let fps = seconds > 0 ? Double(summary.framesWritten) / seconds : 0
+                // The preview upscaler holds one model per scale: the one serving this stream's scale is named.
+                let used = preview.map { "preview: " + $0.model(input: job.inputFormat.planeSize(0), output: job.outputFormat.planeSize(0)).name }
                 var line = "lutscale: \(summary.framesWritten) frames \(job.inputFormat) -> \(job.outputFormat.width)x\(job.outputFormat.height) " +
-                    "(\(job.upscalerName)) in \(String(format: "%.1f", seconds)) s, \(String(format: "%.1f", fps)) fps"
+                    "(\(used ?? job.upscalerName)) in \(String(format: "%.1f", seconds)) s, \(String(format: "%.1f", fps)) fps"
                 if stream.preview { line += "; \(summary.framesDropped) frames dropped" }
                 if summary.consumerClosed { line += "; the consumer closed the output after \(summary.framesWritten) frames" }
                 log.line(line)

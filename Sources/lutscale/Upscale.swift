@@ -75,7 +75,7 @@ struct Upscale: ParsableCommand {
         MediaLog.configure(quiet: common.quiet)
         let signals = SignalWatcher()
         do {
-            let upscaler = try ModelResolver.resolve(scaling.model)
+            let upscaler = try ModelResolver.resolve(scaling.modelName)
             let job = try UpscaleJob(UpscaleRequest(
                 inputPath: input, outputPath: output, size: scaling.sizeRequest, upscaler: upscaler,
                 planes: scaling.planes, format: encoding.format, codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,

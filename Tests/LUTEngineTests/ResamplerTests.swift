@@ -65,6 +65,8 @@ private func resample(_ plane: PlaneBuffer, to size: PlaneSize, kernel: Resampli
             (PlaneSize(width: 21, height: 19), PlaneSize(width: 30, height: 60), 16),     // different x and y scales
             (PlaneSize(width: 64, height: 48), PlaneSize(width: 32, height: 20), 8),      // shrinking widens the kernel
             (PlaneSize(width: 5, height: 3), PlaneSize(width: 17, height: 11), 8),        // smaller than the kernel
+            (PlaneSize(width: 203, height: 9), PlaneSize(width: 23, height: 5), 8),       // shrinking x8.8: wide windows
+            (PlaneSize(width: 1280, height: 4), PlaneSize(width: 3840, height: 12), 8),   // 720p -> 2160p rows
         ]
         for (index, (input, output, depth)) in cases.enumerated() {
             let plane = randomPlane(input.width, input.height, bitDepth: depth, seed: UInt64(index + 1))
