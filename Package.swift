@@ -39,6 +39,7 @@ let package = Package(
         ),
         .executableTarget(name: "lutscale-convert-npy", dependencies: ["LUTEngine"], path: "Tools/ConvertNpy"),
         .executableTarget(name: "lutscale-bench-engine", dependencies: ["LUTEngine", "Media"], path: "Tools/EngineBenchmark"),
+        .executableTarget(name: "lutscale-bench-imlut", dependencies: ["LUTEngine"], path: "Tools/IMLUTBenchmark"),
         .testTarget(name: "LUTEngineTests", dependencies: ["LUTEngine"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),

@@ -337,24 +337,35 @@ final class IMLUTPlanData: @unchecked Sendable {
     }
 }
 
-/// Orders two (fraction, step) pairs, larger fraction first.
+/// Orders two keys, larger first, without branches.
 @inline(__always)
-private func order(_ a: inout (Float, Int), _ b: inout (Float, Int)) {
-    if b.0 > a.0 { swap(&a, &b) }
+private func order(_ a: inout UInt64, _ b: inout UInt64) {
+    let high = max(a, b)
+    b = min(a, b)
+    a = high
 }
 
-/// The 4-simplex walk over fractions `f` with row steps `s`: the five vertex offsets from the base row and weights.
+/// The 4-simplex walk over fractions `f` (in [0, 1]) with row steps `s`: the four vertex offsets after the base
+/// row and the five weights. Each key holds a fraction's bits (ordered as the fraction, which is not negative)
+/// above its step, so sorting the keys sorts the axes by fraction, largest first; ties get zero weights.
 @inline(__always)
 private func simplex(_ f: (Float, Float, Float, Float), _ s: (Int, Int, Int, Int))
     -> (offsets: (Int, Int, Int, Int), weights: (Float, Float, Float, Float, Float)) {
-    var a = (f.0, s.0), b = (f.1, s.1), c = (f.2, s.2), d = (f.3, s.3)
+    var a = UInt64(f.0.bitPattern) << 32 | UInt64(truncatingIfNeeded: s.0)
+    var b = UInt64(f.1.bitPattern) << 32 | UInt64(truncatingIfNeeded: s.1)
+    var c = UInt64(f.2.bitPattern) << 32 | UInt64(truncatingIfNeeded: s.2)
+    var d = UInt64(f.3.bitPattern) << 32 | UInt64(truncatingIfNeeded: s.3)
     order(&a, &b)
     order(&c, &d)
     order(&a, &c)
     order(&b, &d)
     order(&b, &c)
-    let o1 = a.1, o2 = o1 &+ b.1, o3 = o2 &+ c.1, o4 = o3 &+ d.1
-    return ((o1, o2, o3, o4), (1 - a.0, a.0 - b.0, b.0 - c.0, c.0 - d.0, d.0))
+    let low: UInt64 = 0xFFFF_FFFF
+    let o1 = Int(truncatingIfNeeded: a & low), o2 = o1 &+ Int(truncatingIfNeeded: b & low)
+    let o3 = o2 &+ Int(truncatingIfNeeded: c & low), o4 = o3 &+ Int(truncatingIfNeeded: d & low)
+    let f1 = Float(bitPattern: UInt32(truncatingIfNeeded: a >> 32)), f2 = Float(bitPattern: UInt32(truncatingIfNeeded: b >> 32))
+    let f3 = Float(bitPattern: UInt32(truncatingIfNeeded: c >> 32)), f4 = Float(bitPattern: UInt32(truncatingIfNeeded: d >> 32))
+    return ((o1, o2, o3, o4), (1 - f1, f1 - f2, f2 - f3, f3 - f4, f4))
 }
 
 /// An imlut model's plan for one input size, output size and bit depth (see notes/imlut.md for the arithmetic,
@@ -495,9 +506,9 @@ struct IMLUTPlan: UpscalePlan {
         }
 
         let maxValue = d.maxValue
-        func emit(_ value: Float, row: UnsafeMutableRawPointer, x: Int) {
-            let v = min(max(value, 0), maxValue).rounded(.toNearestOrEven)
-            row.storeBytes(of: S(v), toByteOffset: x * MemoryLayout<S>.size, as: S.self)
+        @inline(__always) func emit(_ value: Float, row: UnsafeMutableRawPointer, x: Int) {
+            let v = UInt32(min(max(value, 0), maxValue).rounded(.toNearestOrEven))
+            row.storeBytes(of: S(truncatingIfNeeded: v), toByteOffset: x &* MemoryLayout<S>.size, as: S.self)
         }
 
         guard !d.refine.isEmpty else {
