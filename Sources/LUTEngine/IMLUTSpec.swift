@@ -43,15 +43,8 @@ public struct IMLUTSpec: Equatable, Sendable {
     public static let maxLUTs = 16
     public static let maxScaleLimit = 16.0
 
-    /// Set5 Y PSNR by scale from `metadata.set5_y_psnr` (keys are scales as strings), ascending by scale;
-    /// members that are not a positive scale with a number are ignored (metadata is free-form).
-    public var set5PSNR: [(scale: Double, psnr: Double)] {
-        guard case let .object(members)? = metadata.first(where: { $0.key == "set5_y_psnr" })?.value else { return [] }
-        return members.compactMap { member in
-            guard let scale = Double(member.key), scale.isFinite, scale > 0, let psnr = member.value.numberValue else { return nil }
-            return (scale, psnr)
-        }.sorted { $0.scale < $1.scale }
-    }
+    /// Set5 Y PSNR by scale from `metadata.set5_y_psnr`.
+    public var set5PSNR: [(scale: Double, psnr: Double)] { Set5Figures.parse(metadata) }
 
     /// Checks every rule of notes/imlut.md that does not depend on byte placement.
     public func validate() throws(LUTFileError) {

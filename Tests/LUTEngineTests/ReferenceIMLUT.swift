@@ -108,12 +108,14 @@ struct ReferenceIMLUT {
         }
 
         var mixed = [Double](repeating: 0, count: outW * outH)
+        var vectors: [Int: [Double]] = [:]  // memo of the mix vectors by LR pixel
         for y in 0..<outH {
             for x in 0..<outW {
                 let u = (Double(x) + 0.5) / sx - 0.5, v = (Double(y) + 0.5) / sy - 0.5
                 let ny = Int((v + 0.5).rounded(.down)), nx = Int((u + 0.5).rounded(.down))
                 let gy = (v - Double(ny) + 0.5) * Double(n - 1), gx = (u - Double(nx) + 0.5) * Double(n - 1)
-                let mix = mixVector(ny, nx)
+                let mix = vectors[ny * width + nx] ?? mixVector(ny, nx)
+                vectors[ny * width + nx] = mix
                 var value = 0.0
                 for (i, interpolator) in spec.interpolators.enumerated() {
                     var weight = 0.0
