@@ -368,6 +368,53 @@ private func simplex(_ f: (Float, Float, Float, Float), _ s: (Int, Int, Int, Int
     return ((o1, o2, o3, o4), (1 - f1, f1 - f2, f2 - f3, f3 - f4, f4))
 }
 
+/// One refine lookup for 8 neighbouring pixels, added to `total[0..<8]`: the scalar `simplex` walk in lanes.
+/// Keys hold a fraction's bits (ordered as the fraction, which is in [0, 1]) above its axis, with the sign bit
+/// flipped so signed min/max order them as unsigned; the table rows are gathered lane by lane. Written with
+/// min/max and bit masks, which lower to SSE2 vector code (per-lane `replacing` and lane stores do not).
+@inline(__always)
+private func refineStep(cells c: (UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>, UnsafePointer<Int32>),
+                        fractions f: (UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>, UnsafePointer<Float>),
+                        steps s: (SIMD8<Int32>, SIMD8<Int32>, SIMD8<Int32>, SIMD8<Int32>),
+                        table: UnsafePointer<Float>, into total: UnsafeMutablePointer<Float>) {
+    typealias Ints = SIMD8<Int32>
+    typealias Vec = SIMD8<Float>
+    @inline(__always) func ints(_ p: UnsafeRawPointer) -> Ints { p.loadUnaligned(as: Ints.self) }
+    @inline(__always) func key(_ p: UnsafePointer<Float>, _ axis: Int32) -> Ints {
+        (ints(p) &<< 2 | Ints(repeating: axis)) ^ Ints(repeating: Int32.min)
+    }
+    @inline(__always) func order(_ a: inout Ints, _ b: inout Ints) {
+        let high = pointwiseMax(a, b)
+        b = pointwiseMin(a, b)
+        a = high
+    }
+    @inline(__always) func fraction(_ k: Ints) -> Vec {
+        unsafeBitCast(SIMD8<UInt32>(truncatingIfNeeded: k ^ Ints(repeating: Int32.min)) &>> 2, to: Vec.self)
+    }
+    /// The row step of each lane's axis (k & 3): all-ones masks from (axis ^ i) - 1 < 0.
+    @inline(__always) func step(_ k: Ints) -> Ints {
+        let axis = k & 3
+        let m0 = (axis &- 1) &>> 31, m1 = ((axis ^ 1) &- 1) &>> 31, m2 = ((axis ^ 2) &- 1) &>> 31, m3 = ((axis ^ 3) &- 1) &>> 31
+        return (m0 & s.0) | (m1 & s.1) | (m2 & s.2) | (m3 & s.3)
+    }
+    @inline(__always) func gather(_ i: Ints) -> Vec {
+        Vec(table[Int(i[0])], table[Int(i[1])], table[Int(i[2])], table[Int(i[3])],
+            table[Int(i[4])], table[Int(i[5])], table[Int(i[6])], table[Int(i[7])])
+    }
+    let base = ints(c.0) &* s.0 &+ ints(c.1) &* s.1 &+ ints(c.2) &* s.2 &+ ints(c.3) &* s.3
+    var k0 = key(f.0, 0), k1 = key(f.1, 1), k2 = key(f.2, 2), k3 = key(f.3, 3)
+    order(&k0, &k1)
+    order(&k2, &k3)
+    order(&k0, &k2)
+    order(&k1, &k3)
+    order(&k1, &k2)
+    let o1 = base &+ step(k0), o2 = o1 &+ step(k1), o3 = o2 &+ step(k2), o4 = o3 &+ step(k3)
+    let g1 = fraction(k0), g2 = fraction(k1), g3 = fraction(k2), g4 = fraction(k3)
+    let sum = (1 - g1) * gather(base) + (g1 - g2) * gather(o1) + (g2 - g3) * gather(o2) + (g3 - g4) * gather(o3) + g4 * gather(o4)
+    let target = UnsafeMutableRawPointer(total)
+    target.storeBytes(of: target.loadUnaligned(as: Vec.self) + sum, as: Vec.self)
+}
+
 /// An imlut model's plan for one input size, output size and bit depth (see notes/imlut.md for the arithmetic,
 /// done here in Float). A band of output rows computes the mix vectors of each LR row it needs once, the mixed
 /// rows it needs (its own and, with refinement, `refineReach` more on each side), then the refined rows.
@@ -407,7 +454,7 @@ struct IMLUTPlan: UpscalePlan {
         }
     }
 
-    private func render<S: FixedWidthInteger & UnsignedInteger>(_: S.Type, _ source: PlaneView, _ destination: MutablePlaneView, _ rows: Range<Int>) {
+    private func render<S: FixedWidthInteger & UnsignedInteger & SIMDScalar>(_: S.Type, _ source: PlaneView, _ destination: MutablePlaneView, _ rows: Range<Int>) {
         let d = data, n = d.nodes, nn = n * n
         let w = input.width, outW = output.width
         // Scratch for the band, allocated once per call.
@@ -421,8 +468,9 @@ struct IMLUTPlan: UpscalePlan {
 
         /// The mix vectors V of LR row `y`.
         func computeV(_ y: Int) {
-            vRow.initialize(repeating: Vec(), count: w * nn)
-            for lookup in d.mix {
+            for (index, lookup) in d.mix.enumerated() {
+                // The first lookup writes every node (the permutation is a bijection), the others add.
+                let first = index == 0
                 let r0 = source.base + reflectIndex(y + lookup.dy.0, input.height) * source.bytesPerRow
                 let r1 = source.base + reflectIndex(y + lookup.dy.1, input.height) * source.bytesPerRow
                 let r2 = source.base + reflectIndex(y + lookup.dy.2, input.height) * source.bytesPerRow
@@ -442,7 +490,7 @@ struct IMLUTPlan: UpscalePlan {
                     let t0 = table + base, t1 = t0 + o.0, t2 = t0 + o.1, t3 = t0 + o.2, t4 = t0 + o.3
                     let target = vRow + x * nn
                     for q in 0..<nn {
-                        var acc = target[Int(perm[q])]
+                        var acc = first ? Vec() : target[Int(perm[q])]
                         acc += wt.0 * t0[q]
                         acc += wt.1 * t1[q]
                         acc += wt.2 * t2[q]
@@ -506,9 +554,23 @@ struct IMLUTPlan: UpscalePlan {
         }
 
         let maxValue = d.maxValue
-        @inline(__always) func emit(_ value: Float, row: UnsafeMutableRawPointer, x: Int) {
-            let v = UInt32(min(max(value, 0), maxValue).rounded(.toNearestOrEven))
-            row.storeBytes(of: S(truncatingIfNeeded: v), toByteOffset: x &* MemoryLayout<S>.size, as: S.self)
+        /// Clamps a row of values to 0...maxValue and rounds half to even into output row `y`: adding 2^23 leaves
+        /// the rounded integer (at most 2^16) in the mantissa, the FPU rounding half to even.
+        func emit(_ values: UnsafePointer<Float>, y: Int) {
+            let row = destination.base + y * destination.bytesPerRow
+            let high = Vec(repeating: maxValue), magic = Vec(repeating: 8_388_608)
+            var x = 0
+            while x + 8 <= outW {
+                let v = UnsafeRawPointer(values + x).loadUnaligned(as: Vec.self).clamped(lowerBound: Vec(), upperBound: high) + magic
+                let bits = unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7F_FFFF
+                row.storeBytes(of: SIMD8<S>(truncatingIfNeeded: bits), toByteOffset: x * MemoryLayout<S>.size, as: SIMD8<S>.self)
+                x += 8
+            }
+            while x < outW {
+                let v = min(max(values[x], 0), maxValue) + 8_388_608
+                row.storeBytes(of: S(truncatingIfNeeded: v.bitPattern & 0x7F_FFFF), toByteOffset: x * MemoryLayout<S>.size, as: S.self)
+                x += 1
+            }
         }
 
         guard !d.refine.isEmpty else {
@@ -516,30 +578,32 @@ struct IMLUTPlan: UpscalePlan {
             defer { mixed.deallocate() }
             for y in rows {
                 mixedRow(y, into: mixed)
-                let row = destination.base + y * destination.bytesPerRow
-                for x in 0..<outW { emit(mixed[x], row: row, x: x) }
+                emit(mixed, y: y)
             }
             return
         }
 
         // Refinement: a ring of 2R + 1 clamped mixed rows, reflect-padded by R columns, with their cells and
-        // fractions per levels list.
-        let reach = d.refineReach, slots = 2 * reach + 1, padded = outW + 2 * reach
+        // fractions per levels list; 8 more zero columns (cell 0, fraction 0) let the last 8-pixel step read whole vectors.
+        let reach = d.refineReach, slots = 2 * reach + 1, padded = outW + 2 * reach, stride = padded + 8
         let groups = d.refineCells.count
-        let ring = UnsafeMutablePointer<Float>.allocate(capacity: slots * padded)
-        let ringCells = UnsafeMutablePointer<Int32>.allocate(capacity: groups * slots * padded)
-        let ringFractions = UnsafeMutablePointer<Float>.allocate(capacity: groups * slots * padded)
+        let ring = UnsafeMutablePointer<Float>.allocate(capacity: slots * stride)
+        let ringCells = UnsafeMutablePointer<Int32>.allocate(capacity: groups * slots * stride)
+        let ringFractions = UnsafeMutablePointer<Float>.allocate(capacity: groups * slots * stride)
+        ringCells.initialize(repeating: 0, count: groups * slots * stride)
+        ringFractions.initialize(repeating: 0, count: groups * slots * stride)
         defer { ring.deallocate(); ringCells.deallocate(); ringFractions.deallocate() }
         let height = output.height
         var next = max(0, rows.lowerBound - reach)
         let last = min(height, rows.upperBound + reach)
         let refine = d.refine
-        var rowCells = [UnsafePointer<Int32>](repeating: UnsafePointer(ringCells), count: 4 * refine.count)
-        var rowFractions = [UnsafePointer<Float>](repeating: UnsafePointer(ringFractions), count: 4 * refine.count)
+        let total = UnsafeMutablePointer<Float>.allocate(capacity: outW + 8)
+        total.initialize(repeating: 0, count: outW + 8)
+        defer { total.deallocate() }
         for y in rows {
             while next < min(last, y + reach + 1) {
                 let slot = next % slots
-                let m = ring + slot * padded
+                let m = ring + slot * stride
                 mixedRow(next, into: m + reach)
                 for x in 0..<outW { m[reach + x] = min(max(m[reach + x], 0), maxValue) }
                 for c in 0..<reach {
@@ -548,7 +612,7 @@ struct IMLUTPlan: UpscalePlan {
                 }
                 for g in 0..<groups {
                     let cells = d.refineCells[g], low = d.refineLow[g], width = d.refineWidth[g]
-                    let cellRow = ringCells + (g * slots + slot) * padded, fractionRow = ringFractions + (g * slots + slot) * padded
+                    let cellRow = ringCells + (g * slots + slot) * stride, fractionRow = ringFractions + (g * slots + slot) * stride
                     for x in 0..<padded {
                         let v = m[x]
                         let cell = cells[Int(v)]
@@ -558,34 +622,27 @@ struct IMLUTPlan: UpscalePlan {
                 }
                 next += 1
             }
-            // Row pointers of each lookup's 4 reads, at logical column 0.
-            for (i, lookup) in refine.enumerated() {
-                for (p, (dy, dx)) in [(lookup.dy.0, lookup.dx.0), (lookup.dy.1, lookup.dx.1), (lookup.dy.2, lookup.dx.2), (lookup.dy.3, lookup.dx.3)].enumerated() {
-                    let slot = reflectIndex(y + dy, height) % slots
-                    let at = (lookup.group * slots + slot) * padded + reach + dx
-                    rowCells[4 * i + p] = UnsafePointer(ringCells + at)
-                    rowFractions[4 * i + p] = UnsafePointer(ringFractions + at)
+            // The clamped mixed row plus each lookup in turn (a row at a time keeps its pointers in registers).
+            let m = ring + (y % slots) * stride + reach
+            total.update(from: m, count: outW)
+            for lookup in refine {
+                func rows(_ dy: Int, _ dx: Int) -> (UnsafePointer<Int32>, UnsafePointer<Float>) {
+                    let at = (lookup.group * slots + reflectIndex(y + dy, height) % slots) * stride + reach + dx
+                    return (UnsafePointer(ringCells + at), UnsafePointer(ringFractions + at))
+                }
+                let (c0, f0) = rows(lookup.dy.0, lookup.dx.0), (c1, f1) = rows(lookup.dy.1, lookup.dx.1)
+                let (c2, f2) = rows(lookup.dy.2, lookup.dx.2), (c3, f3) = rows(lookup.dy.3, lookup.dx.3)
+                let steps = (SIMD8<Int32>(repeating: Int32(lookup.strides.0)), SIMD8<Int32>(repeating: Int32(lookup.strides.1)),
+                             SIMD8<Int32>(repeating: Int32(lookup.strides.2)), SIMD8<Int32>(repeating: Int32(lookup.strides.3)))
+                let table = lookup.table.assumingMemoryBound(to: Float.self)
+                var x = 0
+                while x < outW {
+                    refineStep(cells: (c0 + x, c1 + x, c2 + x, c3 + x), fractions: (f0 + x, f1 + x, f2 + x, f3 + x),
+                               steps: steps, table: table, into: total + x)
+                    x += 8
                 }
             }
-            let m = ring + (y % slots) * padded + reach
-            let row = destination.base + y * destination.bytesPerRow
-            rowCells.withUnsafeBufferPointer { cellRows in
-                rowFractions.withUnsafeBufferPointer { fractionRows in
-                    for x in 0..<outW {
-                        var value = m[x]
-                        for (i, lookup) in refine.enumerated() {
-                            let c0 = cellRows[4 * i], c1 = cellRows[4 * i + 1], c2 = cellRows[4 * i + 2], c3 = cellRows[4 * i + 3]
-                            let f0 = fractionRows[4 * i], f1 = fractionRows[4 * i + 1], f2 = fractionRows[4 * i + 2], f3 = fractionRows[4 * i + 3]
-                            let base = Int(c0[x]) &* lookup.strides.0 &+ Int(c1[x]) &* lookup.strides.1
-                                &+ Int(c2[x]) &* lookup.strides.2 &+ Int(c3[x]) &* lookup.strides.3
-                            let (o, wt) = simplex((f0[x], f1[x], f2[x], f3[x]), lookup.strides)
-                            let t = lookup.table.assumingMemoryBound(to: Float.self) + base
-                            value += wt.0 * t[0] + wt.1 * t[o.0] + wt.2 * t[o.1] + wt.3 * t[o.2] + wt.4 * t[o.3]
-                        }
-                        emit(value, row: row, x: x)
-                    }
-                }
-            }
+            emit(total, y: y)
         }
     }
 }

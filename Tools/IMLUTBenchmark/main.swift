@@ -2,9 +2,11 @@
 // (x2.5), per worker count and bit depth.
 //
 // Usage: lutscale-bench-imlut [--model PATH.lut] [--runs N] [--workers 1,2] [--bits 8,10]
-//                             [--levels L] [--mix S,D,..] [--refine S,..|none] [--rotations 1|4]
+//                             [--levels L] [--refine-levels L] [--mix S,D,..] [--refine S,..|none] [--rotations 1|4]
+//                             [--cases x3,x2.5]
 // Without --model, a seeded random model of the contract's shape (bins 1.5/2/3/4, 3x3 nodes, all 5 interpolators)
-// with the given luts; the input is a synthetic plane with gradients, texture and edges.
+// with the given luts (default: the training tool's mix S:7, refine S:9, 4 rotations); the input is a synthetic
+// plane with gradients, texture and edges.
 import Foundation
 import LUTEngine
 
@@ -12,10 +14,12 @@ var modelPath: String?
 var runs = 7
 var workerCounts = [1, 2]
 var bitDepths = [8]
-var levelCount = 17
+var levelCount = 7
+var refineLevelCount = 9
 var mixPatterns: [LUTModelSpec.Pattern] = [.s]
 var refinePatterns: [LUTModelSpec.Pattern]? = [.s]
 var rotations = 4
+var cases = ["x3", "x2.5"]
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("lutscale-bench-imlut: \(message)\n".utf8))
@@ -38,9 +42,11 @@ while let flag = arguments.popFirst() {
     case "--workers": workerCounts = value.split(separator: ",").compactMap { Int($0) }
     case "--bits": bitDepths = value.split(separator: ",").compactMap { Int($0) }
     case "--levels": levelCount = max(2, min(65, Int(value) ?? levelCount))
+    case "--refine-levels": refineLevelCount = max(2, min(65, Int(value) ?? refineLevelCount))
     case "--mix": mixPatterns = patterns(value)
     case "--refine": refinePatterns = value == "none" ? nil : patterns(value)
     case "--rotations": rotations = value == "1" ? 1 : 4
+    case "--cases": cases = value.split(separator: ",").map(String.init)
     default: fail("unknown option \(flag)")
     }
 }
@@ -59,11 +65,11 @@ struct Seeded: RandomNumberGenerator {
 
 @MainActor func syntheticModel() -> IMLUTSpec {
     var g = Seeded(state: 1)
-    let levels = (0..<levelCount).map { 256 * $0 / (levelCount - 1) }
-    let entries = levelCount * levelCount * levelCount * levelCount
     let bins = [1.5, 2, 3, 4], nodes = 3, interpolators = IMLUTSpec.Interpolator.allCases
     func lut(_ pattern: LUTModelSpec.Pattern, outputs: Int, scale: Double) -> LUTModelSpec.LUT {
-        .init(pattern: pattern, rotations: rotations, levels: levels,
+        let count = outputs == bins.count ? refineLevelCount : levelCount
+        let levels = (0..<count).map { 256 * $0 / (count - 1) }, entries = count * count * count * count
+        return .init(pattern: pattern, rotations: rotations, levels: levels,
               table: .init(entries: entries, outputs: outputs, scale: scale,
                            values: .int8((0..<entries * outputs).map { _ in Int8.random(in: -20...100, using: &g) })))
     }
@@ -92,8 +98,9 @@ func processCPUMilliseconds() -> Double {
     return Double(t.tv_sec) * 1e3 + Double(t.tv_nsec) / 1e6
 }
 
-for (input, output) in [(PlaneSize(width: 1280, height: 720), PlaneSize(width: 3840, height: 2160)),
-                        (PlaneSize(width: 960, height: 540), PlaneSize(width: 2400, height: 1350))] {
+let sizes = ["x3": (PlaneSize(width: 1280, height: 720), PlaneSize(width: 3840, height: 2160)),
+             "x2.5": (PlaneSize(width: 960, height: 540), PlaneSize(width: 2400, height: 1350))]
+for (input, output) in cases.compactMap({ sizes[$0] }) {
     for bitDepth in bitDepths {
         let samples = (0..<input.height).flatMap { y in
             (0..<input.width).map { x in
@@ -119,8 +126,8 @@ for (input, output) in [(PlaneSize(width: 1280, height: 720), PlaneSize(width: 3
                 cpuTimes.append(processCPUMilliseconds() - cpuStart)
             }
             print("\(input) -> \(output) \(bitDepth)-bit \(workers) worker\(workers == 1 ? " " : "s")"
-                  + String(format: "  %7.1f ms/frame wall (median of %d, min %.1f), CPU %.1f ms/frame; plan %.0f ms",
-                           median(times), runs, times.min()!, median(cpuTimes), planMs))
+                  + String(format: "  %7.1f ms/frame wall (median of %d, min %.1f), CPU %.1f ms/frame (min %.1f); plan %.0f ms",
+                           median(times), runs, times.min()!, median(cpuTimes), cpuTimes.min()!, planMs))
         }
     }
 }
