@@ -146,14 +146,16 @@ final class IMLUTPlanData: @unchecked Sendable {
         var dx: (Int, Int, Int, Int)
         var group: Int
         var strides: (Int, Int, Int, Int)
-        /// Mix: table rows of N*N vectors; refine: one Float per row.
+        /// Mix: table rows of `mixRowVectors` vectors, this rotation's nodes already in image-frame order;
+        /// refine: one Float per row.
         var table: UnsafeRawPointer
-        /// Mix: image-frame node of each LUT-frame node.
-        var permutation: UnsafePointer<Int32>
     }
 
     let memory = PlanMemory()
     let nodes: Int
+    let interpolatorCount: Int
+    /// A mix vector V (N*N nodes of K values, packed) in vectors, with room for an 8-wide load at the last node.
+    let mixRowVectors: Int
     let maxValue: Float
     let bias: Vec
 
@@ -185,6 +187,8 @@ final class IMLUTPlanData: @unchecked Sendable {
         let n = spec.phaseNodes, k = spec.interpolators.count, nn = n * n
         let unit = Double(1 << (bitDepth - 8))
         nodes = n
+        interpolatorCount = k
+        mixRowVectors = ((nn - 1) * k + 8 + 7) / 8
         maxValue = Float((1 << bitDepth) - 1)
         var b = Vec()
         for (i, interpolator) in spec.interpolators.enumerated() where interpolator == .constant { b[i] = Float(unit) }
@@ -233,36 +237,37 @@ final class IMLUTPlanData: @unchecked Sendable {
         let bins = g.indices.filter { g[$0] != 0 }
         let binCount = spec.scaleBins.count
 
-        var permutations: [UnsafeMutablePointer<Int32>] = []
-        for r in 0..<4 {
-            let p = memory.allocate(Int32.self, count: nn)
-            for q in 0..<nn {
+        // Image-frame node of each LUT-frame node under each rotation.
+        let permutations: [[Int]] = (0..<4).map { r in
+            (0..<nn).map { q in
                 let c = IMLUTModel.rotate(dy: 2 * (q / n) - (n - 1), dx: 2 * (q % n) - (n - 1), rotation: r)
-                p[q] = Int32((c.dy + n - 1) / 2 * n + (c.dx + n - 1) / 2)
+                return (c.dy + n - 1) / 2 * n + (c.dx + n - 1) / 2
             }
-            permutations.append(p)
         }
 
         var levelGroups: [[Int]] = []
         var mixLookups: [Lookup] = []
+        let rowFloats = 8 * mixRowVectors
         for lut in spec.mix {
             if !levelGroups.contains(lut.levels) { levelGroups.append(lut.levels) }
             let entries = lut.table.entries, outputs = lut.table.outputs
-            let table = memory.allocate(Vec.self, count: entries * nn)
-            for e in 0..<entries {
-                for q in 0..<nn {
-                    var v = Vec()
-                    for i in 0..<k {
-                        var sum = 0.0
-                        for bin in bins { sum += g[bin] * lut.table.values[e * outputs + (bin * nn + q) * k + i] }
-                        v[i] = Float(sum * lut.table.scale)
-                    }
-                    table[e * nn + q] = v
-                }
-            }
             precondition(outputs == binCount * nn * k)
-            mixLookups += Self.lookups(lut, group: levelGroups.firstIndex(of: lut.levels)!, rowSize: nn,
-                                       table: UnsafeRawPointer(table), permutations: permutations)
+            // One blended copy per rotation, so a lookup adds whole vectors with no permutation.
+            var tables: [UnsafeRawPointer] = []
+            for r in 0..<lut.rotations {
+                let table = memory.allocate(Float.self, count: entries * rowFloats)
+                for e in 0..<entries {
+                    for q in 0..<nn {
+                        for i in 0..<k {
+                            var sum = 0.0
+                            for bin in bins { sum += g[bin] * lut.table.values[e * outputs + (bin * nn + q) * k + i] }
+                            table[e * rowFloats + permutations[r][q] * k + i] = Float(sum * lut.table.scale)
+                        }
+                    }
+                }
+                tables.append(UnsafeRawPointer(table))
+            }
+            mixLookups += Self.lookups(lut, group: levelGroups.firstIndex(of: lut.levels)!, rowSize: mixRowVectors, tables: tables)
         }
         mix = mixLookups
         var cells: [UnsafeMutablePointer<Int32>] = [], fractions: [UnsafeMutablePointer<Float>] = []
@@ -296,7 +301,7 @@ final class IMLUTPlanData: @unchecked Sendable {
                 table[e] = Float(sum * lut.table.scale * unit)
             }
             refineLookups += Self.lookups(lut, group: refineGroups.firstIndex(of: lut.levels)!, rowSize: 1,
-                                          table: UnsafeRawPointer(table), permutations: permutations)
+                                          tables: Array(repeating: UnsafeRawPointer(table), count: lut.rotations))
         }
         refine = refineLookups
         refineReach = (spec.refine ?? []).map(\.pattern.reach).max() ?? 0
@@ -324,15 +329,13 @@ final class IMLUTPlanData: @unchecked Sendable {
         refineWidth = width
     }
 
-    /// The lookups of one lut, one per rotation.
-    static func lookups(_ lut: LUTModelSpec.LUT, group: Int, rowSize: Int, table: UnsafeRawPointer,
-                        permutations: [UnsafeMutablePointer<Int32>]) -> [Lookup] {
+    /// The lookups of one lut, one per rotation (with that rotation's table).
+    static func lookups(_ lut: LUTModelSpec.LUT, group: Int, rowSize: Int, tables: [UnsafeRawPointer]) -> [Lookup] {
         let l = lut.levels.count
         return (0..<lut.rotations).map { r in
             let o = lut.pattern.offsets.map { IMLUTModel.rotate(dy: $0.dy, dx: $0.dx, rotation: r) }
             return Lookup(dy: (o[0].dy, o[1].dy, o[2].dy, o[3].dy), dx: (o[0].dx, o[1].dx, o[2].dx, o[3].dx), group: group,
-                          strides: (l * l * l * rowSize, l * l * rowSize, l * rowSize, rowSize), table: table,
-                          permutation: UnsafePointer(permutations[r]))
+                          strides: (l * l * l * rowSize, l * l * rowSize, l * rowSize, rowSize), table: tables[r])
         }
     }
 }
@@ -455,10 +458,10 @@ struct IMLUTPlan: UpscalePlan {
     }
 
     private func render<S: FixedWidthInteger & UnsignedInteger & SIMDScalar>(_: S.Type, _ source: PlaneView, _ destination: MutablePlaneView, _ rows: Range<Int>) {
-        let d = data, n = d.nodes, nn = n * n
+        let d = data, n = d.nodes, k = d.interpolatorCount, rowVectors = d.mixRowVectors
         let w = input.width, outW = output.width
         // Scratch for the band, allocated once per call.
-        let vRow = UnsafeMutablePointer<Vec>.allocate(capacity: w * nn)
+        let vRow = UnsafeMutablePointer<Vec>.allocate(capacity: w * rowVectors)
         let uRow = UnsafeMutablePointer<Vec>.allocate(capacity: w * n)
         let hRow = UnsafeMutablePointer<Vec>.allocate(capacity: w + 6)
         defer { vRow.deallocate(); uRow.deallocate(); hRow.deallocate() }
@@ -469,14 +472,14 @@ struct IMLUTPlan: UpscalePlan {
         /// The mix vectors V of LR row `y`.
         func computeV(_ y: Int) {
             for (index, lookup) in d.mix.enumerated() {
-                // The first lookup writes every node (the permutation is a bijection), the others add.
+                // The first lookup writes the vectors, the others add.
                 let first = index == 0
                 let r0 = source.base + reflectIndex(y + lookup.dy.0, input.height) * source.bytesPerRow
                 let r1 = source.base + reflectIndex(y + lookup.dy.1, input.height) * source.bytesPerRow
                 let r2 = source.base + reflectIndex(y + lookup.dy.2, input.height) * source.bytesPerRow
                 let r3 = source.base + reflectIndex(y + lookup.dy.3, input.height) * source.bytesPerRow
                 let cells = d.mixCells[lookup.group], fractions = d.mixFractions[lookup.group]
-                let table = lookup.table.assumingMemoryBound(to: Vec.self), perm = lookup.permutation
+                let table = lookup.table.assumingMemoryBound(to: Vec.self)
                 let reflect = d.columnReflect + 2
                 let size = MemoryLayout<S>.size
                 for x in 0..<w {
@@ -488,15 +491,15 @@ struct IMLUTPlan: UpscalePlan {
                         &+ Int(cells[v2]) &* lookup.strides.2 &+ Int(cells[v3]) &* lookup.strides.3
                     let (o, wt) = simplex((fractions[v0], fractions[v1], fractions[v2], fractions[v3]), lookup.strides)
                     let t0 = table + base, t1 = t0 + o.0, t2 = t0 + o.1, t3 = t0 + o.2, t4 = t0 + o.3
-                    let target = vRow + x * nn
-                    for q in 0..<nn {
-                        var acc = first ? Vec() : target[Int(perm[q])]
-                        acc += wt.0 * t0[q]
-                        acc += wt.1 * t1[q]
-                        acc += wt.2 * t2[q]
-                        acc += wt.3 * t3[q]
-                        acc += wt.4 * t4[q]
-                        target[Int(perm[q])] = acc
+                    let target = vRow + x * rowVectors
+                    for c in 0..<rowVectors {
+                        var acc = first ? Vec() : target[c]
+                        acc += wt.0 * t0[c]
+                        acc += wt.1 * t1[c]
+                        acc += wt.2 * t2[c]
+                        acc += wt.3 * t3[c]
+                        acc += wt.4 * t4[c]
+                        target[c] = acc
                     }
                 }
             }
@@ -510,9 +513,15 @@ struct IMLUTPlan: UpscalePlan {
                 vRowAnchor = anchor
             }
             let iy = Int(d.rowNode[y]), fy = d.rowFraction[y]
+            // U: the K weights of each node column, lanes K... holding the next nodes' values, which meet
+            // candidate lanes that are exactly 0 (no weights, no bias there).
             for x in 0..<w {
-                let v = vRow + x * nn + iy * n
-                for jx in 0..<n { uRow[x * n + jx] = v[jx] + fy * (v[n + jx] - v[jx]) }
+                let v = UnsafeRawPointer(vRow + x * rowVectors) + 4 * iy * n * k
+                for jx in 0..<n {
+                    let a = v.loadUnaligned(fromByteOffset: 4 * jx * k, as: Vec.self)
+                    let b = v.loadUnaligned(fromByteOffset: 4 * (n + jx) * k, as: Vec.self)
+                    uRow[x * n + jx] = a + fy * (b - a)
+                }
             }
             // Vertical pass of every candidate kernel at once (lane k: interpolator k), rows clamped.
             let tap = Int(d.rowTap[y])
