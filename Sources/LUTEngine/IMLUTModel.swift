@@ -182,6 +182,7 @@ final class IMLUTPlanData: @unchecked Sendable {
     let refineCells: [UnsafeMutablePointer<Int32>]
     let refineLow: [UnsafeMutablePointer<Float>]
     let refineWidth: [UnsafeMutablePointer<Float>]
+    let refineLevelCounts: [Int]
 
     init(spec: IMLUTSpec, input: PlaneSize, output: PlaneSize, bitDepth: Int) {
         let n = spec.phaseNodes, k = spec.interpolators.count, nn = n * n
@@ -325,6 +326,7 @@ final class IMLUTPlanData: @unchecked Sendable {
             width.append(w)
         }
         self.refineCells = refineCells
+        refineLevelCounts = refineGroups.map(\.count)
         refineLow = low
         refineWidth = width
     }
@@ -371,7 +373,8 @@ private func simplex(_ f: (Float, Float, Float, Float), _ s: (Int, Int, Int, Int
     return ((o1, o2, o3, o4), (1 - f1, f1 - f2, f2 - f3, f3 - f4, f4))
 }
 
-/// One refine lookup for 8 neighbouring pixels, added to `total[0..<8]`: the scalar `simplex` walk in lanes.
+/// One refine lookup for 8 neighbouring pixels, added to `total[0..<8]`: the scalar `simplex` walk in lanes
+/// (`cells`: each axis's cell already times its row step `s`).
 /// Keys hold a fraction's bits (ordered as the fraction, which is in [0, 1]) above its axis, with the sign bit
 /// flipped so signed min/max order them as unsigned; the table rows are gathered lane by lane. Written with
 /// min/max and bit masks, which lower to SSE2 vector code (per-lane `replacing` and lane stores do not).
@@ -404,7 +407,7 @@ private func refineStep(cells c: (UnsafePointer<Int32>, UnsafePointer<Int32>, Un
         Vec(table[Int(i[0])], table[Int(i[1])], table[Int(i[2])], table[Int(i[3])],
             table[Int(i[4])], table[Int(i[5])], table[Int(i[6])], table[Int(i[7])])
     }
-    let base = ints(c.0) &* s.0 &+ ints(c.1) &* s.1 &+ ints(c.2) &* s.2 &+ ints(c.3) &* s.3
+    let base = ints(c.0) &+ ints(c.1) &+ ints(c.2) &+ ints(c.3)
     var k0 = key(f.0, 0), k1 = key(f.1, 1), k2 = key(f.2, 2), k3 = key(f.3, 3)
     order(&k0, &k1)
     order(&k2, &k3)
@@ -592,14 +595,15 @@ struct IMLUTPlan: UpscalePlan {
             return
         }
 
-        // Refinement: a ring of 2R + 1 clamped mixed rows, reflect-padded by R columns, with their cells and
-        // fractions per levels list; 8 more zero columns (cell 0, fraction 0) let the last 8-pixel step read whole vectors.
+        // Refinement: a ring of 2R + 1 clamped mixed rows, reflect-padded by R columns, with per levels list their
+        // fractions and their cells times each axis's row step (L^3, L^2, L, 1: a lookup adds four planes for its
+        // base row); 8 more zero columns (cell 0, fraction 0) let the last 8-pixel step read whole vectors.
         let reach = d.refineReach, slots = 2 * reach + 1, padded = outW + 2 * reach, stride = padded + 8
         let groups = d.refineCells.count
         let ring = UnsafeMutablePointer<Float>.allocate(capacity: slots * stride)
-        let ringCells = UnsafeMutablePointer<Int32>.allocate(capacity: groups * slots * stride)
+        let ringCells = UnsafeMutablePointer<Int32>.allocate(capacity: 4 * groups * slots * stride)
         let ringFractions = UnsafeMutablePointer<Float>.allocate(capacity: groups * slots * stride)
-        ringCells.initialize(repeating: 0, count: groups * slots * stride)
+        ringCells.initialize(repeating: 0, count: 4 * groups * slots * stride)
         ringFractions.initialize(repeating: 0, count: groups * slots * stride)
         defer { ring.deallocate(); ringCells.deallocate(); ringFractions.deallocate() }
         let height = output.height
@@ -621,11 +625,17 @@ struct IMLUTPlan: UpscalePlan {
                 }
                 for g in 0..<groups {
                     let cells = d.refineCells[g], low = d.refineLow[g], width = d.refineWidth[g]
-                    let cellRow = ringCells + (g * slots + slot) * stride, fractionRow = ringFractions + (g * slots + slot) * stride
+                    let l = Int32(d.refineLevelCounts[g])
+                    let c0 = ringCells + (4 * g * slots + slot) * stride, c1 = c0 + slots * stride
+                    let c2 = c1 + slots * stride, c3 = c2 + slots * stride
+                    let fractionRow = ringFractions + (g * slots + slot) * stride
                     for x in 0..<padded {
                         let v = m[x]
                         let cell = cells[Int(v)]
-                        cellRow[x] = cell
+                        c3[x] = cell
+                        c2[x] = cell &* l
+                        c1[x] = cell &* l &* l
+                        c0[x] = cell &* l &* l &* l
                         fractionRow[x] = (v - low[Int(cell)]) / width[Int(cell)]
                     }
                 }
@@ -635,12 +645,14 @@ struct IMLUTPlan: UpscalePlan {
             let m = ring + (y % slots) * stride + reach
             total.update(from: m, count: outW)
             for lookup in refine {
-                func rows(_ dy: Int, _ dx: Int) -> (UnsafePointer<Int32>, UnsafePointer<Float>) {
-                    let at = (lookup.group * slots + reflectIndex(y + dy, height) % slots) * stride + reach + dx
-                    return (UnsafePointer(ringCells + at), UnsafePointer(ringFractions + at))
+                /// Read `axis` of the pattern: its premultiplied cells and fractions at logical column 0.
+                func rows(_ axis: Int, _ dy: Int, _ dx: Int) -> (UnsafePointer<Int32>, UnsafePointer<Float>) {
+                    let slot = reflectIndex(y + dy, height) % slots
+                    return (UnsafePointer(ringCells + ((4 * lookup.group + axis) * slots + slot) * stride + reach + dx),
+                            UnsafePointer(ringFractions + (lookup.group * slots + slot) * stride + reach + dx))
                 }
-                let (c0, f0) = rows(lookup.dy.0, lookup.dx.0), (c1, f1) = rows(lookup.dy.1, lookup.dx.1)
-                let (c2, f2) = rows(lookup.dy.2, lookup.dx.2), (c3, f3) = rows(lookup.dy.3, lookup.dx.3)
+                let (c0, f0) = rows(0, lookup.dy.0, lookup.dx.0), (c1, f1) = rows(1, lookup.dy.1, lookup.dx.1)
+                let (c2, f2) = rows(2, lookup.dy.2, lookup.dx.2), (c3, f3) = rows(3, lookup.dy.3, lookup.dx.3)
                 let steps = (SIMD8<Int32>(repeating: Int32(lookup.strides.0)), SIMD8<Int32>(repeating: Int32(lookup.strides.1)),
                              SIMD8<Int32>(repeating: Int32(lookup.strides.2)), SIMD8<Int32>(repeating: Int32(lookup.strides.3)))
                 let table = lookup.table.assumingMemoryBound(to: Float.self)
