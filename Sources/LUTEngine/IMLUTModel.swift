@@ -146,15 +146,18 @@ final class IMLUTPlanData: @unchecked Sendable {
         var dx: (Int, Int, Int, Int)
         var group: Int
         var strides: (Int, Int, Int, Int)
-        /// Mix: table rows of `mixRowVectors` vectors, this rotation's nodes already in image-frame order;
-        /// refine: one Float per row.
+        /// Mix: table rows of `mixRowVectors` 4-float vectors (N*N nodes of `nodeVectors` each); refine: one
+        /// Float per row.
         var table: UnsafeRawPointer
+        /// Mix: the image-frame vector each table vector of a row adds to under this lookup's rotation.
+        var permutation: UnsafePointer<Int32>
     }
 
     let memory = PlanMemory()
     let nodes: Int
-    let interpolatorCount: Int
-    /// A mix vector V (N*N nodes of K values, packed) in vectors, with room for an 8-wide load at the last node.
+    /// 4-float vectors per node of a mix vector (K values, zero padded): 1 for K <= 4, else 2.
+    let nodeVectors: Int
+    /// 4-float vectors per mix vector V or mix table row: N*N nodes.
     let mixRowVectors: Int
     let maxValue: Float
     let bias: Vec
@@ -188,8 +191,8 @@ final class IMLUTPlanData: @unchecked Sendable {
         let n = spec.phaseNodes, k = spec.interpolators.count, nn = n * n
         let unit = Double(1 << (bitDepth - 8))
         nodes = n
-        interpolatorCount = k
-        mixRowVectors = ((nn - 1) * k + 8 + 7) / 8
+        nodeVectors = (k + 3) / 4
+        mixRowVectors = nn * nodeVectors
         maxValue = Float((1 << bitDepth) - 1)
         var b = Vec()
         for (i, interpolator) in spec.interpolators.enumerated() where interpolator == .constant { b[i] = Float(unit) }
@@ -238,37 +241,40 @@ final class IMLUTPlanData: @unchecked Sendable {
         let bins = g.indices.filter { g[$0] != 0 }
         let binCount = spec.scaleBins.count
 
-        // Image-frame node of each LUT-frame node under each rotation.
-        let permutations: [[Int]] = (0..<4).map { r in
-            (0..<nn).map { q in
+        // Under each rotation, the image-frame vector of each table vector (nodes map to nodes, see rho_r).
+        let nv = nodeVectors
+        var permutations: [UnsafeMutablePointer<Int32>] = []
+        for r in 0..<4 {
+            let p = memory.allocate(Int32.self, count: nn * nv)
+            for q in 0..<nn {
                 let c = IMLUTModel.rotate(dy: 2 * (q / n) - (n - 1), dx: 2 * (q % n) - (n - 1), rotation: r)
-                return (c.dy + n - 1) / 2 * n + (c.dx + n - 1) / 2
+                let j = (c.dy + n - 1) / 2 * n + (c.dx + n - 1) / 2
+                for v in 0..<nv { p[q * nv + v] = Int32(j * nv + v) }
             }
+            permutations.append(p)
         }
 
+        // Tables blended over the scale bins once, rows of N*N nodes of K values padded to whole vectors: a table
+        // small enough to stay in cache (K = 4: no padding at all).
         var levelGroups: [[Int]] = []
         var mixLookups: [Lookup] = []
-        let rowFloats = 8 * mixRowVectors
+        let rowFloats = 4 * mixRowVectors
         for lut in spec.mix {
             if !levelGroups.contains(lut.levels) { levelGroups.append(lut.levels) }
             let entries = lut.table.entries, outputs = lut.table.outputs
             precondition(outputs == binCount * nn * k)
-            // One blended copy per rotation, so a lookup adds whole vectors with no permutation.
-            var tables: [UnsafeRawPointer] = []
-            for r in 0..<lut.rotations {
-                let table = memory.allocate(Float.self, count: entries * rowFloats)
-                for e in 0..<entries {
-                    for q in 0..<nn {
-                        for i in 0..<k {
-                            var sum = 0.0
-                            for bin in bins { sum += g[bin] * lut.table.values[e * outputs + (bin * nn + q) * k + i] }
-                            table[e * rowFloats + permutations[r][q] * k + i] = Float(sum * lut.table.scale)
-                        }
+            let table = memory.allocate(Float.self, count: entries * rowFloats)
+            for e in 0..<entries {
+                for q in 0..<nn {
+                    for i in 0..<k {
+                        var sum = 0.0
+                        for bin in bins { sum += g[bin] * lut.table.values[e * outputs + (bin * nn + q) * k + i] }
+                        table[e * rowFloats + 4 * q * nv + i] = Float(sum * lut.table.scale)
                     }
                 }
-                tables.append(UnsafeRawPointer(table))
             }
-            mixLookups += Self.lookups(lut, group: levelGroups.firstIndex(of: lut.levels)!, rowSize: mixRowVectors, tables: tables)
+            mixLookups += Self.lookups(lut, group: levelGroups.firstIndex(of: lut.levels)!, rowSize: mixRowVectors,
+                                       table: UnsafeRawPointer(table), permutations: permutations)
         }
         mix = mixLookups
         var cells: [UnsafeMutablePointer<Int32>] = [], fractions: [UnsafeMutablePointer<Float>] = []
@@ -302,7 +308,7 @@ final class IMLUTPlanData: @unchecked Sendable {
                 table[e] = Float(sum * lut.table.scale * unit)
             }
             refineLookups += Self.lookups(lut, group: refineGroups.firstIndex(of: lut.levels)!, rowSize: 1,
-                                          tables: Array(repeating: UnsafeRawPointer(table), count: lut.rotations))
+                                          table: UnsafeRawPointer(table), permutations: permutations)
         }
         refine = refineLookups
         refineReach = (spec.refine ?? []).map(\.pattern.reach).max() ?? 0
@@ -331,13 +337,15 @@ final class IMLUTPlanData: @unchecked Sendable {
         refineWidth = width
     }
 
-    /// The lookups of one lut, one per rotation (with that rotation's table).
-    static func lookups(_ lut: LUTModelSpec.LUT, group: Int, rowSize: Int, tables: [UnsafeRawPointer]) -> [Lookup] {
+    /// The lookups of one lut, one per rotation.
+    static func lookups(_ lut: LUTModelSpec.LUT, group: Int, rowSize: Int, table: UnsafeRawPointer,
+                        permutations: [UnsafeMutablePointer<Int32>]) -> [Lookup] {
         let l = lut.levels.count
         return (0..<lut.rotations).map { r in
             let o = lut.pattern.offsets.map { IMLUTModel.rotate(dy: $0.dy, dx: $0.dx, rotation: r) }
             return Lookup(dy: (o[0].dy, o[1].dy, o[2].dy, o[3].dy), dx: (o[0].dx, o[1].dx, o[2].dx, o[3].dx), group: group,
-                          strides: (l * l * l * rowSize, l * l * rowSize, l * rowSize, rowSize), table: tables[r])
+                          strides: (l * l * l * rowSize, l * l * rowSize, l * rowSize, rowSize), table: table,
+                          permutation: UnsafePointer(permutations[r]))
         }
     }
 }
@@ -461,10 +469,10 @@ struct IMLUTPlan: UpscalePlan {
     }
 
     private func render<S: FixedWidthInteger & UnsignedInteger & SIMDScalar>(_: S.Type, _ source: PlaneView, _ destination: MutablePlaneView, _ rows: Range<Int>) {
-        let d = data, n = d.nodes, k = d.interpolatorCount, rowVectors = d.mixRowVectors
+        let d = data, n = d.nodes, nv = d.nodeVectors, rowVectors = d.mixRowVectors
         let w = input.width, outW = output.width
         // Scratch for the band, allocated once per call.
-        let vRow = UnsafeMutablePointer<Vec>.allocate(capacity: w * rowVectors)
+        let vRow = UnsafeMutablePointer<SIMD4<Float>>.allocate(capacity: w * rowVectors)
         let uRow = UnsafeMutablePointer<Vec>.allocate(capacity: w * n)
         let hRow = UnsafeMutablePointer<Vec>.allocate(capacity: w + 6)
         defer { vRow.deallocate(); uRow.deallocate(); hRow.deallocate() }
@@ -475,14 +483,14 @@ struct IMLUTPlan: UpscalePlan {
         /// The mix vectors V of LR row `y`.
         func computeV(_ y: Int) {
             for (index, lookup) in d.mix.enumerated() {
-                // The first lookup writes the vectors, the others add.
+                // The first lookup writes every vector (the permutation is a bijection), the others add.
                 let first = index == 0
                 let r0 = source.base + reflectIndex(y + lookup.dy.0, input.height) * source.bytesPerRow
                 let r1 = source.base + reflectIndex(y + lookup.dy.1, input.height) * source.bytesPerRow
                 let r2 = source.base + reflectIndex(y + lookup.dy.2, input.height) * source.bytesPerRow
                 let r3 = source.base + reflectIndex(y + lookup.dy.3, input.height) * source.bytesPerRow
                 let cells = d.mixCells[lookup.group], fractions = d.mixFractions[lookup.group]
-                let table = lookup.table.assumingMemoryBound(to: Vec.self)
+                let table = lookup.table.assumingMemoryBound(to: SIMD4<Float>.self), perm = lookup.permutation
                 let reflect = d.columnReflect + 2
                 let size = MemoryLayout<S>.size
                 for x in 0..<w {
@@ -496,13 +504,14 @@ struct IMLUTPlan: UpscalePlan {
                     let t0 = table + base, t1 = t0 + o.0, t2 = t0 + o.1, t3 = t0 + o.2, t4 = t0 + o.3
                     let target = vRow + x * rowVectors
                     for c in 0..<rowVectors {
-                        var acc = first ? Vec() : target[c]
+                        let j = Int(perm[c])
+                        var acc = first ? SIMD4<Float>() : target[j]
                         acc += wt.0 * t0[c]
                         acc += wt.1 * t1[c]
                         acc += wt.2 * t2[c]
                         acc += wt.3 * t3[c]
                         acc += wt.4 * t4[c]
-                        target[c] = acc
+                        target[j] = acc
                     }
                 }
             }
@@ -516,13 +525,13 @@ struct IMLUTPlan: UpscalePlan {
                 vRowAnchor = anchor
             }
             let iy = Int(d.rowNode[y]), fy = d.rowFraction[y]
-            // U: the K weights of each node column, lanes K... holding the next nodes' values, which meet
-            // candidate lanes that are exactly 0 (no weights, no bias there).
+            // U: the node column's K weights between node rows iy and iy + 1 (lanes K... zero).
             for x in 0..<w {
-                let v = UnsafeRawPointer(vRow + x * rowVectors) + 4 * iy * n * k
+                let v = vRow + x * rowVectors + iy * n * nv
                 for jx in 0..<n {
-                    let a = v.loadUnaligned(fromByteOffset: 4 * jx * k, as: Vec.self)
-                    let b = v.loadUnaligned(fromByteOffset: 4 * (n + jx) * k, as: Vec.self)
+                    let a0 = v[jx * nv], b0 = v[(n + jx) * nv]
+                    let a = nv == 1 ? Vec(lowHalf: a0, highHalf: .zero) : Vec(lowHalf: a0, highHalf: v[jx * nv + 1])
+                    let b = nv == 1 ? Vec(lowHalf: b0, highHalf: .zero) : Vec(lowHalf: b0, highHalf: v[(n + jx) * nv + 1])
                     uRow[x * n + jx] = a + fy * (b - a)
                 }
             }
