@@ -18,3 +18,9 @@ if ! python3 -c "import numpy, scipy, PIL, pytest" 2>/dev/null; then
     echo "setup: installing numpy scipy pillow pytest with pip" >&2
     python3 -m pip install -q numpy scipy pillow pytest
 fi
+# The training smoke test (Tools/Training/smoke_test.py) runs on real photos: fetch the 5 of palapeli-data (2 MB)
+# unless photos are there already.
+training="$(cd "$(dirname "$0")" && pwd)/Training"
+if ! ls "$training"/work/photos/[0-9][0-9]_* >/dev/null 2>&1; then
+    "$training/1_fetch_data.sh" --only palapeli-data
+fi
