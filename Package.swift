@@ -45,7 +45,9 @@ let package = Package(
         ),
         .executableTarget(name: "lutscale-convert-npy", dependencies: ["LUTEngine"], path: "Tools/ConvertNpy"),
         .executableTarget(name: "lutscale-bench-engine", dependencies: ["LUTEngine", "Media"], path: "Tools/EngineBenchmark"),
-        .testTarget(name: "LUTEngineTests", dependencies: ["LUTEngine"]),
+        .executableTarget(name: "lutscale-bench-imlut", dependencies: ["LUTEngine"], path: "Tools/IMLUTBenchmark"),
+        // Fixtures are read from the source tree (by #filePath), not bundled.
+        .testTarget(name: "LUTEngineTests", dependencies: ["LUTEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
         .testTarget(name: "PipelineTests", dependencies: ["Pipeline"]),
         .testTarget(name: "RawVideoTests", dependencies: ["RawVideo"]),

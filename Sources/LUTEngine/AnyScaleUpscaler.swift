@@ -1,40 +1,114 @@
-/// Serves any output size from fixed integer-scale models: the model whose scale is the smallest at or above the
-/// one asked for (the largest when none reaches it), then a resampler from the model's size to the exact size.
+/// Serves any output size from the models it is given: fixed integer-scale models and arbitrary-scale "imlut"
+/// models.
 ///
-/// An output a model gives directly (its full size, or cropped by less than one block, as when an LR size was
-/// rounded up) skips the resampler.
+/// For each request, every model that serves it as it is competes on the Set5 Y PSNR its metadata records
+/// (`set5_y_psnr`): a fixed model when the output is its own scale in both axes (its full size, or cropped by
+/// less than one block, as when an LR size was rounded up), an imlut model when both axes scale by 1...max_scale
+/// (its figures interpolated linearly in scale). The higher figure wins; a tie or missing figures favour the
+/// fixed model. When none serves, a fixed model whose scale is the smallest at or above the one asked for (the
+/// largest when none reaches it) is bridged by a resampler to the exact size; a downscale in both axes is the
+/// resampler alone; with imlut models only, the widest is run to the nearest size it serves, then bridged.
 public struct AnyScaleUpscaler: PlaneUpscaler {
     public let models: [LUTModel]
+    public let anyScaleModels: [IMLUTModel]
     public let bridge: Resampler
     public let name: String
 
-    /// `models` must not be empty; they are tried in order of scale.
-    public init(name: String, models: [LUTModel], bridge: Resampler = Resampler(kernel: .lanczos3)) {
-        precondition(!models.isEmpty, "an any-scale upscaler needs at least one model")
+    /// What serves one request.
+    public enum Choice {
+        case fixed(LUTModel)
+        case anyScale(IMLUTModel)
+        case resampler
+    }
+
+    /// `models` and `anyScale` must not both be empty; fixed models are tried in order of scale.
+    public init(name: String, models: [LUTModel], anyScale: [IMLUTModel] = [], bridge: Resampler = Resampler(kernel: .lanczos3)) {
+        precondition(!models.isEmpty || !anyScale.isEmpty, "an any-scale upscaler needs at least one model")
         self.name = name
         self.models = models.sorted { $0.scale < $1.scale }
+        anyScaleModels = anyScale
         self.bridge = bridge
     }
 
-    /// The model that serves `input` -> `output`.
+    /// The fixed model that serves `input` -> `output` when no model serves it as it is.
     public func model(input: PlaneSize, output: PlaneSize) -> LUTModel {
         let needed = max(Double(output.width) / Double(input.width), Double(output.height) / Double(input.height))
         return models.first { Double($0.scale) >= needed - 1e-9 } ?? models[models.count - 1]
+    }
+
+    /// Whether `model` gives `output` from `input` without a resampler.
+    static func isDirect(_ model: LUTModel, input: PlaneSize, output: PlaneSize) -> Bool {
+        let r = model.scale
+        return output.width <= input.width * r && output.width > input.width * r - r
+            && output.height <= input.height * r && output.height > input.height * r - r
+    }
+
+    public func choice(input: PlaneSize, output: PlaneSize) -> Choice {
+        let sx = Double(output.width) / Double(input.width), sy = Double(output.height) / Double(input.height)
+        var best: (choice: Choice, figure: Double)? = nil
+        for model in models where Self.isDirect(model, input: input, output: output) {
+            let figure = Set5Figures.at(Double(model.scale), model.spec.set5PSNR) ?? -.infinity
+            if best == nil || figure > best!.figure { best = (.fixed(model), figure) }
+        }
+        for model in anyScaleModels where model.serves(input: input, output: output) {
+            let figure = Set5Figures.at((sx * sy).squareRoot(), model.spec.set5PSNR) ?? -.infinity
+            if best == nil || figure > best!.figure { best = (.anyScale(model), figure) }
+        }
+        if let best { return best.choice }
+        if sx <= 1 && sy <= 1 { return .resampler }
+        if !models.isEmpty { return .fixed(model(input: input, output: output)) }
+        return .anyScale(anyScaleModels.max { $0.maxScale < $1.maxScale }!)
     }
 
     public func makePlan(input: PlaneSize, output: PlaneSize, bitDepth: Int) throws(UpscaleError) -> any UpscalePlan {
         guard input.width > 0, input.height > 0 else {
             throw .unsupportedSize(input: input, output: output, reason: "empty plane")
         }
-        let model = model(input: input, output: output)
-        let r = model.scale
-        let full = PlaneSize(width: input.width * r, height: input.height * r)
-        let direct = output.width <= full.width && output.width > full.width - r
-            && output.height <= full.height && output.height > full.height - r
-        if direct { return try model.makePlan(input: input, output: output, bitDepth: bitDepth) }
-        return ChainedPlan(first: try model.makePlan(input: input, output: full, bitDepth: bitDepth),
-                           second: try bridge.makePlan(input: full, output: output, bitDepth: bitDepth))
+        switch choice(input: input, output: output) {
+        case .resampler:
+            return try bridge.makePlan(input: input, output: output, bitDepth: bitDepth)
+        case let .fixed(model):
+            if Self.isDirect(model, input: input, output: output) { return try model.makePlan(input: input, output: output, bitDepth: bitDepth) }
+            let full = PlaneSize(width: input.width * model.scale, height: input.height * model.scale)
+            return ChainedPlan(first: try model.makePlan(input: input, output: full, bitDepth: bitDepth),
+                               second: try bridge.makePlan(input: full, output: output, bitDepth: bitDepth))
+        case let .anyScale(model):
+            if model.serves(input: input, output: output) { return try model.makePlan(input: input, output: output, bitDepth: bitDepth) }
+            // The nearest size it serves, axis by axis.
+            func clamp(_ out: Int, _ from: Int) -> Int { min(max(out, from), Int((model.maxScale * Double(from)).rounded(.down))) }
+            let middle = PlaneSize(width: clamp(output.width, input.width), height: clamp(output.height, input.height))
+            return ChainedPlan(first: try model.makePlan(input: input, output: middle, bitDepth: bitDepth),
+                               second: try bridge.makePlan(input: middle, output: output, bitDepth: bitDepth))
+        }
     }
+}
+
+/// Set5 Y PSNR figures recorded in a model's metadata (`set5_y_psnr`: scale as a string -> dB).
+public enum Set5Figures {
+    /// The figures by scale, ascending; members that are not a positive scale with a number are ignored
+    /// (metadata is free-form).
+    public static func parse(_ metadata: [JSONMember]) -> [(scale: Double, psnr: Double)] {
+        guard case let .object(members)? = metadata.first(where: { $0.key == "set5_y_psnr" })?.value else { return [] }
+        return members.compactMap { member in
+            guard let scale = Double(member.key), scale.isFinite, scale > 0, let psnr = member.value.numberValue, psnr.isFinite else { return nil }
+            return (scale, psnr)
+        }.sorted { $0.scale < $1.scale }
+    }
+
+    /// The figure at `scale`, linear between recorded scales and the nearest one outside them; nil without figures.
+    public static func at(_ scale: Double, _ figures: [(scale: Double, psnr: Double)]) -> Double? {
+        guard let first = figures.first, let last = figures.last else { return nil }
+        if scale <= first.scale { return first.psnr }
+        if scale >= last.scale { return last.psnr }
+        let i = figures.lastIndex { $0.scale <= scale }!
+        let (a, b) = (figures[i], figures[i + 1])
+        return a.psnr + (b.psnr - a.psnr) * (scale - a.scale) / (b.scale - a.scale)
+    }
+}
+
+extension LUTModelSpec {
+    /// Set5 Y PSNR by scale from `metadata.set5_y_psnr`.
+    public var set5PSNR: [(scale: Double, psnr: Double)] { Set5Figures.parse(metadata) }
 }
 
 /// Two plans one after the other through an intermediate plane.

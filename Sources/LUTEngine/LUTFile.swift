@@ -14,9 +14,22 @@ public enum LUTFile {
         try decode(readBytes(path: path))
     }
 
-    /// Parses and validates a whole file. Checks run in file order (magic, version, header length, JSON,
-    /// schema, table placement, checksum, values) so the first fault found is the one reported.
+    /// Reads a file of any known kind.
+    public static func readContents(path: String) throws(LUTFileError) -> LUTFileContents {
+        try decodeContents(readBytes(path: path))
+    }
+
+    /// Parses and validates a whole "srlut" file (an "imlut" file is refused with `wrongKind`).
     public static func decode(_ bytes: [UInt8]) throws(LUTFileError) -> LUTModelSpec {
+        switch try decodeContents(bytes) {
+        case let .srlut(spec): return spec
+        case .imlut: throw .wrongKind(found: "imlut", expected: "srlut")
+        }
+    }
+
+    /// Parses and validates a whole file of any known kind. Checks run in file order (magic, version, header
+    /// length, JSON, schema, table placement, checksum, values) so the first fault found is the one reported.
+    public static func decodeContents(_ bytes: [UInt8]) throws(LUTFileError) -> LUTFileContents {
         guard bytes.count >= 20 else { throw .truncated("\(bytes.count) bytes, fewer than the 20 of an empty file") }
         guard Array(bytes[0..<8]) == magic else { throw .badMagic }
         let version = readU32(bytes, at: 8)
@@ -44,23 +57,21 @@ public enum LUTFile {
         let computed = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<checksumAt])) }
         guard stored == computed else { throw .checksumMismatch(stored: stored, computed: computed) }
 
-        var spec = layout.spec
-        for placed in layout.tables {
+        var contents = layout.contents
+        for (index, placed) in layout.tables.enumerated() {
             let start = payloadStart + placed.offset
-            let values = decodeValues(bytes[start..<start + placed.byteCount], type: placed.type)
-            spec.stages[placed.stage].luts[placed.lut].table.values = values
+            contents.setValues(decodeValues(bytes[start..<start + placed.byteCount], type: placed.type), table: index)
         }
-        try spec.validate()
-        return spec
+        try contents.validate()
+        return contents
     }
 
+    /// A table's place in the payload, in file order (`LUTFileContents.luts`).
     struct PlacedTable {
-        var stage: Int
-        var lut: Int
+        var path: String
         var offset: Int
         var byteCount: Int
         var type: LUTModelSpec.ElementType
-        var path: String { "stages[\(stage)].luts[\(lut)].table" }
     }
 
     static func checkPlacement(_ tables: [PlacedTable], payloadLength: Int) throws(LUTFileError) {
@@ -95,19 +106,27 @@ public enum LUTFile {
 
     // MARK: Writing
 
-    /// Serialises a model; the description is validated first, so a written file always loads.
+    /// Serialises an "srlut" model; the description is validated first, so a written file always loads.
     public static func encode(_ spec: LUTModelSpec) throws(LUTFileError) -> [UInt8] {
-        try spec.validate()
-        var offsets: [[Int]] = []
+        try encode(.srlut(spec))
+    }
+
+    /// Serialises an "imlut" model; validated first like any other.
+    public static func encode(_ spec: IMLUTSpec) throws(LUTFileError) -> [UInt8] {
+        try encode(.imlut(spec))
+    }
+
+    public static func encode(_ contents: LUTFileContents) throws(LUTFileError) -> [UInt8] {
+        try contents.validate()
+        let luts = contents.luts
+        var offsets: [Int] = []
         var payloadLength = 0
-        for stage in spec.stages {
-            offsets.append(stage.luts.map { lut in
-                let offset = roundUp(payloadLength, to: alignment)
-                payloadLength = offset + lut.table.byteCount
-                return offset
-            })
+        for lut in luts {
+            let offset = roundUp(payloadLength, to: alignment)
+            offsets.append(offset)
+            payloadLength = offset + lut.table.byteCount
         }
-        let header = Array(HeaderSchema.json(for: spec, offsets: offsets).serialized.utf8)
+        let header = Array(HeaderSchema.json(for: contents, offsets: offsets).serialized.utf8)
         guard header.count <= maxHeaderLength else { throw .badHeaderLength("\(header.count) bytes of header, limit \(maxHeaderLength)") }
         let payloadStart = roundUp(16 + header.count, to: alignment)
         var out = [UInt8]()
@@ -116,16 +135,14 @@ public enum LUTFile {
         appendU32(&out, version)
         appendU32(&out, UInt32(header.count))
         out += header
-        for (s, stage) in spec.stages.enumerated() {
-            for (l, lut) in stage.luts.enumerated() {
-                out += repeatElement(0, count: payloadStart + offsets[s][l] - out.count)
-                switch lut.table.values {
-                case let .int8(values): out += values.map { UInt8(bitPattern: $0) }
-                case let .int16(values):
-                    for v in values { out += [UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8)] }
-                case let .float32(values):
-                    for v in values { appendU32(&out, v.bitPattern) }
-                }
+        for (lut, offset) in zip(luts, offsets) {
+            out += repeatElement(0, count: payloadStart + offset - out.count)
+            switch lut.table.values {
+            case let .int8(values): out += values.map { UInt8(bitPattern: $0) }
+            case let .int16(values):
+                for v in values { out += [UInt8(truncatingIfNeeded: v), UInt8(truncatingIfNeeded: v >> 8)] }
+            case let .float32(values):
+                for v in values { appendU32(&out, v.bitPattern) }
             }
         }
         out += repeatElement(0, count: payloadStart + payloadLength - out.count)
@@ -134,7 +151,15 @@ public enum LUTFile {
     }
 
     public static func write(_ spec: LUTModelSpec, to path: String) throws(LUTFileError) {
-        let bytes = try encode(spec)
+        try write(.srlut(spec), to: path)
+    }
+
+    public static func write(_ spec: IMLUTSpec, to path: String) throws(LUTFileError) {
+        try write(.imlut(spec), to: path)
+    }
+
+    public static func write(_ contents: LUTFileContents, to path: String) throws(LUTFileError) {
+        let bytes = try encode(contents)
         do {
             try Data(bytes).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
@@ -166,21 +191,33 @@ public enum LUTFile {
 /// The JSON header's schema: every member is checked for presence, type and range, unknown members are refused.
 enum HeaderSchema {
     struct Layout {
-        var spec: LUTModelSpec
+        var contents: LUTFileContents
+        /// In file order, as `contents.luts`.
         var tables: [LUTFile.PlacedTable]
     }
 
     static func parse(_ header: JSONValue) throws(LUTFileError) -> Layout {
+        guard case .object = header else { throw .badField("header: expected an object, found \(header.typeName)") }
+        guard let kindValue = header["kind"] else { throw .badField("header: missing member \"kind\"") }
+        let kindName = try string(kindValue, path: "kind")
+        switch kindName {
+        case LUTModelSpec.Kind.srlut.rawValue: return try parseSRLUT(header)
+        case "imlut": return try parseIMLUT(header)
+        default: throw .unknownKind(kindName)
+        }
+    }
+
+    static func metadata(_ top: JSONValue) throws(LUTFileError) -> [JSONMember] {
+        guard let meta = top["metadata"] else { return [] }
+        guard case let .object(members) = meta else { throw .badField("metadata: expected an object, found \(meta.typeName)") }
+        return members
+    }
+
+    static func parseSRLUT(_ header: JSONValue) throws(LUTFileError) -> Layout {
         let top = try object(header, path: "header", required: ["kind", "name", "scale", "stages"], optional: ["metadata"])
-        let kindName = try string(top["kind"]!, path: "kind")
-        guard let kind = LUTModelSpec.Kind(rawValue: kindName) else { throw .unknownKind(kindName) }
         let name = try string(top["name"]!, path: "name")
         let scale = try integer(top["scale"]!, path: "scale", in: 1...16)
-        var metadata: [JSONMember] = []
-        if let meta = top["metadata"] {
-            guard case let .object(members) = meta else { throw .badField("metadata: expected an object, found \(meta.typeName)") }
-            metadata = members
-        }
+        let metadata = try metadata(top)
         guard case let .array(stageValues) = top["stages"]!, !stageValues.isEmpty else {
             throw .badField("stages: expected a non-empty array")
         }
@@ -196,95 +233,167 @@ enum HeaderSchema {
             guard let bias = stage["bias"]!.numberValue else {
                 throw .badField("\(path).bias: expected a number, found \(stage["bias"]!.typeName)")
             }
-            guard case let .array(lutValues) = stage["luts"]!, !lutValues.isEmpty else {
-                throw .badField("\(path).luts: expected a non-empty array")
-            }
-            var luts: [LUTModelSpec.LUT] = []
-            for (l, lutValue) in lutValues.enumerated() {
-                let lutPath = "\(path).luts[\(l)]"
-                let lut = try object(lutValue, path: lutPath, required: ["pattern", "rotations", "levels", "table"])
-                let patternName = try string(lut["pattern"]!, path: "\(lutPath).pattern")
-                guard let pattern = LUTModelSpec.Pattern(rawValue: patternName) else {
-                    throw .badField("\(lutPath).pattern: \"\(patternName)\" is not S, D or Y")
-                }
-                let rotations = try integer(lut["rotations"]!, path: "\(lutPath).rotations", in: 1...4)
-                guard case let .array(levelValues) = lut["levels"]! else {
-                    throw .badLevels("\(lutPath).levels: expected an array, found \(lut["levels"]!.typeName)")
-                }
-                var levels: [Int] = []
-                for (i, value) in levelValues.enumerated() {
-                    guard let level = value.integerValue, (0...256).contains(level) else {
-                        throw .badLevels("\(lutPath).levels[\(i)]: expected an integer in 0...256")
-                    }
-                    levels.append(level)
-                }
-                try LUTModelSpec.validateLevels(levels, path: "\(lutPath).levels")
-                let tablePath = "\(lutPath).table"
-                let table = try object(lut["table"]!, path: tablePath, required: ["offset", "entries", "outputs", "type", "scale"])
-                let offset = try integer(table["offset"]!, path: "\(tablePath).offset", in: 0...Int(Int32.max))
-                let entries = try integer(table["entries"]!, path: "\(tablePath).entries", in: 1...LUTModelSpec.maxEntries)
-                let outputs = try integer(table["outputs"]!, path: "\(tablePath).outputs", in: 1...256)
-                let typeName = try string(table["type"]!, path: "\(tablePath).type")
-                guard let type = LUTModelSpec.ElementType(rawValue: typeName) else {
-                    throw .badTable("\(tablePath).type: \"\(typeName)\" is not int8, int16 or float32")
-                }
-                guard let tableScale = table["scale"]!.numberValue else {
-                    throw .badField("\(tablePath).scale: expected a number, found \(table["scale"]!.typeName)")
-                }
-                // Shape rules are checked here, before any size derived from them is used.
-                let count = levels.count
-                let expected = count * count * count * count
-                guard entries == expected else {
-                    throw .badTable("\(tablePath).entries: \(entries), but \(count) levels need \(count)^4 = \(expected)")
-                }
-                guard outputs == upscale * upscale else {
-                    throw .badTable("\(tablePath).outputs: \(outputs), but upscale \(upscale) needs \(upscale * upscale)")
-                }
-                tables.append(.init(stage: s, lut: l, offset: offset, byteCount: entries * outputs * type.byteCount, type: type))
-                // Values are filled in after the checksum has been verified.
-                let empty: LUTModelSpec.Values = switch type {
-                case .int8: .int8([])
-                case .int16: .int16([])
-                case .float32: .float32([])
-                }
-                luts.append(.init(pattern: pattern, rotations: rotations, levels: levels,
-                                  table: .init(entries: entries, outputs: outputs, scale: tableScale, values: empty)))
-            }
+            let luts = try lutList(stage["luts"]!, path: "\(path).luts", outputs: upscale * upscale, why: "upscale \(upscale)", tables: &tables)
             stages.append(.init(upscale: upscale, residual: residual, bias: bias, luts: luts))
         }
-        return Layout(spec: LUTModelSpec(kind: kind, name: name, scale: scale, stages: stages, metadata: metadata), tables: tables)
+        return Layout(contents: .srlut(LUTModelSpec(name: name, scale: scale, stages: stages, metadata: metadata)), tables: tables)
     }
 
-    static func json(for spec: LUTModelSpec, offsets: [[Int]]) -> JSONValue {
-        let stages: [JSONValue] = spec.stages.enumerated().map { s, stage in
-            let luts: [JSONValue] = stage.luts.enumerated().map { l, lut in
-                .object([
+    static func parseIMLUT(_ header: JSONValue) throws(LUTFileError) -> Layout {
+        let top = try object(header, path: "header",
+                             required: ["kind", "name", "max_scale", "scale_bins", "phase_nodes", "interpolators", "mix"],
+                             optional: ["refine", "metadata"])
+        let name = try string(top["name"]!, path: "name")
+        guard let maxScale = top["max_scale"]!.numberValue else {
+            throw .badField("max_scale: expected a number, found \(top["max_scale"]!.typeName)")
+        }
+        guard case let .array(binValues) = top["scale_bins"]!, (1...IMLUTSpec.maxBins).contains(binValues.count) else {
+            throw .badField("scale_bins: expected an array of 1...\(IMLUTSpec.maxBins) numbers")
+        }
+        var bins: [Double] = []
+        for (i, value) in binValues.enumerated() {
+            guard let bin = value.numberValue else { throw .badField("scale_bins[\(i)]: expected a number, found \(value.typeName)") }
+            bins.append(bin)
+        }
+        let nodes = try integer(top["phase_nodes"]!, path: "phase_nodes", in: 2...IMLUTSpec.maxPhaseNodes)
+        guard case let .array(interpolatorValues) = top["interpolators"]!,
+              (1...IMLUTSpec.Interpolator.allCases.count).contains(interpolatorValues.count) else {
+            throw .badField("interpolators: expected an array of 1...\(IMLUTSpec.Interpolator.allCases.count) names")
+        }
+        var interpolators: [IMLUTSpec.Interpolator] = []
+        for (i, value) in interpolatorValues.enumerated() {
+            let text = try string(value, path: "interpolators[\(i)]")
+            guard let interpolator = IMLUTSpec.Interpolator(rawValue: text) else {
+                throw .badField("interpolators[\(i)]: \"\(text)\" is not one of \(IMLUTSpec.Interpolator.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard !interpolators.contains(interpolator) else { throw .badField("interpolators[\(i)]: \"\(text)\" appears twice") }
+            interpolators.append(interpolator)
+        }
+        let metadata = try metadata(top)
+        var tables: [LUTFile.PlacedTable] = []
+        let mixOutputs = bins.count * nodes * nodes * interpolators.count
+        let mixObject = try object(top["mix"]!, path: "mix", required: ["luts"])
+        let mix = try lutList(mixObject["luts"]!, path: "mix.luts", outputs: mixOutputs,
+                              why: "\(bins.count) bins x \(nodes)x\(nodes) nodes x \(interpolators.count) interpolators", tables: &tables)
+        var refine: [LUTModelSpec.LUT]? = nil
+        if let refineValue = top["refine"], refineValue != .null {
+            let refineObject = try object(refineValue, path: "refine", required: ["luts"])
+            refine = try lutList(refineObject["luts"]!, path: "refine.luts", outputs: bins.count, why: "\(bins.count) bins", tables: &tables)
+        }
+        let spec = IMLUTSpec(name: name, maxScale: maxScale, scaleBins: bins, phaseNodes: nodes, interpolators: interpolators,
+                             mix: mix, refine: refine, metadata: metadata)
+        return Layout(contents: .imlut(spec), tables: tables)
+    }
+
+    /// A non-empty array of luts whose tables have `outputs` values per row (`why` says where that number comes from).
+    static func lutList(_ value: JSONValue, path: String, outputs expectedOutputs: Int, why: String,
+                        tables: inout [LUTFile.PlacedTable]) throws(LUTFileError) -> [LUTModelSpec.LUT] {
+        guard case let .array(lutValues) = value, !lutValues.isEmpty else { throw .badField("\(path): expected a non-empty array") }
+        var luts: [LUTModelSpec.LUT] = []
+        for (l, lutValue) in lutValues.enumerated() {
+            let lutPath = "\(path)[\(l)]"
+            let lut = try object(lutValue, path: lutPath, required: ["pattern", "rotations", "levels", "table"])
+            let patternName = try string(lut["pattern"]!, path: "\(lutPath).pattern")
+            guard let pattern = LUTModelSpec.Pattern(rawValue: patternName) else {
+                throw .badField("\(lutPath).pattern: \"\(patternName)\" is not S, D or Y")
+            }
+            let rotations = try integer(lut["rotations"]!, path: "\(lutPath).rotations", in: 1...4)
+            guard case let .array(levelValues) = lut["levels"]! else {
+                throw .badLevels("\(lutPath).levels: expected an array, found \(lut["levels"]!.typeName)")
+            }
+            var levels: [Int] = []
+            for (i, value) in levelValues.enumerated() {
+                guard let level = value.integerValue, (0...256).contains(level) else {
+                    throw .badLevels("\(lutPath).levels[\(i)]: expected an integer in 0...256")
+                }
+                levels.append(level)
+            }
+            try LUTModelSpec.validateLevels(levels, path: "\(lutPath).levels")
+            let tablePath = "\(lutPath).table"
+            let table = try object(lut["table"]!, path: tablePath, required: ["offset", "entries", "outputs", "type", "scale"])
+            let offset = try integer(table["offset"]!, path: "\(tablePath).offset", in: 0...Int(Int32.max))
+            let entries = try integer(table["entries"]!, path: "\(tablePath).entries", in: 1...LUTModelSpec.maxEntries)
+            let outputs = try integer(table["outputs"]!, path: "\(tablePath).outputs", in: 1...65536)
+            let typeName = try string(table["type"]!, path: "\(tablePath).type")
+            guard let type = LUTModelSpec.ElementType(rawValue: typeName) else {
+                throw .badTable("\(tablePath).type: \"\(typeName)\" is not int8, int16 or float32")
+            }
+            guard let tableScale = table["scale"]!.numberValue else {
+                throw .badField("\(tablePath).scale: expected a number, found \(table["scale"]!.typeName)")
+            }
+            // Shape rules are checked here, before any size derived from them is used.
+            let count = levels.count
+            let expected = count * count * count * count
+            guard entries == expected else {
+                throw .badTable("\(tablePath).entries: \(entries), but \(count) levels need \(count)^4 = \(expected)")
+            }
+            guard outputs == expectedOutputs else {
+                throw .badTable("\(tablePath).outputs: \(outputs), expected \(expectedOutputs) (\(why))")
+            }
+            tables.append(.init(path: tablePath, offset: offset, byteCount: entries * outputs * type.byteCount, type: type))
+            // Values are filled in after the checksum has been verified.
+            let empty: LUTModelSpec.Values = switch type {
+            case .int8: .int8([])
+            case .int16: .int16([])
+            case .float32: .float32([])
+            }
+            luts.append(.init(pattern: pattern, rotations: rotations, levels: levels,
+                              table: .init(entries: entries, outputs: outputs, scale: tableScale, values: empty)))
+        }
+        return luts
+    }
+
+    static func json(for contents: LUTFileContents, offsets: [Int]) -> JSONValue {
+        var next = 0
+        func luts(_ list: [LUTModelSpec.LUT]) -> JSONValue {
+            .array(list.map { lut in
+                defer { next += 1 }
+                return .object([
                     .init("pattern", .string(lut.pattern.rawValue)),
                     .init("rotations", .int(lut.rotations)),
                     .init("levels", .array(lut.levels.map { .int($0) })),
                     .init("table", .object([
-                        .init("offset", .int(offsets[s][l])),
+                        .init("offset", .int(offsets[next])),
                         .init("entries", .int(lut.table.entries)),
                         .init("outputs", .int(lut.table.outputs)),
                         .init("type", .string(lut.table.type.rawValue)),
                         .init("scale", .double(lut.table.scale)),
                     ])),
                 ])
+            })
+        }
+        switch contents {
+        case let .srlut(spec):
+            let stages: [JSONValue] = spec.stages.map { stage in
+                .object([
+                    .init("upscale", .int(stage.upscale)),
+                    .init("residual", .bool(stage.residual)),
+                    .init("bias", .double(stage.bias)),
+                    .init("luts", luts(stage.luts)),
+                ])
             }
             return .object([
-                .init("upscale", .int(stage.upscale)),
-                .init("residual", .bool(stage.residual)),
-                .init("bias", .double(stage.bias)),
-                .init("luts", .array(luts)),
+                .init("kind", .string(spec.kind.rawValue)),
+                .init("name", .string(spec.name)),
+                .init("scale", .int(spec.scale)),
+                .init("stages", .array(stages)),
+                .init("metadata", .object(spec.metadata)),
+            ])
+        case let .imlut(spec):
+            let mix = JSONValue.object([.init("luts", luts(spec.mix))])
+            let refine: JSONValue = spec.refine.map { .object([.init("luts", luts($0))]) } ?? .null
+            return .object([
+                .init("kind", .string("imlut")),
+                .init("name", .string(spec.name)),
+                .init("max_scale", .double(spec.maxScale)),
+                .init("scale_bins", .array(spec.scaleBins.map { .double($0) })),
+                .init("phase_nodes", .int(spec.phaseNodes)),
+                .init("interpolators", .array(spec.interpolators.map { .string($0.rawValue) })),
+                .init("mix", mix),
+                .init("refine", refine),
+                .init("metadata", .object(spec.metadata)),
             ])
         }
-        return .object([
-            .init("kind", .string(spec.kind.rawValue)),
-            .init("name", .string(spec.name)),
-            .init("scale", .int(spec.scale)),
-            .init("stages", .array(stages)),
-            .init("metadata", .object(spec.metadata)),
-        ])
     }
 
     // MARK: Typed accessors with error paths

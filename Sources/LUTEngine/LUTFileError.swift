@@ -18,6 +18,8 @@ public enum LUTFileError: Error, Equatable, Sendable, CustomStringConvertible {
     /// The JSON is well formed but a field is missing, of the wrong type or out of range (field path first).
     case badField(String)
     case unknownKind(String)
+    /// The file holds a known kind other than the one the caller can use (found, wanted).
+    case wrongKind(found: String, expected: String)
     case badLevels(String)
     /// A table's shape, type or placement in the payload is wrong.
     case badTable(String)
@@ -37,7 +39,8 @@ public enum LUTFileError: Error, Equatable, Sendable, CustomStringConvertible {
         case let .badHeaderLength(what): "bad header length: \(what)"
         case let .badJSON(what): "header is not valid JSON: \(what)"
         case let .badField(what): "bad header field: \(what)"
-        case let .unknownKind(kind): "unknown model kind \"\(kind)\" (this build knows \"srlut\")"
+        case let .unknownKind(kind): "unknown model kind \"\(kind)\" (this build knows \"srlut\" and \"imlut\")"
+        case let .wrongKind(found, expected): "the file holds an \"\(found)\" model where an \"\(expected)\" model is needed"
         case let .badLevels(what): "bad levels: \(what)"
         case let .badTable(what): "bad table: \(what)"
         case let .checksumMismatch(stored, computed):

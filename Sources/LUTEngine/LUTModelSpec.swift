@@ -3,6 +3,7 @@
 /// `validate()` enforces every rule of the format; the file reader calls it, and so does the writer, so no
 /// malformed description reaches the disk or the engine.
 public struct LUTModelSpec: Equatable, Sendable {
+    /// This struct describes "srlut" models; "imlut" files are `IMLUTSpec`s (see `LUTFileContents`).
     public enum Kind: String, Sendable { case srlut }
 
     public var kind: Kind
@@ -145,14 +146,15 @@ extension LUTModelSpec {
             guard stage.bias.isFinite else { throw .badField("\(path).bias: not finite") }
             guard !stage.luts.isEmpty else { throw .badField("\(path).luts: must not be empty") }
             for (l, lut) in stage.luts.enumerated() {
-                try lut.validate(path: "\(path).luts[\(l)]", upscale: stage.upscale)
+                try lut.validate(path: "\(path).luts[\(l)]", outputs: stage.upscale * stage.upscale)
             }
         }
     }
 }
 
 extension LUTModelSpec.LUT {
-    func validate(path: String, upscale: Int) throws(LUTFileError) {
+    /// Checks the lut's rules; `outputs` is what its model kind needs per table row.
+    func validate(path: String, outputs: Int) throws(LUTFileError) {
         guard rotations == 1 || rotations == 4 else { throw .badField("\(path).rotations: \(rotations), must be 1 or 4") }
         try LUTModelSpec.validateLevels(levels, path: "\(path).levels")
         let count = levels.count
@@ -163,8 +165,8 @@ extension LUTModelSpec.LUT {
         guard table.entries == entries else {
             throw .badTable("\(path).table.entries: \(table.entries), but \(count) levels need \(count)^4 = \(entries)")
         }
-        guard table.outputs == upscale * upscale else {
-            throw .badTable("\(path).table.outputs: \(table.outputs), but upscale \(upscale) needs \(upscale * upscale)")
+        guard table.outputs == outputs else {
+            throw .badTable("\(path).table.outputs: \(table.outputs), but \(outputs) are needed")
         }
         guard table.scale.isFinite, table.scale != 0 else { throw .badTable("\(path).table.scale: must be finite and non-zero") }
         guard table.values.count == entries * table.outputs else {

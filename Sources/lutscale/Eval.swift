@@ -120,22 +120,36 @@ struct Models: ParsableCommand {
         abstract: "List the shipped models with their storage, scale and Set5 figures.")
 
     func run() throws {
-        let entries: [ShippedModels.Entry]
-        do { entries = try ShippedModels.load() } catch {
+        let catalog: ShippedModels.Catalog
+        do { catalog = try ShippedModels.catalog() } catch {
             StandardError().line("lutscale: error: \(error)")
             throw ExitCode.failure
         }
-        print("name".padding(toLength: 24, withPad: " ", startingAt: 0) + "scale  storage    Set5 Y PSNR  tables")
-        for entry in entries {
-            let spec = entry.model.spec
-            let psnr = spec.metadata.first { $0.key == "set5_y_psnr" }?.value["\(spec.scale)"]?.numberValue
-            let tables = spec.stages.map { $0.luts.map { "\($0.pattern.rawValue):\($0.levels.count)" }.joined(separator: "+") }.joined(separator: " > ")
-            print(spec.name.padding(toLength: 24, withPad: " ", startingAt: 0)
-                  + "x\(spec.scale)".padding(toLength: 7, withPad: " ", startingAt: 0)
-                  + String(format: "%6.0f KB", Double(entry.bytes) / 1000).padding(toLength: 11, withPad: " ", startingAt: 0)
-                  + (psnr.map { String(format: "%.2f dB", $0) } ?? "-").padding(toLength: 13, withPad: " ", startingAt: 0)
-                  + tables)
+        func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
+        func luts(_ list: [LUTModelSpec.LUT]) -> String { list.map { "\($0.pattern.rawValue):\($0.levels.count)" }.joined(separator: "+") }
+        func figures(_ list: [(scale: Double, psnr: Double)]) -> String {
+            list.map { String(format: "x%g %.2f", $0.scale, $0.psnr) }.joined(separator: ", ")
         }
-        print("auto picks, for each stream, the smallest scale at or above the one asked for, then Lanczos to the exact size.")
+        print(column("name", 24) + column("scale", 11) + "storage    Set5 Y PSNR  tables")
+        for entry in catalog.fixed {
+            let spec = entry.model.spec
+            let psnr = spec.set5PSNR.first { $0.scale == Double(spec.scale) }?.psnr
+            print(column(spec.name, 24) + column("x\(spec.scale)", 11)
+                  + column(String(format: "%6.0f KB", Double(entry.bytes) / 1000), 11)
+                  + column(psnr.map { String(format: "%.2f dB", $0) } ?? "-", 13)
+                  + spec.stages.map { luts($0.luts) }.joined(separator: " > "))
+        }
+        for entry in catalog.anyScale {
+            let spec = entry.model.spec
+            print(column(spec.name, 24) + column(String(format: "any 1-%g", spec.maxScale), 11)
+                  + column(String(format: "%6.0f KB", Double(entry.bytes) / 1000), 11)
+                  + column(spec.set5PSNR.isEmpty ? "-" : "below", 13)
+                  + "mix " + luts(spec.mix) + (spec.refine.map { " > refine " + luts($0) } ?? "")
+                  + " (\(spec.interpolators.count) interpolators, \(spec.phaseNodes)x\(spec.phaseNodes) phase nodes)")
+            if !spec.set5PSNR.isEmpty { print("  Set5 Y PSNR: " + figures(spec.set5PSNR) + " dB") }
+        }
+        print("auto picks, for each stream, the model with the best Set5 figure among those that serve its scale as it is "
+              + "(a fixed model at its own scale, an any-scale model within its range); otherwise the smallest fixed scale at "
+              + "or above the one asked for, then Lanczos to the exact size.")
     }
 }

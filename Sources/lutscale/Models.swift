@@ -7,26 +7,35 @@ enum ModelResolver {
     static let classic = ["bicubic", "lanczos3", "bilinear"]
     static var names: [String] { ["auto"] + classic }
 
-    /// `auto`: the shipped LUT models, the best one for each requested scale; a shipped model's name or a `.lut`/`.npy`
-    /// path: that model at its own scale, bridged by Lanczos to any other; or a classic kernel.
+    /// `auto`: the shipped LUT models, the best one for each request (see `AnyScaleUpscaler`); a shipped model's
+    /// name or a `.lut`/`.npy` path: that model (a fixed-scale one bridged by Lanczos to other scales); or a
+    /// classic kernel.
     static func resolve(_ model: String) throws(CLIError) -> any PlaneUpscaler {
         let lowered = model.lowercased()
         if let kernel = ResamplingKernel(rawValue: lowered) { return Resampler(kernel: kernel) }
         if lowered == "auto" {
-            let shipped = try ShippedModels.load()
-            guard !shipped.isEmpty else { throw .usage("no shipped models found in \(ShippedModels.directory.path); reinstall lutscale or pass --model lanczos3") }
-            return AnyScaleUpscaler(name: "auto", models: shipped.map(\.model))
+            let shipped = try ShippedModels.catalog()
+            guard !shipped.fixed.isEmpty || !shipped.anyScale.isEmpty else {
+                throw .usage("no shipped models found in \(ShippedModels.directory.path); reinstall lutscale or pass --model lanczos3")
+            }
+            return AnyScaleUpscaler(name: "auto", models: shipped.fixed.map(\.model), anyScale: shipped.anyScale.map(\.model))
         }
-        if let entry = try ShippedModels.load().first(where: { $0.model.name.lowercased() == lowered }) {
+        let shipped = try ShippedModels.catalog()
+        if let entry = shipped.fixed.first(where: { $0.model.name.lowercased() == lowered }) {
             return AnyScaleUpscaler(name: entry.model.name, models: [entry.model])
         }
+        if let entry = shipped.anyScale.first(where: { $0.model.name.lowercased() == lowered }) {
+            return AnyScaleUpscaler(name: entry.model.name, models: [], anyScale: [entry.model])
+        }
         guard FileManager.default.fileExists(atPath: model) else {
-            let shippedNames = (try? ShippedModels.load().map(\.model.name)) ?? []
+            let shippedNames = shipped.fixed.map(\.model.name) + shipped.anyScale.map(\.model.name)
             throw .usage("unknown model '\(model)'; use one of \((names + shippedNames).joined(separator: ", ")) or a .lut/.npy file path")
         }
         do {
-            let loaded = try LUTModel.load(path: model)
-            return AnyScaleUpscaler(name: loaded.name, models: [loaded])
+            switch try ShippedModels.loadAny(path: model) {
+            case let .fixed(loaded): return AnyScaleUpscaler(name: loaded.name, models: [loaded])
+            case let .anyScale(loaded): return AnyScaleUpscaler(name: loaded.name, models: [], anyScale: [loaded])
+            }
         } catch {
             throw .usage("model \(model): \(error)")
         }
@@ -35,10 +44,29 @@ enum ModelResolver {
 
 /// The LUT models that ship inside the package (`Sources/lutscale/Models`, copied beside the executable by SwiftPM).
 enum ShippedModels {
+    /// A fixed-scale model.
     struct Entry {
         let model: LUTModel
         let path: String
         let bytes: Int
+    }
+
+    /// An arbitrary-scale ("imlut") model.
+    struct AnyScaleEntry {
+        let model: IMLUTModel
+        let path: String
+        let bytes: Int
+    }
+
+    struct Catalog {
+        var fixed: [Entry] = []
+        var anyScale: [AnyScaleEntry] = []
+    }
+
+    /// A model file of either family.
+    enum Loaded {
+        case fixed(LUTModel)
+        case anyScale(IMLUTModel)
     }
 
     /// `LUTSCALE_MODELS` overrides where they are looked for (an installed binary without its resource folder).
@@ -48,21 +76,35 @@ enum ShippedModels {
         return executable.deletingLastPathComponent().appendingPathComponent("LUTScale_lutscale.resources/Models")
     }
 
-    static func load() throws(CLIError) -> [Entry] {
+    /// Loads a `.lut` of any kind, or an SR-LUT `.npy`.
+    static func loadAny(path: String) throws(LUTFileError) -> Loaded {
+        guard path.lowercased().hasSuffix(".lut") else { return .fixed(try LUTModel.load(path: path)) }
+        switch try LUTFile.readContents(path: path) {
+        case let .srlut(spec): return .fixed(try LUTModel(spec))
+        case let .imlut(spec): return .anyScale(try IMLUTModel(spec))
+        }
+    }
+
+    /// The fixed-scale shipped models.
+    static func load() throws(CLIError) -> [Entry] { try catalog().fixed }
+
+    static func catalog() throws(CLIError) -> Catalog {
         let dir = directory
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasSuffix(".lut") }.sorted()
-        var entries: [Entry] = []
+        var catalog = Catalog()
         for name in names {
             let path = dir.appendingPathComponent(name).path
+            let bytes = ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil) ?? 0
             do {
-                let model = try LUTModel.load(path: path)
-                let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil
-                entries.append(Entry(model: model, path: path, bytes: bytes ?? 0))
+                switch try loadAny(path: path) {
+                case let .fixed(model): catalog.fixed.append(Entry(model: model, path: path, bytes: bytes))
+                case let .anyScale(model): catalog.anyScale.append(AnyScaleEntry(model: model, path: path, bytes: bytes))
+                }
             } catch {
                 throw .usage("shipped model \(path) is damaged: \(error)")
             }
         }
-        return entries
+        return catalog
     }
 }
 

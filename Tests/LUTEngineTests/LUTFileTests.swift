@@ -146,7 +146,9 @@ import Testing
             guard let e else { return "loaded" }
             return String(describing: e).components(separatedBy: ":").first!
         }
-        #expect(Self.editedHeader("\"kind\": \"srlut\"", "\"kind\": \"imlut\"") == .unknownKind("imlut"))
+        #expect(Self.editedHeader("\"kind\": \"srlut\"", "\"kind\": \"mulut\"") == .unknownKind("mulut"))
+        // An srlut header relabelled imlut is read by the imlut schema, which misses its members.
+        #expect(kind(Self.editedHeader("\"kind\": \"srlut\"", "\"kind\": \"imlut\"")) == "bad header field")
         #expect(kind(Self.editedHeader("\"entries\": 81, \"outputs\": 1", "\"entries\": 80, \"outputs\": 1")) == "bad table")
         #expect(kind(Self.editedHeader("\"outputs\": 4", "\"outputs\": 9")) == "bad table")
         #expect(kind(Self.editedHeader("\"type\": \"int8\"", "\"type\": \"int32\"")) == "bad table")
@@ -188,15 +190,16 @@ import Testing
         #expect(Self.decodeError(bytes).map { if case .badTable = $0 { true } else { false } } == true)
     }
 
-    /// A few thousand seeded mutations of a valid file: each one either loads (and then survives a model build
-    /// and a re-encode) or throws `LUTFileError`; none may crash. Half get their checksum and header length
-    /// repaired so the parser and schema checks are reached, not just the checksum.
-    @Test func mutationFuzz() throws {
+    /// A few thousand seeded mutations of a valid file of each kind: each one either loads (and then survives a
+    /// model build and a re-encode) or throws `LUTFileError`; none may crash. Half get their checksum and header
+    /// length repaired so the parser and schema checks are reached, not just the checksum.
+    @Test(arguments: ["srlut", "imlut"])
+    func mutationFuzz(kind: String) throws {
         var g = SeededGenerator(seed: 2024)
-        let good = try LUTFile.encode(Self.small)
+        let good = try kind == "srlut" ? LUTFile.encode(Self.small) : LUTFile.encode(IMLUTTests.small)
         let (header, payload) = Self.parts(good)
         var loaded = 0, rejected = 0
-        let alphabet = Array("{}[]\":,0123456789-.eE truefalsnul\\SDYkindscaleoffset".utf8)
+        let alphabet = Array("{}[]\":,0123456789-.eE truefalsnul\\SDYkindscaleoffsetbinsphase_nodes".utf8)
         for i in 0..<3000 {
             var bytes: [UInt8]
             switch i % 4 {
@@ -224,10 +227,20 @@ import Testing
                 bytes = Self.assemble(header: String(decoding: text, as: UTF8.self), payload: payload)
             }
             do {
-                let spec = try LUTFile.decode(bytes)
+                let contents = try LUTFile.decodeContents(bytes)
                 loaded += 1
-                #expect(try LUTFile.decode(LUTFile.encode(spec)) == spec)
-                _ = try? LUTModel(spec)
+                #expect(try LUTFile.decodeContents(LUTFile.encode(contents)) == contents)
+                switch contents {
+                case let .srlut(spec): _ = try? LUTModel(spec)
+                case let .imlut(spec):
+                    // A model that loads must render: a tiny plane through a plan at a scale it serves.
+                    if let model = try? IMLUTModel(spec) {
+                        let plane = PlaneBuffer(width: 3, height: 2, samples: [0, 50, 100, 150, 200, 255])
+                        let size = PlaneSize(width: 5, height: 4)
+                        let out = PlaneBuffer(size: size, bitDepth: 8)
+                        try model.makePlan(input: plane.size, output: size, bitDepth: 8).renderParallel(plane.view, into: out.mutableView, workers: 1)
+                    }
+                }
             } catch {
                 rejected += 1
             }

@@ -1,0 +1,126 @@
+/// The contents of an "imlut" model file: arbitrary-scale LUT super-resolution after IM-LUT (notes/imlut.md).
+///
+/// K interpolators evaluated on the LR plane are mixed per output pixel with weights from `mix` luts (indexed by
+/// the LR neighbourhood, blended over `scaleBins`, interpolated over a phase-node grid); optional `refine` luts
+/// add a residual read on the mixed plane. `validate()` enforces every rule, so a loaded model always renders.
+public struct IMLUTSpec: Equatable, Sendable {
+    public enum Interpolator: String, Sendable, CaseIterable {
+        case constant, nearest, bilinear, bicubic, lanczos3
+    }
+
+    public var name: String
+    /// Largest output / input ratio served in either axis.
+    public var maxScale: Double
+    /// Scales (ascending, > 1) at which the tables are given; other scales blend the two neighbours.
+    public var scaleBins: [Double]
+    /// N: the phase grid has N x N nodes over [-0.5, 0.5]^2.
+    public var phaseNodes: Int
+    public var interpolators: [Interpolator]
+    /// Tables of B x N x N x K mixing weights, index ((b * N + py) * N + px) * K + k.
+    public var mix: [LUTModelSpec.LUT]
+    /// Tables of B residuals (one per bin) read on the mixed plane; nil: no refinement.
+    public var refine: [LUTModelSpec.LUT]?
+    public var metadata: [JSONMember]
+
+    public init(name: String, maxScale: Double, scaleBins: [Double], phaseNodes: Int, interpolators: [Interpolator],
+                mix: [LUTModelSpec.LUT], refine: [LUTModelSpec.LUT]? = nil, metadata: [JSONMember] = []) {
+        self.name = name
+        self.maxScale = maxScale
+        self.scaleBins = scaleBins
+        self.phaseNodes = phaseNodes
+        self.interpolators = interpolators
+        self.mix = mix
+        self.refine = refine
+        self.metadata = metadata
+    }
+
+    /// Outputs of each mix table: B x N x N x K.
+    public var mixOutputs: Int { scaleBins.count * phaseNodes * phaseNodes * interpolators.count }
+
+    /// The model's limits beyond the contract's: they bound every size a header can ask for.
+    public static let maxBins = 16
+    public static let maxPhaseNodes = 9
+    public static let maxLUTs = 16
+    public static let maxScaleLimit = 16.0
+
+    /// Set5 Y PSNR by scale from `metadata.set5_y_psnr`.
+    public var set5PSNR: [(scale: Double, psnr: Double)] { Set5Figures.parse(metadata) }
+
+    /// Checks every rule of notes/imlut.md that does not depend on byte placement.
+    public func validate() throws(LUTFileError) {
+        guard !name.isEmpty else { throw .badField("name: must not be empty") }
+        guard (1...Self.maxBins).contains(scaleBins.count) else {
+            throw .badField("scale_bins: \(scaleBins.count) bins, must be 1...\(Self.maxBins)")
+        }
+        for (i, bin) in scaleBins.enumerated() {
+            guard bin.isFinite, bin > 1 else { throw .badField("scale_bins[\(i)]: \(bin), must be a finite number above 1") }
+            guard i == 0 || bin > scaleBins[i - 1] else {
+                throw .badField("scale_bins[\(i)]: \(bin), not above the previous bin \(scaleBins[i - 1])")
+            }
+        }
+        guard maxScale.isFinite, maxScale >= scaleBins[scaleBins.count - 1], maxScale <= Self.maxScaleLimit else {
+            throw .badField("max_scale: \(maxScale), must be at least the last bin \(scaleBins[scaleBins.count - 1]) and at most \(Self.maxScaleLimit)")
+        }
+        guard (2...Self.maxPhaseNodes).contains(phaseNodes) else {
+            throw .badField("phase_nodes: \(phaseNodes), must be 2...\(Self.maxPhaseNodes)")
+        }
+        guard !interpolators.isEmpty else { throw .badField("interpolators: must not be empty") }
+        for (i, interpolator) in interpolators.enumerated() where interpolators[..<i].contains(interpolator) {
+            throw .badField("interpolators[\(i)]: \"\(interpolator.rawValue)\" appears twice")
+        }
+        try Self.validateLUTs(mix, path: "mix.luts", outputs: mixOutputs)
+        if let refine { try Self.validateLUTs(refine, path: "refine.luts", outputs: scaleBins.count) }
+    }
+
+    static func validateLUTs(_ luts: [LUTModelSpec.LUT], path: String, outputs: Int) throws(LUTFileError) {
+        guard (1...maxLUTs).contains(luts.count) else { throw .badField("\(path): \(luts.count) luts, must be 1...\(maxLUTs)") }
+        for (l, lut) in luts.enumerated() { try lut.validate(path: "\(path)[\(l)]", outputs: outputs) }
+    }
+}
+
+/// What a `.lut` file holds: one of the kinds the format knows.
+public enum LUTFileContents: Equatable, Sendable {
+    case srlut(LUTModelSpec)
+    case imlut(IMLUTSpec)
+
+    public var name: String {
+        switch self {
+        case let .srlut(spec): spec.name
+        case let .imlut(spec): spec.name
+        }
+    }
+
+    public func validate() throws(LUTFileError) {
+        switch self {
+        case let .srlut(spec): try spec.validate()
+        case let .imlut(spec): try spec.validate()
+        }
+    }
+
+    /// Every table in file order (srlut: stage by stage; imlut: mix, then refine).
+    var luts: [LUTModelSpec.LUT] {
+        switch self {
+        case let .srlut(spec): spec.stages.flatMap(\.luts)
+        case let .imlut(spec): spec.mix + (spec.refine ?? [])
+        }
+    }
+
+    /// Replaces the values of table `index` (in the order of `luts`).
+    mutating func setValues(_ values: LUTModelSpec.Values, table index: Int) {
+        switch self {
+        case var .srlut(spec):
+            var i = index
+            for s in spec.stages.indices {
+                if i < spec.stages[s].luts.count {
+                    spec.stages[s].luts[i].table.values = values
+                    break
+                }
+                i -= spec.stages[s].luts.count
+            }
+            self = .srlut(spec)
+        case var .imlut(spec):
+            if index < spec.mix.count { spec.mix[index].table.values = values } else { spec.refine![index - spec.mix.count].table.values = values }
+            self = .imlut(spec)
+        }
+    }
+}
