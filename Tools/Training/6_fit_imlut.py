@@ -9,9 +9,9 @@ MARGIN LR pixels inside the crop (and their HR samples) become rows.
 Mix: once the LR fixes the simplex vertices and weights, the bin weights g, the phase weights beta and the
 candidates C, every output M = sum over luts, rotations r, vertices v, bins b, nodes c, interpolators k of
 w_v g_b beta_c C_k T[idx_v, b, q_r(node_c), k] is linear in the mix tables T. The operator is applied in two
-sparse steps: J (CSR: rows (rotation, anchor), columns (entry, bin), 5 vertices x 2 bins per lut) gives each
-anchor's per-rotation node vectors, which the rotation's node map sums into V[anchor, node, k]; P (per HR sample:
-4 nodes x K weights, bincount for the adjoint) gives the samples. The normal equations with the second-difference
+sparse steps (F'F is never formed): J (rows = anchors, 4 rotations x 5 vertices x 2 bins per lut) takes the 4
+node-permuted copies of the tables to each anchor's node vectors V[anchor, node, k]; P (rows = HR samples, 4 nodes
+x K weights beta C) takes V to the samples. The normal equations with the second-difference
 prior of 3_fit_srlut.py (weight per table and output column relative to its mean data weight) are solved by
 Jacobi-preconditioned CG from the model that picks bicubic everywhere.
 Refine (--refine): with the mix fixed, M' = clamp(M) of every crop is computed by imlut.py itself, and the refine
@@ -22,6 +22,8 @@ Output: work/fits/NAME.npz (tables + config as JSON), with Set5 Y PSNR of the fl
 """
 from __future__ import annotations
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # small matrix products: threads only spin (15x slower)
 import argparse
 import json
 import sys
@@ -104,7 +106,11 @@ def inner_rows(lr_shape, hr_shape):
 # --- the mix system --------------------------------------------------------------------------------------------
 
 class MixSystem:
-    """Rows = HR samples of all crops; unknowns x (E_total, B * N*N * K): the mix tables stacked."""
+    """Rows = HR samples of all crops; unknowns x (E_total, B * N*N * K): the mix tables stacked.
+
+    J (A x 4 E B, CSR, 5 vertices x 2 bins per lut and rotation) maps the stack of the 4 node-permuted copies of x
+    (rotation r reads table node q_r[j] for image node j) to V (A, N*N * K); P (S x A N*N K, CSR, 4 nodes x K)
+    maps V to the samples."""
 
     def __init__(self, crops, header: dict):
         self.header = header
@@ -113,8 +119,9 @@ class MixSystem:
         self.NN = self.N * self.N
         self.sizes = [len(l["levels"]) ** 4 for l in luts]
         self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
-        cols, vals = [[] for _ in range(4)], [[] for _ in range(4)]
-        s_idx, s_beta, s_c, s_b = [], [], [], []
+        self.EB = int(self.offsets[-1]) * self.B
+        cols, vals = [], []
+        s_cols, s_vals, s_b = [], [], []
         base = 0
         for hr, lr in crops:
             h, w = lr.shape
@@ -123,77 +130,68 @@ class MixSystem:
             bsel, gsel = two_bins(g)
             inner = (slice(MARGIN, h - MARGIN), slice(MARGIN, w - MARGIN))
             a_w = w - 2 * MARGIN
+            c_a, v_a = [], []
             for r in range(4):
-                c_r, v_r = [], []
                 for j, lut in enumerate(luts):
                     idx, wt = imlut.simplex(lr, lut["pattern"], lut["levels"], r)
-                    idx = (idx[inner].reshape(-1, 5) + self.offsets[j]) * self.B
+                    idx = r * self.EB + (idx[inner].reshape(-1, 5) + self.offsets[j]) * self.B
                     wt = wt[inner].reshape(-1, 5)
-                    c_r.append((idx[:, :, None] + bsel).reshape(len(idx), -1))
-                    v_r.append((wt[:, :, None] * gsel).reshape(len(idx), -1))
-                cols[r].append(np.concatenate(c_r, axis=1).astype(np.int32))
-                vals[r].append(np.concatenate(v_r, axis=1).astype(np.float32))
+                    c_a.append((idx[:, :, None] + bsel).reshape(len(idx), -1))
+                    v_a.append((wt[:, :, None] * gsel).reshape(len(idx), -1))
+            cols.append(np.concatenate(c_a, axis=1).astype(np.int32))
+            vals.append(np.concatenate(v_a, axis=1).astype(np.float32))
             ys, xs = inner_rows(lr.shape, hr.shape)
             ny, nx, nodes, beta = imlut.phase_weights(h, w, hh, ww, self.N)
             anchor = base + (ny[ys, None] - MARGIN) * a_w + (nx[None, xs] - MARGIN)
-            s_idx.append((anchor[..., None] * self.NN + nodes[np.ix_(ys, xs)]).reshape(-1, 4))
-            s_beta.append(beta[np.ix_(ys, xs)].reshape(-1, 4).astype(np.float32))
-            s_c.append(imlut.candidates(lr, hh, ww, header["interpolators"])[np.ix_(ys, xs)]
-                       .reshape(-1, self.K).astype(np.float32))
+            node_col = ((anchor[..., None] * self.NN + nodes[np.ix_(ys, xs)]) * self.K).reshape(-1, 4, 1)
+            cand = imlut.candidates(lr, hh, ww, header["interpolators"])[np.ix_(ys, xs)].reshape(-1, 1, self.K)
+            s_cols.append((node_col + np.arange(self.K)).reshape(-1, 4 * self.K))
+            s_vals.append((beta[np.ix_(ys, xs)].reshape(-1, 4, 1) * cand).reshape(-1, 4 * self.K).astype(np.float32))
             s_b.append(hr[np.ix_(ys, xs)].reshape(-1).astype(np.float32))
             base += (h - 2 * MARGIN) * a_w
         self.A = base
-        nnz = cols[0][0].shape[1]
-        c_all = np.concatenate([np.concatenate(c) for c in cols])
-        v_all = np.concatenate([np.concatenate(v) for v in vals])
+        self.J = _csr(np.concatenate(cols), np.concatenate(vals), 4 * self.EB)
         del cols, vals
-        self.J = sp.csr_matrix((v_all.reshape(-1), c_all.reshape(-1),
-                                np.arange(0, 4 * self.A * nnz + 1, nnz, dtype=np.int64)),
-                               shape=(4 * self.A, int(self.offsets[-1]) * self.B))
-        del c_all, v_all
         self.JT = self.J.T.tocsr()
-        self.idx = np.concatenate(s_idx)
-        self.beta = np.concatenate(s_beta)
-        self.C = np.concatenate(s_c)
+        self.P = _csr(np.concatenate(s_cols), np.concatenate(s_vals), self.A * self.NN * self.K)
+        del s_cols, s_vals
+        self.PT = self.P.T.tocsr()
         self.b = np.concatenate(s_b)
         self.n_samples = len(self.b)
         self.qmap = [imlut.node_map(self.N, r) for r in range(4)]
         self.qinv = [np.argsort(q) for q in self.qmap]
         self.shape = (int(self.offsets[-1]), self.B * self.NN * self.K)
 
-    def _vectors(self, x: np.ndarray) -> np.ndarray:
-        z = self.J @ x.reshape(-1, self.NN * self.K).astype(np.float32, copy=False)
-        v = np.zeros((self.A, self.NN, self.K), dtype=np.float32)
+    def _stack(self, x: np.ndarray) -> np.ndarray:
+        xv = x.reshape(self.EB, self.NN, self.K)
+        return np.concatenate([xv[:, self.qmap[r], :].reshape(self.EB, -1) for r in range(4)]).astype(np.float32)
+
+    def _unstack(self, g: np.ndarray) -> np.ndarray:
+        out = np.zeros((self.EB, self.NN, self.K))
         for r in range(4):
-            v += z[r * self.A:(r + 1) * self.A].reshape(self.A, self.NN, self.K)[:, self.qmap[r], :]
-        return v.reshape(self.A * self.NN, self.K)
+            out += g[r * self.EB:(r + 1) * self.EB].reshape(self.EB, self.NN, self.K)[:, self.qinv[r], :]
+        return out.reshape(self.shape)
 
     def forward(self, x: np.ndarray) -> np.ndarray:
         """M of every sample (S,) for tables x."""
-        v = self._vectors(x)
-        out = np.zeros(self.n_samples, dtype=np.float32)
-        for c in range(4):
-            out += self.beta[:, c] * np.einsum("sk,sk->s", v[self.idx[:, c]], self.C)
-        return out
-
-    def _spread(self, res: np.ndarray, beta: np.ndarray, cand: np.ndarray) -> np.ndarray:
-        """Adjoint of the sample step and the node maps: (4 A, NN K) rows of J."""
-        dv = np.zeros((self.A * self.NN, self.K))
-        for c in range(4):
-            wc = res * beta[:, c]
-            for k in range(self.K):
-                dv[:, k] += np.bincount(self.idx[:, c], weights=wc * cand[:, k], minlength=self.A * self.NN)
-        dv = dv.reshape(self.A, self.NN, self.K)
-        return np.concatenate([dv[:, self.qinv[r], :].reshape(self.A, -1) for r in range(4)]).astype(np.float32)
+        return self.P @ (self.J @ self._stack(x)).reshape(-1)
 
     def adjoint(self, res: np.ndarray) -> np.ndarray:
-        return (self.JT @ self._spread(res, self.beta, self.C)).astype(np.float64).reshape(self.shape)
+        dv = (self.PT @ res.astype(np.float32)).reshape(self.A, self.NN * self.K)
+        return self._unstack(self.JT @ dv)
 
     def data_diag(self) -> np.ndarray:
         """diag(F'F) without the cross terms between rotations and vertices that hit the same entry (the
         preconditioner and the prior's scale only need its size)."""
-        spread = self._spread(np.ones(self.n_samples), self.beta ** 2, self.C ** 2)
-        return (self.J.multiply(self.J).T.tocsr() @ spread).astype(np.float64).reshape(self.shape)
+        dv = (self.P.multiply(self.P).T.tocsr() @ np.ones(self.n_samples, dtype=np.float32))
+        return self._unstack(self.J.multiply(self.J).T.tocsr() @ dv.reshape(self.A, -1))
+
+
+def _csr(cols: np.ndarray, vals: np.ndarray, n_cols: int) -> sp.csr_matrix:
+    """CSR matrix with a fixed number of non-zeros per row (duplicates allowed: they add up)."""
+    n, nnz = cols.shape
+    return sp.csr_matrix((vals.reshape(-1), cols.reshape(-1).astype(np.int32),
+                          np.arange(0, n * nnz + 1, nnz, dtype=np.int64)), shape=(n, n_cols))
 
 
 # --- the refine system -----------------------------------------------------------------------------------------
@@ -229,10 +227,8 @@ class RefineSystem:
             mk = m[np.ix_(ys, xs)][keep]
             base_m.append(mk.astype(np.float32))
             targets.append((hr[np.ix_(ys, xs)][keep] - mk).astype(np.float32))
-        c_all, v_all = np.concatenate(cols), np.concatenate(vals)
-        n, nnz = c_all.shape
-        self.W = sp.csr_matrix((v_all.reshape(-1), c_all.reshape(-1), np.arange(0, n * nnz + 1, nnz, dtype=np.int64)),
-                               shape=(n, int(self.offsets[-1]) * self.B))
+        self.W = _csr(np.concatenate(cols), np.concatenate(vals), int(self.offsets[-1]) * self.B)
+        n = self.W.shape[0]
         self.WT = self.W.T.tocsr()
         self.b = np.concatenate(targets)
         self.m = np.concatenate(base_m)
@@ -267,7 +263,10 @@ def solve(system, luts: list[dict], prior: float, iters: int, x0: np.ndarray, lo
 
     log(f"  {system.n_samples} samples, {system.shape[0]} entries x {system.shape[1]} outputs, "
         f"{100.0 * (diag > 0).mean():.1f}% (entry, output) pairs reached")
-    return fit3.pcg(apply, system.adjoint(system.b), precond, x0.astype(np.float64), iters, 1e-6, log=log)
+    # solve for the change from x0, so that the float32 products only carry the small residuals (the right-hand
+    # side of x itself would cancel against F'F x0 to about 1e-4 in float32, where CG stalled)
+    rhs = system.adjoint(system.b - system.forward(x0)) - lam * fit3.smoothness(x0, system.offsets, counts, 2)
+    return x0 + fit3.pcg(apply, rhs, precond, np.zeros(system.shape), iters, 1e-6, log=log)
 
 
 def split(x: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:

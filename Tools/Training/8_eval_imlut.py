@@ -13,6 +13,8 @@ run on the LR's 8-bit Y plane.
 """
 from __future__ import annotations
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # small matrix products: threads only spin (15x slower)
 import argparse
 import math
 import sys

@@ -59,13 +59,17 @@ def _tables_list(header: dict, tables) -> list[list[np.ndarray]]:
     return tables
 
 
-def write(path: Path | str, header: dict, tables, type_name: str = "int8") -> dict:
+def write(path: Path | str, header: dict, tables, type_name: str | dict = "int8") -> dict:
     """Write a model. `header` is the JSON header without the per-lut "table" objects, which are filled in here
     from the float tables of shape (L^4, outputs): tables[stage][lut] for kind "srlut", {"mix": [...],
-    "refine": [...]} for kind "imlut". Returns the header as written."""
+    "refine": [...]} for kind "imlut". `type_name`: one element type for all tables, or for imlut a dict
+    {"mix": ..., "refine": ...}. Returns the header as written."""
     header = json.loads(json.dumps(header))          # deep copy, and proves it is JSON
     payload = bytearray()
-    for (luts, outputs), group in zip(_lut_groups(header), _tables_list(header, tables), strict=True):
+    groups = _lut_groups(header)
+    types = [type_name[g] for g in ("mix", "refine")[:len(groups)]] if isinstance(type_name, dict) \
+        else [type_name] * len(groups)
+    for (luts, outputs), group, type_name in zip(groups, _tables_list(header, tables), types, strict=True):
         for lut, table in zip(luts, group, strict=True):
             n = len(lut["levels"])
             if table.shape != (n ** 4, outputs):

@@ -6,6 +6,8 @@ Runnable with pytest or plain python.
 """
 from __future__ import annotations
 
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # small matrix products: threads only spin (15x slower)
 import sys
 import tempfile
 from pathlib import Path
