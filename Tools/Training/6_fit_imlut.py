@@ -112,9 +112,10 @@ class MixSystem:
     (rotation r reads table node q_r[j] for image node j) to V (A, N*N * K); P (S x A N*N K, CSR, 4 nodes x K)
     maps V to the samples."""
 
-    def __init__(self, crops, header: dict):
+    def __init__(self, crops, header: dict, sample_cap: float = 0.0, seed: int = 0):
         self.header = header
         luts = header["mix"]["luts"]
+        rng = np.random.default_rng(seed)
         self.B, self.N, self.K = len(header["scale_bins"]), header["phase_nodes"], len(header["interpolators"])
         self.NN = self.N * self.N
         self.sizes = [len(l["levels"]) ** 4 for l in luts]
@@ -141,13 +142,17 @@ class MixSystem:
             cols.append(np.concatenate(c_a, axis=1).astype(np.int32))
             vals.append(np.concatenate(v_a, axis=1).astype(np.float32))
             ys, xs = inner_rows(lr.shape, hr.shape)
+            grid = np.ix_(ys, xs)
+            # at most about sample_cap HR samples per anchor (they share its V); all of them without a cap
+            share = min(1.0, sample_cap * h * w / (hh * ww)) if sample_cap else 1.0
+            keep = rng.random((len(ys), len(xs))) < share
             ny, nx, nodes, beta = imlut.phase_weights(h, w, hh, ww, self.N)
-            anchor = base + (ny[ys, None] - MARGIN) * a_w + (nx[None, xs] - MARGIN)
-            node_col = ((anchor[..., None] * self.NN + nodes[np.ix_(ys, xs)]) * self.K).reshape(-1, 4, 1)
-            cand = imlut.candidates(lr, hh, ww, header["interpolators"])[np.ix_(ys, xs)].reshape(-1, 1, self.K)
+            anchor = (base + (ny[ys, None] - MARGIN) * a_w + (nx[None, xs] - MARGIN))[keep]
+            node_col = ((anchor[:, None] * self.NN + nodes[grid][keep]) * self.K)[:, :, None]
+            cand = imlut.candidates(lr, hh, ww, header["interpolators"])[grid][keep][:, None, :]
             s_cols.append((node_col + np.arange(self.K)).reshape(-1, 4 * self.K))
-            s_vals.append((beta[np.ix_(ys, xs)].reshape(-1, 4, 1) * cand).reshape(-1, 4 * self.K).astype(np.float32))
-            s_b.append(hr[np.ix_(ys, xs)].reshape(-1).astype(np.float32))
+            s_vals.append((beta[grid][keep][:, :, None] * cand).reshape(-1, 4 * self.K).astype(np.float32))
+            s_b.append(hr[grid][keep].astype(np.float32))
             base += (h - 2 * MARGIN) * a_w
         self.A = base
         self.J = _csr(np.concatenate(cols), np.concatenate(vals), 4 * self.EB)
@@ -286,6 +291,8 @@ def main() -> None:
     ap.add_argument("--nodes", type=int, default=3)
     ap.add_argument("--interpolators", default="constant,nearest,bilinear,bicubic,lanczos3")
     ap.add_argument("--anchors", type=float, default=1e6, help="LR anchor pixels of the mix fit")
+    ap.add_argument("--sample-cap", type=float, default=0.0,
+                    help="keep about this many HR samples per anchor at most (0: all)")
     ap.add_argument("--lr-side", type=int, default=46, help="LR crop side (anchors: side - 2 x MARGIN squared)")
     ap.add_argument("--aniso", type=float, default=0.25, help="fraction of crops with sx != sy")
     ap.add_argument("--max-train-scale", type=float, default=4.0)
@@ -314,7 +321,7 @@ def main() -> None:
     header = imlut.make_header(args.name, args.bins, args.nodes, names, mix_luts, refine_luts)
     t_data = time.time()
     print(f"{len(crops)} crops in {t_data - t_start:.0f} s")
-    system = MixSystem(crops, header)
+    system = MixSystem(crops, header, args.sample_cap, args.seed + 2)
     t_built = time.time()
     print(f"mix system: {system.A} anchors, built in {t_built - t_data:.0f} s")
     x0 = np.zeros(system.shape)
@@ -336,7 +343,8 @@ def main() -> None:
     psnr = set5_table(header, tables, evaluate.EVAL_SCALES)
     config = {"header": header, "mix": args.mix, "refine": args.refine, "prior": args.prior, "iters": args.iters,
               "refine_prior": args.refine_prior, "refine_iters": args.refine_iters,
-              "refine_fraction": args.refine_fraction, "anchors": int(len(crops) * per_crop), "crops": len(crops),
+              "refine_fraction": args.refine_fraction, "sample_cap": args.sample_cap,
+              "anchors": int(len(crops) * per_crop), "crops": len(crops),
               "lr_side": args.lr_side, "aniso": args.aniso, "max_train_scale": args.max_train_scale,
               "hr_long_side": args.hr_long_side, "seed": args.seed, "photos": [p.name for p in photos],
               "seconds": {"data": round(t_data - t_start, 1), "mix": round(t_mix - t_data, 1),

@@ -126,6 +126,17 @@ def test_file_round_trip(tmp_path, type_name, tolerance):
     assert lutfile.read(path)[1]["refine"] == []
 
 
+def test_types_per_table_group(tmp_path):
+    header = _header(refine=[{"pattern": "S", "rotations": 4, "levels": [0, 128, 256]}])
+    rng = np.random.default_rng(4)
+    tables = {"mix": [rng.normal(0, 0.5, size=(625, imlut.mix_outputs(header)))],
+              "refine": [rng.normal(0, 1, size=(81, 4))]}
+    written = lutfile.write(tmp_path / "m.lut", header, tables, {"mix": "int16", "refine": "int8"})
+    assert written["mix"]["luts"][0]["table"]["type"] == "int16"
+    assert written["refine"]["luts"][0]["table"]["type"] == "int8"
+    assert (tmp_path / "m.lut").stat().st_size > 625 * 180 * 2
+
+
 def test_unknown_kind_is_rejected(tmp_path):
     header = {"kind": "other", "name": "x"}
     with pytest.raises(lutfile.LutFileError):
