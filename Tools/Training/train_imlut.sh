@@ -7,6 +7,6 @@ cd "$(dirname "$0")"
 ./1_fetch_data.sh
 python3 6_fit_imlut.py --mix S:6,D:6,Y:6 --nodes 3 --bins 1.5 2 3 4 \
     --interpolators nearest,bilinear,bicubic,lanczos3 --refine S:9 \
-    --anchors 1.6e6 --sample-cap 6 --iters 40 --refine-iters 30 --refine-fraction 0.1 --name imlut-sdy6
-python3 7_export_imlut.py imlut-sdy6 --out lutscale-imlut --max-loss 0.05
+    --anchors 2.4e6 --sample-cap 5 --iters 40 --refine-iters 30 --refine-fraction 0.08 --name imlut-sdy6-2m4
+python3 7_export_imlut.py imlut-sdy6-2m4 --out lutscale-imlut --max-loss 0.05
 python3 8_eval_imlut.py work/models/lutscale-imlut.lut --scales 1.5 2 2.5 3 3.5 4 6 8
