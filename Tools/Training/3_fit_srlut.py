@@ -162,15 +162,21 @@ def fit(system: System, luts: list[dict], prior: float, iters: int, tol: float, 
     def apply(x):
         return system.adjoint(system.forward(x)) + lam * smoothness(x, system.offsets, counts, order)
 
-    rhs = system.adjoint(system.b)
+    log(f"fit: {system.n_rows} LR pixels, {system.n_entries} entries x {system.r2} outputs, "
+        f"{100.0 * reached.mean():.1f}% entries reached, lambda {np.unique(lam.round(4)).tolist()}")
     x = np.zeros((system.n_entries, system.r2)) if x0 is None else x0.astype(np.float64)
-    r = rhs - apply(x) if x0 is not None else rhs.copy()
+    return pcg(apply, system.adjoint(system.b), precond, x, iters, tol, callback, log)
+
+
+def pcg(apply, rhs: np.ndarray, precond: np.ndarray, x: np.ndarray, iters: int, tol: float, callback=None,
+        log=print) -> np.ndarray:
+    """Jacobi-preconditioned conjugate gradient for apply(x) = rhs from x (updated in place and returned);
+    stops after `iters` iterations or when |r| / |rhs| < tol. callback(it, x) every 10 iterations."""
+    r = rhs - apply(x) if np.any(x) else rhs.copy()
     z = precond * r
     p = z.copy()
     rz = float(np.vdot(r, z))
     r0 = float(np.linalg.norm(rhs))
-    log(f"fit: {system.n_rows} LR pixels, {system.n_entries} entries x {system.r2} outputs, "
-        f"{100.0 * reached.mean():.1f}% entries reached, lambda {np.unique(lam.round(4)).tolist()}")
     t0 = time.time()
     for it in range(1, iters + 1):
         ap = apply(p)

@@ -2,6 +2,7 @@
 
 Layout: b"LUTSCALE", u32 version 1, u32 H, H bytes of UTF-8 JSON, zero padding to a multiple of 64 (payload start P),
 tables at P + offset (offsets multiples of 64), u32 CRC-32 (zlib.crc32) of every byte before it. Little-endian.
+Kinds: "srlut" (tables listed stage by stage) and "imlut" (/work/notes/imlut.md: the mix luts, then the refine luts).
 """
 from __future__ import annotations
 
@@ -37,15 +38,40 @@ def quantize(table: np.ndarray, type_name: str) -> tuple[np.ndarray, float]:
     return stored, scale
 
 
-def write(path: Path | str, header: dict, tables: list[list[np.ndarray]], type_name: str = "int8") -> dict:
+def _lut_groups(header: dict) -> list[tuple[list[dict], int]]:
+    """The header's lut lists in payload order, each with its table's `outputs`, by kind."""
+    kind = header.get("kind")
+    if kind == "srlut":
+        return [(stage["luts"], stage["upscale"] ** 2) for stage in header["stages"]]
+    if kind == "imlut":
+        mix = len(header["scale_bins"]) * header["phase_nodes"] ** 2 * len(header["interpolators"])
+        groups = [(header["mix"]["luts"], mix)]
+        if header.get("refine"):
+            groups.append((header["refine"]["luts"], len(header["scale_bins"])))
+        return groups
+    raise LutFileError(f"unknown model kind {kind!r}")
+
+
+def _tables_list(header: dict, tables) -> list[list[np.ndarray]]:
+    """srlut: tables[stage][lut]; imlut: {"mix": [...], "refine": [...]} (refine empty or absent without refine)."""
+    if header.get("kind") == "imlut":
+        return [tables["mix"]] + ([tables["refine"]] if header.get("refine") else [])
+    return tables
+
+
+def write(path: Path | str, header: dict, tables, type_name: str | dict = "int8") -> dict:
     """Write a model. `header` is the JSON header without the per-lut "table" objects, which are filled in here
-    from `tables[stage][lut]` (float arrays of shape (L^4, upscale^2)). Returns the header as written."""
+    from the float tables of shape (L^4, outputs): tables[stage][lut] for kind "srlut", {"mix": [...],
+    "refine": [...]} for kind "imlut". `type_name`: one element type for all tables, or for imlut a dict
+    {"mix": ..., "refine": ...}. Returns the header as written."""
     header = json.loads(json.dumps(header))          # deep copy, and proves it is JSON
     payload = bytearray()
-    for stage, stage_tables in zip(header["stages"], tables, strict=True):
-        for lut, table in zip(stage["luts"], stage_tables, strict=True):
+    groups = _lut_groups(header)
+    types = [type_name[g] for g in ("mix", "refine")[:len(groups)]] if isinstance(type_name, dict) \
+        else [type_name] * len(groups)
+    for (luts, outputs), group, type_name in zip(groups, _tables_list(header, tables), types, strict=True):
+        for lut, table in zip(luts, group, strict=True):
             n = len(lut["levels"])
-            outputs = stage["upscale"] ** 2
             if table.shape != (n ** 4, outputs):
                 raise LutFileError(f"table shape {table.shape}, expected {(n ** 4, outputs)}")
             stored, scale = quantize(table, type_name)
@@ -61,7 +87,8 @@ def write(path: Path | str, header: dict, tables: list[list[np.ndarray]], type_n
 
 
 def read(path: Path | str) -> tuple[dict, list[list[np.ndarray]]]:
-    """Read and validate a model; returns the header and tables[stage][lut] as float64 arrays (real values)."""
+    """Read and validate a model; returns the header and its float64 tables (real values): tables[stage][lut]
+    for kind "srlut", {"mix": [...], "refine": [...]} for kind "imlut"; any other kind is rejected."""
     data = Path(path).read_bytes()
     if len(data) < 20 or data[:8] != MAGIC:
         raise LutFileError("not a LUTSCALE file")
@@ -76,13 +103,13 @@ def read(path: Path | str) -> tuple[dict, list[list[np.ndarray]]]:
     header = json.loads(data[16:16 + hlen].decode("utf-8"))
     base = _align(16 + hlen)
     end = len(data) - 4
-    tables = []
-    for stage in header["stages"]:
-        stage_tables = []
-        for lut in stage["luts"]:
+    groups = []
+    for luts, outputs in _lut_groups(header):
+        group = []
+        for lut in luts:
             t = lut["table"]
             n = len(lut["levels"])
-            if t["offset"] % ALIGN or t["entries"] != n ** 4 or t["outputs"] != stage["upscale"] ** 2:
+            if t["offset"] % ALIGN or t["entries"] != n ** 4 or t["outputs"] != outputs:
                 raise LutFileError(f"bad table descriptor {t}")
             dtype = DTYPES.get(t["type"])
             if dtype is None:
@@ -92,6 +119,8 @@ def read(path: Path | str) -> tuple[dict, list[list[np.ndarray]]]:
             if stop > end:
                 raise LutFileError("table runs past the end of the payload")
             raw = np.frombuffer(data[start:stop], dtype=dtype).reshape(t["entries"], t["outputs"])
-            stage_tables.append(raw.astype(np.float64) * float(t["scale"]))
-        tables.append(stage_tables)
-    return header, tables
+            group.append(raw.astype(np.float64) * float(t["scale"]))
+        groups.append(group)
+    if header["kind"] == "imlut":
+        return header, {"mix": groups[0], "refine": groups[1] if len(groups) > 1 else []}
+    return header, groups

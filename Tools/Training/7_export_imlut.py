@@ -1,0 +1,98 @@
+#!/usr/bin/env python3
+"""Step 7: turn a fitted imlut model (work/fits/NAME.npz) into a LUT format v1 file work/models/OUT.lut.
+
+Table types: int8 everywhere when that costs at most --max-loss dB of mean Set5 Y PSNR over the scales of
+8_eval_imlut.py against the float tables, else int16 for the mix tables, else int16 everywhere. The Set5 figures
+of the file as written (and bicubic's, and the extrapolation to x6 and x8) go into its metadata.
+
+  python3 7_export_imlut.py imlut-final --out lutscale-imlut
+"""
+from __future__ import annotations
+
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # small matrix products: threads only spin
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import WORK, step  # noqa: E402
+import lutfile  # noqa: E402
+
+export4 = step("4_export")
+evaluate = step("8_eval_imlut")
+EXTRAPOLATION = (6, 8)
+TYPES = ({"mix": "int8", "refine": "int8"}, {"mix": "int16", "refine": "int8"}, {"mix": "int16", "refine": "int16"})
+
+
+def set5(header: dict, tables: dict, scales) -> dict[str, float]:
+    run = evaluate.model_upscaler(header, tables)
+    return {evaluate.scale_key(s): round(evaluate.evaluate_set5(run, s)["mean"], 3) for s in scales}
+
+
+def export(name: str, out_name: str, max_loss: float, out_dir: Path = WORK / "models",
+           fits_dir: Path = WORK / "fits") -> tuple[Path, dict]:
+    data = np.load(fits_dir / f"{name}.npz")
+    config = json.loads(str(data["config"]))
+    header = dict(config["header"], name=out_name)
+    tables = {"mix": [data[f"mix{j}"].astype(np.float64) for j in range(len(header["mix"]["luts"]))],
+              "refine": [data[f"refine{j}"].astype(np.float64)
+                         for j in range(len(header["refine"]["luts"]) if header.get("refine") else 0)]}
+    header["metadata"] = {
+        "source": "LUTScale Tools/Training: imlut mix and refine tables fitted directly by regularised least "
+                  "squares (6_fit_imlut.py), rotation ensemble inside the fit",
+        "training_data": f"{export4.photo_count()} natural photographs from Debian packages (lomiri-wallpapers, "
+                         f"mate-backgrounds, plasma-workspace-wallpapers, palapeli-data, forensics-samples-files, "
+                         f"libjxl-testdata) shrunk to a {config['hr_long_side']} px long side, Y planes, "
+                         f"{config['crops']} crops ({config['anchors']} LR anchors) at scales drawn in "
+                         f"[1, {config['max_train_scale']:g}] ({100 * config['aniso']:.0f}% with sx != sy), LR made "
+                         f"with MATLAB-compatible bicubic imresize; list in Tools/Training/DATA.md",
+        "licence": export4.LICENCES,
+        "fit": {k: config[k] for k in ("mix", "refine", "prior", "iters", "refine_prior", "refine_iters",
+                                       "refine_fraction", "seconds")},
+    }
+    scales = evaluate.EVAL_SCALES
+    reference = set5(header, tables, scales)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path = out_dir / f"{out_name}.lut"
+    for types in TYPES:
+        lutfile.write(path, header, tables, types)
+        got = set5(*lutfile.read(path), scales)
+        loss = float(np.mean([reference[k] - got[k] for k in reference]))
+        if loss <= max_loss:
+            break
+    file_header, file_tables = lutfile.read(path)
+    header["metadata"]["set5_y_psnr"] = got
+    header["metadata"]["set5_y_psnr_float_tables"] = reference
+    header["metadata"]["set5_y_psnr_bicubic"] = {evaluate.scale_key(s): round(evaluate.evaluate_set5(
+        evaluate.bicubic, s)["mean"], 3) for s in scales + EXTRAPOLATION}
+    header["metadata"]["set5_y_psnr_extrapolated"] = set5(file_header, file_tables, EXTRAPOLATION)
+    header["metadata"]["set5_protocol"] = (
+        "model run on the LR's 8-bit BT.601 Y plane, PSNR of Y with shave = ceil(scale) (shared/README.md); "
+        "LR: Set5's LR_bicubic for x2/x3/x4, else made by Tools/Training/8_eval_imlut.py (HR cropped to a "
+        "multiple of p for s = p/q, MATLAB bicubic imresize); NumPy inference of Tools/Training/imlut.py")
+    written = lutfile.write(path, header, tables, types)
+    return path, {"types": types, "psnr": got, "float_psnr": reference, "bytes": path.stat().st_size,
+                  "header": written}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("name", help="fit name (work/fits/NAME.npz)")
+    ap.add_argument("--out", help="model name and file stem (default: the fit name)")
+    ap.add_argument("--max-loss", type=float, default=0.01, help="mean dB of Set5 PSNR that int8 may lose")
+    args = ap.parse_args()
+    path, r = export(args.name, args.out or args.name, args.max_loss)
+    meta = r["header"]["metadata"]
+    print(f"{path}: {r['types']}, {r['bytes']} bytes")
+    for k, v in r["psnr"].items():
+        print(f"  x{k}: {v:.3f} dB (float tables {r['float_psnr'][k]:.3f}, bicubic {meta['set5_y_psnr_bicubic'][k]:.3f})")
+    for k, v in meta["set5_y_psnr_extrapolated"].items():
+        print(f"  x{k} (extrapolated): {v:.3f} dB (bicubic {meta['set5_y_psnr_bicubic'][k]:.3f})")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,290 @@
+"""The "imlut" arbitrary-scale model of /work/notes/imlut.md in NumPy: the reference forward (the oracle the Swift
+engine is tested against) and the pieces the fit (6_fit_imlut.py) builds its rows from, so what is fitted is what
+is run. Every step below carries the number of the step of the contract it implements.
+
+Tables are float arrays: mix tables (L^4, B * N * N * K), refine tables (L^4, B), as lutfile.read gives them.
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from imresize import cubic
+from srlut import PATTERNS, check_levels
+
+INTERPOLATORS = ("constant", "nearest", "bilinear", "bicubic", "lanczos3")
+REACH = 2                       # the farthest pattern offset in any rotation
+
+
+# --- 1. scale blend --------------------------------------------------------------------------------------------
+
+def bin_weights(s: float, bins) -> np.ndarray:
+    """g_b: piecewise linear in s between neighbouring bins, all weight on the end bins outside them."""
+    bins = np.asarray(bins, dtype=np.float64)
+    g = np.zeros(len(bins))
+    if s <= bins[0]:
+        g[0] = 1.0
+    elif s >= bins[-1]:
+        g[-1] = 1.0
+    else:
+        i = int(np.searchsorted(bins, s, side="right")) - 1
+        t = (s - bins[i]) / (bins[i + 1] - bins[i])
+        g[i], g[i + 1] = 1.0 - t, t
+    return g
+
+
+def scale_of(h: int, w: int, out_h: int, out_w: int) -> tuple[float, float, float]:
+    sy, sx = out_h / h, out_w / w
+    return sy, sx, math.sqrt(sx * sy)
+
+
+# --- 2. geometry -----------------------------------------------------------------------------------------------
+
+def axis_geometry(n_in: int, n_out: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per output index along one axis: source position u, anchor floor(u + 0.5), phase u - anchor."""
+    s = n_out / n_in
+    u = (np.arange(n_out, dtype=np.float64) + 0.5) / s - 0.5
+    anchor = np.floor(u + 0.5).astype(np.int64)
+    return u, anchor, u - anchor
+
+
+# --- 3. candidates ---------------------------------------------------------------------------------------------
+
+def _lanczos3(t: np.ndarray) -> np.ndarray:
+    return np.where(np.abs(t) < 3, np.sinc(t) * np.sinc(t / 3), 0.0)
+
+
+def axis_weights(name: str, n_in: int, u: np.ndarray, anchor: np.ndarray) -> np.ndarray:
+    """Dense (n_out, n_in) matrix of one interpolator's normalised weights along one axis, edge replication done
+    by clamping the tap indices (clamped taps add up on the edge sample)."""
+    n_out = len(u)
+    base = np.floor(u).astype(np.int64)
+    if name == "nearest":
+        taps, w = anchor[:, None], np.ones((n_out, 1))
+    elif name == "bilinear":
+        taps = base[:, None] + np.arange(2)
+        w = 1.0 - np.abs(u[:, None] - taps)
+    elif name == "bicubic":
+        taps = base[:, None] + np.arange(-1, 3)
+        w = cubic(u[:, None] - taps)
+    elif name == "lanczos3":
+        taps = base[:, None] + np.arange(-2, 4)
+        w = _lanczos3(u[:, None] - taps)
+    else:
+        raise ValueError(f"not a filter: {name!r}")
+    w = w / w.sum(axis=1, keepdims=True)
+    m = np.zeros((n_out, n_in))
+    rows = np.repeat(np.arange(n_out), taps.shape[1])
+    np.add.at(m, (rows, np.clip(taps, 0, n_in - 1).ravel()), w.ravel())
+    return m
+
+
+def candidates(plane: np.ndarray, out_h: int, out_w: int, names) -> np.ndarray:
+    """C_k(X, Y) of every output pixel: (out_h, out_w, K) float64."""
+    h, w = plane.shape
+    p = plane.astype(np.float64)
+    uy, ay, _ = axis_geometry(h, out_h)
+    ux, ax, _ = axis_geometry(w, out_w)
+    out = np.empty((out_h, out_w, len(names)))
+    for k, name in enumerate(names):
+        if name == "constant":
+            out[..., k] = 1.0
+        else:
+            out[..., k] = axis_weights(name, h, uy, ay) @ p @ axis_weights(name, w, ux, ax).T
+    return out
+
+
+# --- 4. rotations and the 4-simplex read of a pattern ----------------------------------------------------------
+
+def rho(r: int, dy, dx):
+    """LUT-frame offset (dy, dx) -> image-frame offset under rotation r."""
+    return [(dy, dx), (-dx, dy), (-dy, -dx), (dx, -dy)][r]
+
+
+def rho_inv(r: int, dy, dx):
+    return rho((4 - r) % 4, dy, dx)
+
+
+def simplex(plane: np.ndarray, pattern: str, levels, r: int) -> tuple[np.ndarray, np.ndarray]:
+    """Entry indices (H, W, 5) and weights (H, W, 5) of the pattern read at every pixel of `plane` (uint8 or float
+    values in [0, 256)) under rotation r, the plane reflect padded (NumPy 'reflect')."""
+    lv = check_levels(levels).astype(np.float64)
+    n = len(lv)
+    h, w = plane.shape
+    padded = np.pad(plane.astype(np.float64), REACH, mode="reflect")
+    strides = np.array([n ** 3, n ** 2, n, 1], dtype=np.int64)
+    base = np.zeros((h, w), dtype=np.int64)
+    fracs = np.empty((h, w, 4))
+    for t, (dy, dx) in enumerate(PATTERNS[pattern]):
+        oy, ox = rho(r, dy, dx)
+        v = padded[REACH + oy:REACH + oy + h, REACH + ox:REACH + ox + w]
+        cell = np.clip(np.searchsorted(lv, v, side="right") - 1, 0, n - 2)
+        base += cell * strides[t]
+        fracs[..., t] = (v - lv[cell]) / (lv[cell + 1] - lv[cell])
+    order = np.argsort(-fracs, axis=-1, kind="stable")
+    fs = np.take_along_axis(fracs, order, axis=-1)
+    weights = np.empty((h, w, 5))
+    weights[..., 0] = 1.0 - fs[..., 0]
+    weights[..., 1:4] = fs[..., :3] - fs[..., 1:]
+    weights[..., 4] = fs[..., 3]
+    idx = np.empty((h, w, 5), dtype=np.int64)
+    idx[..., 0] = base
+    idx[..., 1:] = base[..., None] + np.cumsum(strides[order], axis=-1)
+    return idx, weights
+
+
+# --- 5. mix vectors over the phase nodes -----------------------------------------------------------------------
+
+def node_map(n_nodes: int, r: int) -> np.ndarray:
+    """q_r[j]: the table node (flat py * N + px) read for image-frame node j under rotation r."""
+    q = np.empty(n_nodes * n_nodes, dtype=np.int64)
+    step = 1.0 / (n_nodes - 1)
+    for jy in range(n_nodes):
+        for jx in range(n_nodes):
+            ly, lx = rho_inv(r, -0.5 + jy * step, -0.5 + jx * step)
+            q[jy * n_nodes + jx] = round((ly + 0.5) * (n_nodes - 1)) * n_nodes + round((lx + 0.5) * (n_nodes - 1))
+    return q
+
+
+def blend(table: np.ndarray, g: np.ndarray) -> np.ndarray:
+    """T'[e, ...] = sum_b g_b T[e, b, ...] for a table (E, B * rest)."""
+    e = table.shape[0]
+    return np.tensordot(table.reshape(e, len(g), -1), g, axes=([1], [0]))
+
+
+def mix_vectors(plane: np.ndarray, header: dict, blended: list[np.ndarray]) -> np.ndarray:
+    """V[n, j, k] of every LR pixel: (H, W, N*N, K), from the bin-blended mix tables (E, N*N*K)."""
+    n_nodes, k_count = header["phase_nodes"], len(header["interpolators"])
+    h, w = plane.shape
+    v = np.zeros((h, w, n_nodes * n_nodes, k_count))
+    for lut, table in zip(header["mix"]["luts"], blended, strict=True):
+        t = table.reshape(-1, n_nodes * n_nodes, k_count)
+        for r in range(lut["rotations"]):
+            idx, wt = simplex(plane, lut["pattern"], lut["levels"], r)
+            u = np.zeros_like(v)
+            for vert in range(5):
+                u += wt[..., vert, None, None] * t[idx[..., vert]]
+            v += u[:, :, node_map(n_nodes, r), :]
+    return v
+
+
+# --- 6. phase weights and the mixed value ----------------------------------------------------------------------
+
+def axis_nodes(phase: np.ndarray, n_nodes: int) -> tuple[np.ndarray, np.ndarray]:
+    """Lower node index and the fraction towards the next one, grid coordinate (d + 0.5)(N - 1)."""
+    g = (phase + 0.5) * (n_nodes - 1)
+    i0 = np.minimum(np.floor(g).astype(np.int64), n_nodes - 2)
+    return i0, g - i0
+
+
+def phase_weights(h: int, w: int, out_h: int, out_w: int, n_nodes: int):
+    """Per output pixel: anchor (ny, nx) and the 4 (node, beta) pairs of the bilinear node interpolation.
+
+    Returns ny (out_h,), nx (out_w,), nodes (out_h, out_w, 4) flat node indices, beta (out_h, out_w, 4)."""
+    _, ny, dy = axis_geometry(h, out_h)
+    _, nx, dx = axis_geometry(w, out_w)
+    iy, fy = axis_nodes(dy, n_nodes)
+    ix, fx = axis_nodes(dx, n_nodes)
+    nodes = np.empty((out_h, out_w, 4), dtype=np.int64)
+    beta = np.empty((out_h, out_w, 4))
+    for c, (ay, axx) in enumerate(((0, 0), (0, 1), (1, 0), (1, 1))):
+        nodes[..., c] = (iy[:, None] + ay) * n_nodes + (ix[None, :] + axx)
+        beta[..., c] = (fy if ay else 1.0 - fy)[:, None] * (fx if axx else 1.0 - fx)[None, :]
+    return ny, nx, nodes, beta
+
+
+def mix_weights(plane: np.ndarray, out_h: int, out_w: int, header: dict, blended: list[np.ndarray]) -> np.ndarray:
+    """W_k of every output pixel: (out_h, out_w, K)."""
+    h, w = plane.shape
+    v = mix_vectors(plane, header, blended)
+    ny, nx, nodes, beta = phase_weights(h, w, out_h, out_w, header["phase_nodes"])
+    at = v[ny[:, None], nx[None, :]]                              # (out_h, out_w, N*N, K)
+    picked = np.take_along_axis(at, nodes[..., None], axis=2)     # (out_h, out_w, 4, K)
+    return np.einsum("hwc,hwck->hwk", beta, picked)
+
+
+# --- 7. refinement ---------------------------------------------------------------------------------------------
+
+def refine_values(m: np.ndarray, header: dict, blended: list[np.ndarray]) -> np.ndarray:
+    """Sum over refine luts and rotations of the interpolated R' values read on the float plane m."""
+    out = np.zeros_like(m)
+    for lut, table in zip(header["refine"]["luts"], blended, strict=True):
+        values = table.reshape(-1)
+        for r in range(lut["rotations"]):
+            idx, wt = simplex(m, lut["pattern"], lut["levels"], r)
+            out += np.einsum("hwv,hwv->hw", wt, values[idx])
+    return out
+
+
+# --- the whole forward -----------------------------------------------------------------------------------------
+
+def check_header(header: dict) -> None:
+    if header.get("kind") != "imlut":
+        raise ValueError(f"not an imlut model: kind {header.get('kind')!r}")
+    bins = header["scale_bins"]
+    if not bins or any(b <= 1 for b in bins) or any(b2 <= b1 for b1, b2 in zip(bins, bins[1:])):
+        raise ValueError(f"scale_bins must ascend strictly and be > 1, got {bins}")
+    if header["phase_nodes"] < 2:
+        raise ValueError("phase_nodes must be >= 2")
+    names = header["interpolators"]
+    if len(set(names)) != len(names) or any(n not in INTERPOLATORS for n in names):
+        raise ValueError(f"bad interpolators {names}")
+    if header["max_scale"] < bins[-1]:
+        raise ValueError("max_scale must be >= the last scale bin")
+
+
+def has_refine(header: dict) -> bool:
+    return bool(header.get("refine")) and bool(header["refine"].get("luts"))
+
+
+def mixed(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: dict) -> np.ndarray:
+    """M (steps 1-6) as a float64 plane."""
+    sy, sx, s = scale_of(*plane.shape, out_h, out_w)
+    if min(sy, sx) < 1 or max(sy, sx) > header["max_scale"]:
+        raise ValueError(f"scale {sx:g} x {sy:g} outside [1, {header['max_scale']}]")
+    g = bin_weights(s, header["scale_bins"])
+    w = mix_weights(plane, out_h, out_w, header, [blend(t, g) for t in tables["mix"]])
+    c = candidates(plane, out_h, out_w, header["interpolators"])
+    return np.einsum("hwk,hwk->hw", w, c)
+
+
+def run_model(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: dict,
+              return_float: bool = False) -> np.ndarray:
+    """Upscale a uint8 plane (H, W) to (out_h, out_w): the contract's steps 1-8. tables = {"mix": [...],
+    "refine": [...]} as lutfile.read returns them. With return_float, the value before step 8."""
+    check_header(header)
+    m = mixed(plane, out_h, out_w, header, tables)
+    if has_refine(header):
+        g = bin_weights(scale_of(*plane.shape, out_h, out_w)[2], header["scale_bins"])
+        m = np.clip(m, 0.0, 255.0)
+        m = m + refine_values(m, header, [blend(t, g) for t in tables["refine"]])
+    return m if return_float else np.round(np.clip(m, 0.0, 255.0)).astype(np.uint8)
+
+
+def make_header(name: str, scale_bins, phase_nodes: int, interpolators, mix_luts: list[dict],
+                refine_luts: list[dict] | None, max_scale: float = 8, metadata: dict | None = None) -> dict:
+    """Header of an imlut model (the tables' descriptors are added by lutfile.write)."""
+    def strip(luts):
+        return [{"pattern": l["pattern"], "rotations": l["rotations"], "levels": [int(v) for v in l["levels"]]}
+                for l in luts]
+    header = {"kind": "imlut", "name": name, "max_scale": max_scale,
+              "scale_bins": [float(b) if b != int(b) else int(b) for b in scale_bins],
+              "phase_nodes": int(phase_nodes), "interpolators": list(interpolators),
+              "mix": {"luts": strip(mix_luts)},
+              "refine": {"luts": strip(refine_luts)} if refine_luts else None,
+              "metadata": metadata or {}}
+    check_header(header)
+    return header
+
+
+def mix_outputs(header: dict) -> int:
+    return len(header["scale_bins"]) * header["phase_nodes"] ** 2 * len(header["interpolators"])
+
+
+def selecting_table(levels_count: int, header: dict, name: str, value: float = 1.0) -> np.ndarray:
+    """A mix table whose every entry gives weight `value` to interpolator `name` at every bin and node."""
+    b, n, names = len(header["scale_bins"]), header["phase_nodes"], header["interpolators"]
+    t = np.zeros((levels_count ** 4, b, n * n, len(names)))
+    t[..., names.index(name)] = value
+    return t.reshape(levels_count ** 4, -1)
