@@ -21,7 +21,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         try FileManager.default.copyItem(atPath: fixture, toPath: folder + "/oracle.lut")
         let shipped = URL(fileURLWithPath: CLITests.binary).deletingLastPathComponent().appendingPathComponent("LUTScale_lutscale.resources/Models")
-        let x2 = try #require(try FileManager.default.contentsOfDirectory(atPath: shipped.path).first { $0.contains("x2") })
+        let x2 = try #require(try FileManager.default.contentsOfDirectory(atPath: shipped.path).first { $0.hasPrefix("lutscale-sdy-x2") })
         try FileManager.default.copyItem(atPath: shipped.appendingPathComponent(x2).path, toPath: folder + "/" + x2)
         return folder
     }

@@ -260,10 +260,10 @@ import Testing
             model = try Self.damagedModel { try Self.editHeader(&$0, $1, "\"outputs\": 9", "\"outputs\": 4") }
             message = "outputs"
         case "entries":
-            model = try Self.damagedModel { try Self.editHeader(&$0, $1, "\"entries\": 83521", "\"entries\": 83520") }
+            model = try Self.damagedModel { try Self.editHeader(&$0, $1, "\"entries\": 28561", "\"entries\": 28560") }
             message = "entries"
         case "levels":
-            model = try Self.damagedModel { try Self.editHeader(&$0, $1, "16,", "36,") }
+            model = try Self.damagedModel { try Self.editHeader(&$0, $1, "43,", "13,") }
             message = "levels"
         default:
             model = try Self.damagedModel { try Self.editHeader(&$0, $1, "\"scale\": 3", "\"scale\": 5") }

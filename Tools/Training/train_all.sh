@@ -8,7 +8,7 @@ python3 2_make_pairs.py --scales 2 3 4 --pixels 6e6 --hr-long-side 2048 --tag _l
 for s in 3 4 2; do
     case $s in
         2) px=6e6; luts=S:17,D:9,Y:9 ;;
-        3) px=4e6; luts=S:17,D:9,Y:9 ;;
+        3) px=4e6; luts=S:13,D:9,Y:9 ;;     # 13 levels (-0.03 dB) make room for the fast models
         4) px=3e6; luts=S:13,D:9,Y:9 ;;     # 13 levels keep the three models under 2 MB together
     esac
     name="lutscale-sdy-x$s"
@@ -20,3 +20,10 @@ done
 python3 3_fit_srlut.py --scale 4 --luts S:13,D:9,Y:9 --residual --prior 1e-2 --iters 50 \
     --pairs work/pairs/x4_l2048.npz --init lutscale-sdy-x4 --name lutscale-sdy-x4-6m
 python3 4_export.py lutscale-sdy-x4-6m
+# fast one-table models (S, 9 levels): what --preview uses
+for s in 2 3 4; do
+    case $s in 2) px=6e6 ;; 3) px=4e6 ;; 4) px=3e6 ;; esac
+    python3 3_fit_srlut.py --scale $s --luts S:9 --residual --prior 1e-2 --iters 70 \
+        --pairs "work/pairs/x${s}_l2048.npz" --pixels "$px" --name "lutscale-s-x$s"
+    python3 4_export.py "lutscale-s-x$s"
+done
