@@ -351,16 +351,19 @@ extension VideoFrame {
         return plane
     }
 
-    func planeView(_ index: Int) throws(PipelineError) -> PlaneView {
-        let p = try framePlane(index)
-        return PlaneView(base: UnsafeRawPointer(p.base), size: PlaneSize(width: p.width, height: p.height),
-                         bytesPerRow: p.bytesPerRow, bitDepth: p.bitDepth)
+    func planeView(_ index: Int) throws(PipelineError) -> PlaneView { try framePlane(index).view }
+
+    func mutablePlaneView(_ index: Int) throws(PipelineError) -> MutablePlaneView { try framePlane(index).mutableView }
+}
+
+extension FramePlane {
+    /// The engine's view of the plane; it does not keep the frame alive.
+    var view: PlaneView {
+        PlaneView(base: UnsafeRawPointer(base), size: PlaneSize(width: width, height: height), bytesPerRow: bytesPerRow, bitDepth: bitDepth)
     }
 
-    func mutablePlaneView(_ index: Int) throws(PipelineError) -> MutablePlaneView {
-        let p = try framePlane(index)
-        return MutablePlaneView(base: p.base, size: PlaneSize(width: p.width, height: p.height),
-                                bytesPerRow: p.bytesPerRow, bitDepth: p.bitDepth)
+    var mutableView: MutablePlaneView {
+        MutablePlaneView(base: base, size: PlaneSize(width: width, height: height), bytesPerRow: bytesPerRow, bitDepth: bitDepth)
     }
 }
 

@@ -94,20 +94,10 @@ public final class StreamJob {
                                               alignment: alignment, formatName: workFormat.name)
         let output = try PipelineError.wrap { try RawVideoFormat(width: size.width, height: size.height, pixelFormat: input.pixelFormat) }
 
-        // The same plans as a file job: the upscaler on luma (every plane in `all` mode), swscale Lanczos on chroma.
         let depth = input.pixelFormat.bitDepth
-        let lumaPlan = try PipelineError.wrap {
-            try request.upscaler.makePlan(input: input.planeSize(0), output: output.planeSize(0), bitDepth: depth)
-        }
-        var otherPlanes: [OtherPlaneMethod] = []
-        for plane in 1..<max(1, input.planeCount) {
-            let from = input.planeSize(plane), to = output.planeSize(plane)
-            if request.planes == .all {
-                otherPlanes.append(.upscaler(try PipelineError.wrap { try request.upscaler.makePlan(input: from, output: to, bitDepth: depth) }))
-            } else {
-                otherPlanes.append(.swscale(from: (from.width, from.height), to: (to.width, to.height), bitDepth: depth))
-            }
-        }
+        let planes = (0..<max(1, input.planeCount))
+        let plans = try PlanePlans(upscaler: request.upscaler, mode: request.planes, bitDepth: depth,
+                                   input: planes.map(input.planeSize), output: planes.map(output.planeSize))
 
         // Every header tag but the size is carried over (rate, interlacing, aspect, siting, range, X tags).
         header.format = output
@@ -123,8 +113,8 @@ public final class StreamJob {
         self.frameRate = header.frameRate ?? Y4MRatio(25, 1)
         self.upscalerName = request.upscaler.name
         self.workFormat = workFormat
-        self.lumaPlan = lumaPlan
-        self.otherPlanes = otherPlanes
+        self.lumaPlan = plans.luma
+        self.otherPlanes = plans.others
         self.preview = request.preview
     }
 
@@ -285,11 +275,7 @@ private final class Flag: @unchecked Sendable {
 extension VideoFrame {
     /// Views of planes the frame is known to have (frames from a pool of the stream's format).
     func pixelViews(_ count: Int) -> [PlaneView] {
-        (0..<count).map { index in
-            let p = plane(index)!
-            return PlaneView(base: UnsafeRawPointer(p.base), size: PlaneSize(width: p.width, height: p.height),
-                             bytesPerRow: p.bytesPerRow, bitDepth: p.bitDepth)
-        }
+        (0..<count).map { plane($0)!.view }
     }
 
     func mutablePlaneViews(_ count: Int) throws(PipelineError) -> [MutablePlaneView] {

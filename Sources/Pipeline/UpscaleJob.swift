@@ -35,23 +35,6 @@ public struct VideoStreamSize: Sendable, Equatable {
     public let outputHeight: Int
 }
 
-/// How each plane after the first reaches the output size.
-enum OtherPlaneMethod: Sendable {
-    /// swscale on the plane alone; the scaler is made per stage so that it has a single owner.
-    case swscale(from: (width: Int, height: Int), to: (width: Int, height: Int), bitDepth: Int)
-    case upscaler(any UpscalePlan)
-
-    /// The same method for a plane of another input size (a stream that changes size midway), same output size.
-    func replanned(from input: PlaneSize, upscaler: any PlaneUpscaler) throws(PipelineError) -> OtherPlaneMethod {
-        switch self {
-        case let .swscale(_, to, bitDepth):
-            return .swscale(from: (input.width, input.height), to: to, bitDepth: bitDepth)
-        case let .upscaler(plan):
-            return .upscaler(try PipelineError.wrap { try upscaler.makePlan(input: input, output: plan.output, bitDepth: plan.bitDepth) })
-        }
-    }
-}
-
 /// One upscaled video stream: its decoder, plans and encoder. A file with several video streams has one each,
 /// all run in the same pass (their upscale stages share the cores through `renderParallel`).
 final class VideoLane {
@@ -120,26 +103,15 @@ final class VideoLane {
             throw .invalidRequest("\(request.outputPath) is a still image but \(request.inputPath) has \(frames) frames; write a video (.mp4, .mkv, ...)")
         }
 
-        // Plane plans: the upscaler on plane 0 (and on all planes in `all` mode), swscale Lanczos on the rest.
-        func planeSize(_ plane: Int, _ width: Int, _ height: Int) -> PlaneSize {
-            let s = workFormat.planeSize(plane, width: width, height: height)
-            return PlaneSize(width: s.width, height: s.height)
-        }
-        let depth = workFormat.bitDepth
-        lumaPlan = try PipelineError.wrap {
-            try request.upscaler.makePlan(input: planeSize(0, video.width, video.height),
-                                          output: planeSize(0, size.width, size.height), bitDepth: depth)
-        }
-        var otherPlanes: [OtherPlaneMethod] = []
-        for plane in 1..<workFormat.planeCount {
-            let from = planeSize(plane, video.width, video.height), to = planeSize(plane, size.width, size.height)
-            if request.planes == .all {
-                let plan = try PipelineError.wrap { try request.upscaler.makePlan(input: from, output: to, bitDepth: depth) }
-                otherPlanes.append(.upscaler(plan))
-            } else {
-                otherPlanes.append(.swscale(from: (from.width, from.height), to: (to.width, to.height), bitDepth: depth))
+        func planeSizes(_ width: Int, _ height: Int) -> [PlaneSize] {
+            (0..<workFormat.planeCount).map {
+                let s = workFormat.planeSize($0, width: width, height: height)
+                return PlaneSize(width: s.width, height: s.height)
             }
         }
+        let plans = try PlanePlans(upscaler: request.upscaler, mode: request.planes, bitDepth: workFormat.bitDepth,
+                                   input: planeSizes(video.width, video.height), output: planeSizes(size.width, size.height))
+        lumaPlan = plans.luma
 
         let settings = EncoderSettings(
             codecName: codecName, width: size.width, height: size.height, pixelFormat: outputFormat,
@@ -156,7 +128,7 @@ final class VideoLane {
         outputHeight = size.height
         self.workFormat = workFormat
         self.workColor = workColor
-        self.otherPlanes = otherPlanes
+        otherPlanes = plans.others
         self.postConversion = postConversion
         estimatedFrameCount = video.estimatedFrameCount
         self.inputFormat = inputFormat

@@ -60,11 +60,7 @@ extension Upscale {
             let upscaler = try preview ?? ModelResolver.resolve(scaling.modelName)
             let job = try StreamJob(StreamRequest(input: input, rawOutput: stream.rawOutput, size: scaling.sizeRequest,
                                                   upscaler: upscaler, planes: scaling.planes, preview: stream.preview))
-            let stop = StopSignal()
-            signals.watch(stop)
-            let printer = ProgressPrinter(log: log, enabled: !common.quiet)
-            let summary = try job.run(stop: stop) { printer.update($0) }
-            printer.end()
+            let summary = try signals.run(quiet: common.quiet, log: log) { try job.run(stop: $0, progress: $1) }
             if !common.quiet {
                 let seconds = summary.elapsed.seconds
                 let fps = seconds > 0 ? Double(summary.framesWritten) / seconds : 0

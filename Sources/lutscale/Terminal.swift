@@ -133,6 +133,16 @@ final class SignalWatcher: @unchecked Sendable {
 }
 
 extension SignalWatcher {
+    /// Runs a job with the signals wired to its stop request and its progress on stderr (unless `quiet`).
+    func run<Summary>(quiet: Bool, log: StandardError,
+                      _ job: (StopSignal, @escaping @Sendable (JobProgress) -> Void) throws -> Summary) throws -> Summary {
+        let stop = StopSignal()
+        watch(stop)
+        let printer = ProgressPrinter(log: log, enabled: !quiet)
+        defer { printer.end() }
+        return try job(stop) { printer.update($0) }
+    }
+
     /// What a run that failed with `error` exits with, after saying why: 128 + the signal for an abort, 64 for a
     /// usage error, 1 for any other failure. Exit codes thrown on purpose pass through.
     func exitCode(for error: any Error, log: StandardError) -> any Error {

@@ -84,11 +84,7 @@ struct Upscale: ParsableCommand {
             if !common.quiet {
                 for note in d.notes { log.line("lutscale: note: \(note)") }
             }
-            let stop = StopSignal()
-            signals.watch(stop)
-            let printer = ProgressPrinter(log: log, enabled: !common.quiet)
-            let summary = try job.run(stop: stop) { printer.update($0) }
-            printer.end()
+            let summary = try signals.run(quiet: common.quiet, log: log) { try job.run(stop: $0, progress: $1) }
             if !common.quiet {
                 if let damage = summary.damageReport { log.line("lutscale: warning: \(damage)") }
                 // A file cut short often ends without a read error: only the announced length tells.

@@ -1,0 +1,39 @@
+import LUTEngine
+
+/// How each plane after the first reaches the output size.
+enum OtherPlaneMethod: Sendable {
+    /// swscale on the plane alone; the scaler is made per stage so that it has a single owner.
+    case swscale(from: (width: Int, height: Int), to: (width: Int, height: Int), bitDepth: Int)
+    case upscaler(any UpscalePlan)
+
+    /// The same method for a plane of another input size (a stream that changes size midway), same output size.
+    func replanned(from input: PlaneSize, upscaler: any PlaneUpscaler) throws(PipelineError) -> OtherPlaneMethod {
+        switch self {
+        case let .swscale(_, to, bitDepth):
+            return .swscale(from: (input.width, input.height), to: to, bitDepth: bitDepth)
+        case let .upscaler(plan):
+            return .upscaler(try PipelineError.wrap { try upscaler.makePlan(input: input, output: plan.output, bitDepth: plan.bitDepth) })
+        }
+    }
+}
+
+/// The plans of every plane of a stream, made once when a job is set up (file and pipe jobs alike): the upscaler on
+/// plane 0 (and on every plane in `all` mode), swscale Lanczos on the others.
+struct PlanePlans {
+    let luma: any UpscalePlan
+    let others: [OtherPlaneMethod]
+
+    /// `input` and `output`: the size of each plane, plane 0 first.
+    init(upscaler: any PlaneUpscaler, mode: PlaneMode, bitDepth: Int, input: [PlaneSize], output: [PlaneSize]) throws(PipelineError) {
+        luma = try PipelineError.wrap { try upscaler.makePlan(input: input[0], output: output[0], bitDepth: bitDepth) }
+        var others: [OtherPlaneMethod] = []
+        for (from, to) in zip(input, output).dropFirst() {
+            if mode == .all {
+                others.append(.upscaler(try PipelineError.wrap { try upscaler.makePlan(input: from, output: to, bitDepth: bitDepth) }))
+            } else {
+                others.append(.swscale(from: (from.width, from.height), to: (to.width, to.height), bitDepth: bitDepth))
+            }
+        }
+        self.others = others
+    }
+}
