@@ -44,8 +44,11 @@ let package = Package(
             resources: [.copy("Models")]
         ),
         .executableTarget(name: "lutscale-convert-npy", dependencies: ["LUTEngine"], path: "Tools/ConvertNpy"),
-        .executableTarget(name: "lutscale-bench-engine", dependencies: ["LUTEngine", "Media"], path: "Tools/EngineBenchmark"),
-        .executableTarget(name: "lutscale-bench-imlut", dependencies: ["LUTEngine"], path: "Tools/IMLUTBenchmark"),
+        .target(name: "BenchSupport", path: "Tools/BenchSupport"),
+        .executableTarget(name: "lutscale-bench-engine", dependencies: ["LUTEngine", "Media", "BenchSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Tools/EngineBenchmark"),
+        .executableTarget(name: "lutscale-bench-imlut", dependencies: ["LUTEngine", "BenchSupport", .product(name: "ArgumentParser", package: "swift-argument-parser")],
+                          path: "Tools/IMLUTBenchmark"),
         // Fixtures are read from the source tree (by #filePath), not bundled.
         .testTarget(name: "LUTEngineTests", dependencies: ["LUTEngine"], exclude: ["Fixtures"]),
         .testTarget(name: "MediaTests", dependencies: ["Media"]),
