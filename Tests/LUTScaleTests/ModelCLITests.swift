@@ -81,6 +81,33 @@ import Testing
         }
     }
 
+    /// The shipped set: under 2 MB in all, and every Set5 figure a model records (what `auto` and `--preview` choose
+    /// by) is what `lutscale eval` measures now, at the integer scales Set5 has LR images for.
+    @Test func shippedModelsFitIn2MBAndRecordWhatEvalMeasures() throws {
+        let folder = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../Sources/lutscale/Models")
+            .standardizedFileURL.path
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".lut") }.sorted()
+        #expect(files.count >= 4, "\(files)")
+        var total = 0
+        for file in files {
+            let bytes = try Data(contentsOf: URL(fileURLWithPath: folder + "/" + file))
+            total += bytes.count
+            // Container: magic (8 bytes), version (4), JSON header length (4, little-endian), JSON header.
+            let length = Int(bytes[12]) | Int(bytes[13]) << 8 | Int(bytes[14]) << 16 | Int(bytes[15]) << 24
+            let header = try #require(try JSONSerialization.jsonObject(with: bytes[16..<16 + length]) as? [String: Any])
+            let name = try #require(header["name"] as? String)
+            let recorded = try #require((header["metadata"] as? [String: Any])?["set5_y_psnr"] as? [String: Double], "\(file)")
+            let scales = header["kind"] as? String == "imlut" ? [2, 3, 4] : [try #require(header["scale"] as? Int)]
+            for scale in scales {
+                let means = try Self.evalMeans(["--hr", "\(Self.shared)/benchmarks/Set5/HR", "--lr", "\(Self.shared)/benchmarks/Set5/LR_bicubic/X\(scale)",
+                                                "--scale", "\(scale)", "--model", name])
+                let figure = try #require(recorded["\(scale)"], "\(file) records no x\(scale) figure")
+                #expect(abs(means[0] - figure) <= 0.01, "\(name) x\(scale): eval \(means[0]) dB, recorded \(figure) dB")
+            }
+        }
+        #expect(total < 2_000_000, "shipped models: \(total) bytes")
+    }
+
     @Test func unknownAndDamagedModelsAreRefused() throws {
         let scratch = try Scratch()
         let input = scratch.path("in.png")

@@ -257,16 +257,16 @@ import Testing
             model = try Self.damagedModel({ bytes, _ in bytes[bytes.count / 2] ^= 0x40 }, keepChecksum: true)
             message = "checksum mismatch"
         case "outputs":
-            model = try Self.damagedModel { try Self.editHeader(&$0, $1, "\"outputs\": 9", "\"outputs\": 4") }
+            model = try Self.damagedModel { try Self.editHeader(&$0, $1, "\"outputs\":9", "\"outputs\":4") }
             message = "outputs"
         case "entries":
-            model = try Self.damagedModel { try Self.editHeader(&$0, $1, "\"entries\": 28561", "\"entries\": 28560") }
+            model = try Self.damagedModel { try Self.editHeader(&$0, $1, "\"entries\":28561", "\"entries\":28560") }
             message = "entries"
         case "levels":
             model = try Self.damagedModel { try Self.editHeader(&$0, $1, "43,", "13,") }
             message = "levels"
         default:
-            model = try Self.damagedModel { try Self.editHeader(&$0, $1, "\"scale\": 3", "\"scale\": 5") }
+            model = try Self.damagedModel { try Self.editHeader(&$0, $1, "\"scale\":3", "\"scale\":5") }
             message = "scale"
         }
         let scratch = try Scratch()

@@ -79,7 +79,7 @@ def write(path: Path | str, header: dict, tables, type_name: str | dict = "int8"
             lut["table"] = {"offset": len(payload), "entries": n ** 4, "outputs": outputs,
                             "type": type_name, "scale": scale}
             payload.extend(stored.astype(DTYPES[type_name]).tobytes())
-    text = json.dumps(header, indent=1).encode("utf-8")
+    text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     head = MAGIC + struct.pack("<II", VERSION, len(text)) + text
     body = head + b"\0" * (_align(len(head)) - len(head)) + bytes(payload)
     Path(path).write_bytes(body + struct.pack("<I", zlib.crc32(body) & 0xFFFFFFFF))
