@@ -40,6 +40,13 @@ public func syntheticLuma(width: Int, height: Int) -> [UInt8] {
     }
 }
 
+/// "1,2,4" as [1, 2, 4]; nil unless every comma-separated item is a positive integer.
+public func positiveIntegers(_ text: String) -> [Int]? {
+    let items = text.split(separator: ",")
+    let values = items.compactMap { Int($0) }.filter { $0 > 0 }
+    return values.isEmpty || values.count != items.count ? nil : values
+}
+
 /// SplitMix64, so a synthetic model is the same in every run.
 public struct SplitMix64: RandomNumberGenerator {
     var state: UInt64

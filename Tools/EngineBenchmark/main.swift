@@ -31,17 +31,12 @@ struct EngineBenchmark: ParsableCommand {
     func validate() throws {
         guard runs > 0 else { throw ValidationError("--runs must be positive.") }
         guard planeSize != nil else { throw ValidationError("--size wants WxH, e.g. 1920x1080.") }
-        guard let depths = Self.list(bits), depths.allSatisfy([8, 10, 12, 16].contains) else {
+        guard let depths = positiveIntegers(bits), depths.allSatisfy([8, 10, 12, 16].contains) else {
             throw ValidationError("--bits takes depths of 8, 10, 12 or 16, comma-separated.")
         }
-        guard workers.map({ Self.list($0) != nil }) ?? true else { throw ValidationError("--workers takes positive counts, comma-separated.") }
-        guard let counts = Self.list(rotations), counts.allSatisfy([1, 4].contains) else { throw ValidationError("--rotations takes 1 and/or 4.") }
+        guard workers.map({ positiveIntegers($0) != nil }) ?? true else { throw ValidationError("--workers takes positive counts, comma-separated.") }
+        guard let counts = positiveIntegers(rotations), counts.allSatisfy([1, 4].contains) else { throw ValidationError("--rotations takes 1 and/or 4.") }
         guard compare == "yes" || compare == "no" else { throw ValidationError("--compare is yes or no.") }
-    }
-
-    static func list(_ text: String) -> [Int]? {
-        let values = text.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
-        return values.isEmpty || values.count != text.split(separator: ",").count ? nil : values
     }
 
     var planeSize: PlaneSize? {
@@ -110,8 +105,8 @@ struct EngineBenchmark: ParsableCommand {
             return 1000 / t.ms
         }
 
-        let depths = Self.list(bits)!, rotationCounts = Self.list(rotations)!
-        let workerCounts = workers.flatMap(Self.list) ?? Set([activeProcessorCount, 1]).sorted(by: >)
+        let depths = positiveIntegers(bits)!, rotationCounts = positiveIntegers(rotations)!
+        let workerCounts = workers.flatMap(positiveIntegers) ?? Set([activeProcessorCount, 1]).sorted(by: >)
         print("\(fourRotations.name): \(size.width)x\(size.height) -> x\(scale), median of \(runs) runs, input "
               + "\(fromFile != nil ? "first frame of \(frame)" : "synthetic"), \(activeProcessorCount) cores")
         for bitDepth in depths {

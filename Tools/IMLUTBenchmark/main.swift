@@ -39,7 +39,7 @@ struct IMLUTBenchmark: ParsableCommand {
             throw ValidationError("--runs must be positive and --levels/--refine-levels in 2...65.")
         }
         guard rotations == 1 || rotations == 4 else { throw ValidationError("--rotations is 1 or 4.") }
-        guard Self.list(workers) != nil, let depths = Self.list(bits), depths.allSatisfy([8, 10, 12, 16].contains) else {
+        guard positiveIntegers(workers) != nil, let depths = positiveIntegers(bits), depths.allSatisfy([8, 10, 12, 16].contains) else {
             throw ValidationError("--workers takes positive counts and --bits depths of 8, 10, 12 or 16, comma-separated.")
         }
         guard Self.patterns(mix) != nil, refine == "none" || Self.patterns(refine) != nil else {
@@ -48,11 +48,6 @@ struct IMLUTBenchmark: ParsableCommand {
         for name in cases.split(separator: ",") where Self.sizes[String(name)] == nil {
             throw ValidationError("unknown case \(name): the cases are \(Self.sizes.keys.sorted().joined(separator: ", ")).")
         }
-    }
-
-    static func list(_ text: String) -> [Int]? {
-        let values = text.split(separator: ",").compactMap { Int($0) }.filter { $0 > 0 }
-        return values.isEmpty || values.count != text.split(separator: ",").count ? nil : values
     }
 
     static func patterns(_ text: String) -> [LUTModelSpec.Pattern]? {
@@ -86,7 +81,7 @@ struct IMLUTBenchmark: ParsableCommand {
               + "N \(spec.phaseNodes), K \(spec.interpolators.count)")
         for (input, output) in cases.split(separator: ",").compactMap({ Self.sizes[String($0)] }) {
             let luma = syntheticLuma(width: input.width, height: input.height)
-            for bitDepth in Self.list(bits)! {
+            for bitDepth in positiveIntegers(bits)! {
                 let source = bitDepth > 8
                     ? PlaneBuffer(width: input.width, height: input.height, bitDepth: bitDepth, samples: luma.map { UInt16($0) << (bitDepth - 8) })
                     : PlaneBuffer(width: input.width, height: input.height, samples: luma)
@@ -94,7 +89,7 @@ struct IMLUTBenchmark: ParsableCommand {
                 let planStart = DispatchTime.now().uptimeNanoseconds
                 let plan = try engine.makePlan(input: input, output: output, bitDepth: bitDepth)
                 let planMs = Double(DispatchTime.now().uptimeNanoseconds - planStart) / 1e6
-                for count in Self.list(workers)! {
+                for count in positiveIntegers(workers)! {
                     let t = measure(runs: runs) { plan.renderParallel(source.view, into: destination.mutableView, workers: count) }
                     print("\(input) -> \(output) \(bitDepth)-bit \(count) worker\(count == 1 ? " " : "s")"
                           + String(format: "  %7.1f ms/frame wall (median of %d, min %.1f), CPU %.1f ms/frame; plan %.0f ms",
