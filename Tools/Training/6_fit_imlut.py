@@ -15,9 +15,12 @@ x K weights beta C) takes V to the samples. The normal equations with the second
 prior of 3_fit_srlut.py (weight per table and output column relative to its mean data weight) are solved by
 Jacobi-preconditioned CG from the model that picks bicubic everywhere.
 Refine (--refine): with the mix fixed, M' = clamp(M) of every crop is computed by imlut.py itself, and the refine
-tables (one value per bin) are fitted to HR - M' the same way (one CSR: 4 rotations x 5 vertices x 2 bins).
+tables (one value per bin) are fitted to HR - M' the same way (one CSR: 4 rotations x 5 vertices x 2 bins). A
+pattern written with an x ("Sx:9") is dilated by the rounded scale: at x4 it reads M' one LR pixel apart.
+--mix-from NAME takes the mix (and bins, nodes, interpolators) of work/fits/NAME.npz and fits the refine alone.
 
   python3 6_fit_imlut.py --mix S:7 --refine S:9 --bins 1.5 2 3 4 --nodes 3 --anchors 1e6 --name imlut-a
+  python3 6_fit_imlut.py --mix-from imlut-a --refine S:9,Sx:9 --anchors 1e6 --name imlut-a-dilated
 Output: work/fits/NAME.npz (tables + config as JSON), with Set5 Y PSNR of the float tables printed per scale.
 """
 from __future__ import annotations
@@ -222,7 +225,8 @@ class RefineSystem:
             c_row, v_row = [], []
             for j, lut in enumerate(luts):
                 for r in range(lut["rotations"]):
-                    idx, wt = imlut.simplex(m, lut["pattern"], lut["levels"], r)
+                    idx, wt = imlut.simplex(m, lut["pattern"], lut["levels"], r,
+                                            imlut.dilation(lut, imlut.scale_of(*lr.shape, hh, ww)[2]))
                     idx = (idx[np.ix_(ys, xs)][keep] + self.offsets[j]) * self.B
                     wt = wt[np.ix_(ys, xs)][keep]
                     c_row.append((idx[:, :, None] + bsel).reshape(len(idx), -1))
@@ -274,6 +278,16 @@ def solve(system, luts: list[dict], prior: float, iters: int, x0: np.ndarray, lo
     return x0 + fit3.pcg(apply, rhs, precond, np.zeros(system.shape), iters, 1e-6, log=log)
 
 
+def parse_refine(spec: str) -> list[dict]:
+    """Like --mix, where "Sx:9" is an S lut with "dilation": "scale"."""
+    luts = []
+    for item in spec.split(","):
+        pattern, sep, levels = item.partition(":")
+        lut = fit3.parse_luts(pattern.removesuffix("x") + sep + levels)[0]
+        luts.append({**lut, "dilation": "scale"} if pattern.endswith("x") else lut)
+    return luts
+
+
 def split(x: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
     return [x[offsets[j]:offsets[j + 1]].astype(np.float32) for j in range(len(offsets) - 1)]
 
@@ -286,7 +300,9 @@ def set5_table(header: dict, tables: dict, scales) -> dict[str, float]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--mix", default="S:7", help='mix luts, e.g. "S:7" or "S:6,D:5,Y:5" (pattern:levels)')
-    ap.add_argument("--refine", default="", help='refine luts, e.g. "S:9" (none when empty)')
+    ap.add_argument("--refine", default="", help='refine luts, e.g. "S:9" or "S:9,Sx:9" (x: dilated by the scale; '
+                    'none when empty)')
+    ap.add_argument("--mix-from", default="", help="take the mix of this fit (work/fits/NAME.npz): refine only")
     ap.add_argument("--bins", type=float, nargs="+", default=[1.5, 2, 3, 4])
     ap.add_argument("--nodes", type=int, default=3)
     ap.add_argument("--interpolators", default="constant,nearest,bilinear,bicubic,lanczos3")
@@ -315,22 +331,28 @@ def main() -> None:
     per_crop = (args.lr_side - 2 * MARGIN) ** 2
     crops = draw_crops(planes, int(np.ceil(args.anchors / per_crop)), args.lr_side, args.aniso,
                        args.max_train_scale, args.seed)
-    mix_luts = fit3.parse_luts(args.mix)
-    refine_luts = fit3.parse_luts(args.refine) if args.refine else None
-    names = args.interpolators.split(",")
-    header = imlut.make_header(args.name, args.bins, args.nodes, names, mix_luts, refine_luts)
-    t_data = time.time()
-    print(f"{len(crops)} crops in {t_data - t_start:.0f} s")
-    system = MixSystem(crops, header, args.sample_cap, args.seed + 2)
-    t_built = time.time()
-    print(f"mix system: {system.A} anchors, built in {t_built - t_data:.0f} s")
-    x0 = np.zeros(system.shape)
-    if "bicubic" in names:
-        x0.reshape(system.shape[0], -1, len(names))[..., names.index("bicubic")] = 1.0 / (4 * len(mix_luts))
-    x = solve(system, mix_luts, args.prior, args.iters, x0)
-    mix = split(x, system.offsets)
-    t_mix = time.time()
-    del system
+    refine_luts = parse_refine(args.refine) if args.refine else None
+    if args.mix_from:
+        fitted = np.load(WORK / "fits" / f"{args.mix_from}.npz")
+        given = json.loads(str(fitted["config"]))["header"]
+        mix_luts, names = given["mix"]["luts"], given["interpolators"]
+        header = imlut.make_header(args.name, given["scale_bins"], given["phase_nodes"], names, mix_luts, refine_luts)
+        mix = [fitted[f"mix{j}"] for j in range(len(mix_luts))]
+        t_data = t_mix = time.time()
+    else:
+        mix_luts = fit3.parse_luts(args.mix)
+        names = args.interpolators.split(",")
+        header = imlut.make_header(args.name, args.bins, args.nodes, names, mix_luts, refine_luts)
+        t_data = time.time()
+        print(f"{len(crops)} crops in {t_data - t_start:.0f} s")
+        system = MixSystem(crops, header, args.sample_cap, args.seed + 2)
+        print(f"mix system: {system.A} anchors, built in {time.time() - t_data:.0f} s")
+        x0 = np.zeros(system.shape)
+        if "bicubic" in names:
+            x0.reshape(system.shape[0], -1, len(names))[..., names.index("bicubic")] = 1.0 / (4 * len(mix_luts))
+        mix = split(solve(system, mix_luts, args.prior, args.iters, x0), system.offsets)
+        t_mix = time.time()
+        del system
     refine = []
     if refine_luts:
         rsys = RefineSystem(crops, header, mix, args.refine_fraction, args.seed + 1)
@@ -341,7 +363,8 @@ def main() -> None:
     t_fit = time.time()
     tables = {"mix": mix, "refine": refine}
     psnr = set5_table(header, tables, evaluate.EVAL_SCALES)
-    config = {"header": header, "mix": args.mix, "refine": args.refine, "prior": args.prior, "iters": args.iters,
+    config = {"header": header, "mix": f"from {args.mix_from}" if args.mix_from else args.mix, "refine": args.refine,
+              "prior": args.prior, "iters": args.iters,
               "refine_prior": args.refine_prior, "refine_iters": args.refine_iters,
               "refine_fraction": args.refine_fraction, "sample_cap": args.sample_cap,
               "anchors": int(len(crops) * per_crop), "crops": len(crops),

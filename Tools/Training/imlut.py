@@ -106,19 +106,20 @@ def rho_inv(r: int, dy, dx):
     return rho((4 - r) % 4, dy, dx)
 
 
-def simplex(plane: np.ndarray, pattern: str, levels, r: int) -> tuple[np.ndarray, np.ndarray]:
+def simplex(plane: np.ndarray, pattern: str, levels, r: int, dilation: int = 1) -> tuple[np.ndarray, np.ndarray]:
     """Entry indices (H, W, 5) and weights (H, W, 5) of the pattern read at every pixel of `plane` (uint8 or float
-    values in [0, 256)) under rotation r, the plane reflect padded (NumPy 'reflect')."""
+    values in [0, 256)) under rotation r, offsets times `dilation`, the plane reflect padded (NumPy 'reflect')."""
     lv = check_levels(levels).astype(np.float64)
     n = len(lv)
     h, w = plane.shape
-    padded = np.pad(plane.astype(np.float64), REACH, mode="reflect")
+    pad = REACH * dilation
+    padded = np.pad(plane.astype(np.float64), pad, mode="reflect")
     strides = np.array([n ** 3, n ** 2, n, 1], dtype=np.int64)
     base = np.zeros((h, w), dtype=np.int64)
     fracs = np.empty((h, w, 4))
     for t, (dy, dx) in enumerate(PATTERNS[pattern]):
-        oy, ox = rho(r, dy, dx)
-        v = padded[REACH + oy:REACH + oy + h, REACH + ox:REACH + ox + w]
+        oy, ox = rho(r, dy * dilation, dx * dilation)
+        v = padded[pad + oy:pad + oy + h, pad + ox:pad + ox + w]
         cell = np.clip(np.searchsorted(lv, v, side="right") - 1, 0, n - 2)
         base += cell * strides[t]
         fracs[..., t] = (v - lv[cell]) / (lv[cell + 1] - lv[cell])
@@ -206,13 +207,18 @@ def mix_weights(plane: np.ndarray, out_h: int, out_w: int, header: dict, blended
 
 # --- 7. refinement ---------------------------------------------------------------------------------------------
 
-def refine_values(m: np.ndarray, header: dict, blended: list[np.ndarray]) -> np.ndarray:
-    """Sum over refine luts and rotations of the interpolated R' values read on the float plane m."""
+def dilation(lut: dict, s: float) -> int:
+    """The factor on a refine lut's offsets at scale s = sqrt(sx sy): the rounded scale for "dilation": "scale"."""
+    return max(1, math.floor(s + 0.5)) if lut.get("dilation") == "scale" else 1
+
+
+def refine_values(m: np.ndarray, header: dict, blended: list[np.ndarray], s: float) -> np.ndarray:
+    """Sum over refine luts and rotations of the interpolated R' values read on the float plane m at scale s."""
     out = np.zeros_like(m)
     for lut, table in zip(header["refine"]["luts"], blended, strict=True):
         values = table.reshape(-1)
         for r in range(lut["rotations"]):
-            idx, wt = simplex(m, lut["pattern"], lut["levels"], r)
+            idx, wt = simplex(m, lut["pattern"], lut["levels"], r, dilation(lut, s))
             out += np.einsum("hwv,hwv->hw", wt, values[idx])
     return out
 
@@ -232,6 +238,9 @@ def check_header(header: dict) -> None:
         raise ValueError(f"bad interpolators {names}")
     if header["max_scale"] < bins[-1]:
         raise ValueError("max_scale must be >= the last scale bin")
+    if any("dilation" in lut for lut in header["mix"]["luts"]) or any(
+            lut.get("dilation", "scale") != "scale" for lut in (header.get("refine") or {}).get("luts", [])):
+        raise ValueError('only refine luts may have a dilation, and only "scale"')
 
 
 def has_refine(header: dict) -> bool:
@@ -256,9 +265,10 @@ def run_model(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: d
     check_header(header)
     m = mixed(plane, out_h, out_w, header, tables)
     if has_refine(header):
-        g = bin_weights(scale_of(*plane.shape, out_h, out_w)[2], header["scale_bins"])
+        s = scale_of(*plane.shape, out_h, out_w)[2]
+        g = bin_weights(s, header["scale_bins"])
         m = np.clip(m, 0.0, 255.0)
-        m = m + refine_values(m, header, [blend(t, g) for t in tables["refine"]])
+        m = m + refine_values(m, header, [blend(t, g) for t in tables["refine"]], s)
     return m if return_float else np.round(np.clip(m, 0.0, 255.0)).astype(np.uint8)
 
 
@@ -266,8 +276,8 @@ def make_header(name: str, scale_bins, phase_nodes: int, interpolators, mix_luts
                 refine_luts: list[dict] | None, max_scale: float = 8, metadata: dict | None = None) -> dict:
     """Header of an imlut model (the tables' descriptors are added by lutfile.write)."""
     def strip(luts):
-        return [{"pattern": l["pattern"], "rotations": l["rotations"], "levels": [int(v) for v in l["levels"]]}
-                for l in luts]
+        return [{"pattern": l["pattern"], "rotations": l["rotations"], "levels": [int(v) for v in l["levels"]],
+                 **({"dilation": l["dilation"]} if "dilation" in l else {})} for l in luts]
     header = {"kind": "imlut", "name": name, "max_scale": max_scale,
               "scale_bins": [float(b) if b != int(b) else int(b) for b in scale_bins],
               "phase_nodes": int(phase_nodes), "interpolators": list(interpolators),

@@ -106,6 +106,28 @@ def test_refine_adds_its_table_value():
     assert np.allclose(got, np.clip(plain, 0, 255) + 4 * (1.0 + (s - 2) * 1.0), atol=1e-9)
 
 
+@pytest.mark.parametrize("scale,d", [(2.4, 2), (2.5, 3), (4.0, 4)])
+def test_dilated_refine_reads_the_plane_d_apart(scale, d, tmp_path):
+    """A refine lut with "dilation": "scale" is the undilated lut run on each of the d x d polyphase sub-planes
+    (away from the border, where the two pad differently); d = floor(scale + 0.5)."""
+    rng = np.random.default_rng(5)
+    lut = {"pattern": "Y", "rotations": 4, "levels": [0, 100, 256]}
+    header = _header(refine=[{**lut, "dilation": "scale"}])
+    table = rng.normal(0, 1, size=(81,))
+    m = rng.uniform(0, 255, size=(40, 44))
+    got = imlut.refine_values(m, header, [table], scale)
+    plain = {**header, "refine": {"luts": [lut]}}
+    for oy in range(d):
+        for ox in range(d):
+            want = imlut.refine_values(m[oy::d, ox::d], plain, [table], scale)
+            assert np.allclose(got[oy::d, ox::d][4:-4, 4:-4], want[4:-4, 4:-4], atol=1e-9)
+    with pytest.raises(ValueError, match="dilation"):
+        _header(refine=[{**lut, "dilation": 2}])
+    mix = [imlut.selecting_table(5, header, "bicubic", 0.25)]
+    written = lutfile.write(tmp_path / "d.lut", header, {"mix": mix, "refine": [np.tile(table[:, None], (1, 4))]}, "float32")
+    assert lutfile.read(tmp_path / "d.lut")[0]["refine"]["luts"][0]["dilation"] == written["refine"]["luts"][0]["dilation"] == "scale"
+
+
 @pytest.mark.parametrize("type_name,tolerance", [("float32", 1e-5), ("int8", 0.02)])
 def test_file_round_trip(tmp_path, type_name, tolerance):
     rng = np.random.default_rng(2)
