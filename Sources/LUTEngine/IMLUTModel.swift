@@ -298,6 +298,7 @@ final class IMLUTPlanData: @unchecked Sendable {
 
         var refineGroups: [[Int]] = []
         var refineLookups: [Lookup] = []
+        let dilation = IMLUTSpec.dilationFactor(s: s)
         for lut in spec.refine ?? [] {
             if !refineGroups.contains(lut.levels) { refineGroups.append(lut.levels) }
             let entries = lut.table.entries
@@ -308,10 +309,11 @@ final class IMLUTPlanData: @unchecked Sendable {
                 table[e] = Float(sum * lut.table.scale * unit)
             }
             refineLookups += Self.lookups(lut, group: refineGroups.firstIndex(of: lut.levels)!, rowSize: 1,
-                                          table: UnsafeRawPointer(table), permutations: permutations)
+                                          table: UnsafeRawPointer(table), permutations: permutations,
+                                          dilation: lut.dilation == nil ? 1 : dilation)
         }
         refine = refineLookups
-        refineReach = (spec.refine ?? []).map(\.pattern.reach).max() ?? 0
+        refineReach = (spec.refine ?? []).map { $0.pattern.reach * ($0.dilation == nil ? 1 : dilation) }.max() ?? 0
         var refineCells: [UnsafeMutablePointer<Int32>] = [], low: [UnsafeMutablePointer<Float>] = [], width: [UnsafeMutablePointer<Float>] = []
         for levels in refineGroups {
             let count = 1 << bitDepth
@@ -337,12 +339,12 @@ final class IMLUTPlanData: @unchecked Sendable {
         refineWidth = width
     }
 
-    /// The lookups of one lut, one per rotation.
+    /// The lookups of one lut, one per rotation, its offsets times `dilation`.
     static func lookups(_ lut: LUTModelSpec.LUT, group: Int, rowSize: Int, table: UnsafeRawPointer,
-                        permutations: [UnsafeMutablePointer<Int32>]) -> [Lookup] {
+                        permutations: [UnsafeMutablePointer<Int32>], dilation: Int = 1) -> [Lookup] {
         let l = lut.levels.count
         return (0..<lut.rotations).map { r in
-            let o = lut.pattern.offsets.map { IMLUTModel.rotate(dy: $0.dy, dx: $0.dx, rotation: r) }
+            let o = lut.pattern.offsets.map { IMLUTModel.rotate(dy: $0.dy * dilation, dx: $0.dx * dilation, rotation: r) }
             return Lookup(dy: (o[0].dy, o[1].dy, o[2].dy, o[3].dy), dx: (o[0].dx, o[1].dx, o[2].dx, o[3].dx), group: group,
                           strides: (l * l * l * rowSize, l * l * rowSize, l * rowSize, rowSize), table: table,
                           permutation: UnsafePointer(permutations[r]))

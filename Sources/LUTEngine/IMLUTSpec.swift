@@ -18,7 +18,7 @@ public struct IMLUTSpec: Equatable, Sendable {
     public var interpolators: [Interpolator]
     /// Tables of B x N x N x K mixing weights, index ((b * N + py) * N + px) * K + k.
     public var mix: [LUTModelSpec.LUT]
-    /// Tables of B residuals (one per bin) read on the mixed plane; nil: no refinement.
+    /// Tables of B residuals (one per bin) read on the mixed plane, each optionally dilated; nil: no refinement.
     public var refine: [LUTModelSpec.LUT]?
     public var metadata: [JSONMember]
 
@@ -68,14 +68,17 @@ public struct IMLUTSpec: Equatable, Sendable {
         for (i, interpolator) in interpolators.enumerated() where interpolators[..<i].contains(interpolator) {
             throw .badField("interpolators[\(i)]: \"\(interpolator.rawValue)\" appears twice")
         }
-        try Self.validateLUTs(mix, path: "mix.luts", outputs: mixOutputs)
-        if let refine { try Self.validateLUTs(refine, path: "refine.luts", outputs: scaleBins.count) }
+        try Self.validateLUTs(mix, path: "mix.luts", outputs: mixOutputs, dilates: false)
+        if let refine { try Self.validateLUTs(refine, path: "refine.luts", outputs: scaleBins.count, dilates: true) }
     }
 
-    static func validateLUTs(_ luts: [LUTModelSpec.LUT], path: String, outputs: Int) throws(LUTFileError) {
+    static func validateLUTs(_ luts: [LUTModelSpec.LUT], path: String, outputs: Int, dilates: Bool) throws(LUTFileError) {
         guard (1...maxLUTs).contains(luts.count) else { throw .badField("\(path): \(luts.count) luts, must be 1...\(maxLUTs)") }
-        for (l, lut) in luts.enumerated() { try lut.validate(path: "\(path)[\(l)]", outputs: outputs) }
+        for (l, lut) in luts.enumerated() { try lut.validate(path: "\(path)[\(l)]", outputs: outputs, dilates: dilates) }
     }
+
+    /// The dilation factor of a `.scale` refine lut at s = sqrt(sx * sy): max(1, floor(s + 0.5)).
+    public static func dilationFactor(s: Double) -> Int { max(1, Int((s + 0.5).rounded(.down))) }
 }
 
 /// What a `.lut` file holds: one of the kinds the format knows.

@@ -278,21 +278,32 @@ enum HeaderSchema {
         var refine: [LUTModelSpec.LUT]? = nil
         if let refineValue = top["refine"], refineValue != .null {
             let refineObject = try object(refineValue, path: "refine", required: ["luts"])
-            refine = try lutList(refineObject["luts"]!, path: "refine.luts", outputs: bins.count, why: "\(bins.count) bins", tables: &tables)
+            refine = try lutList(refineObject["luts"]!, path: "refine.luts", outputs: bins.count, why: "\(bins.count) bins",
+                                 dilates: true, tables: &tables)
         }
         let spec = IMLUTSpec(name: name, maxScale: maxScale, scaleBins: bins, phaseNodes: nodes, interpolators: interpolators,
                              mix: mix, refine: refine, metadata: metadata)
         return Layout(contents: .imlut(spec), tables: tables)
     }
 
-    /// A non-empty array of luts whose tables have `outputs` values per row (`why` says where that number comes from).
-    static func lutList(_ value: JSONValue, path: String, outputs expectedOutputs: Int, why: String,
+    /// A non-empty array of luts whose tables have `outputs` values per row (`why` says where that number comes from);
+    /// `dilates`: the luts may carry "dilation" (imlut refine luts).
+    static func lutList(_ value: JSONValue, path: String, outputs expectedOutputs: Int, why: String, dilates: Bool = false,
                         tables: inout [LUTFile.PlacedTable]) throws(LUTFileError) -> [LUTModelSpec.LUT] {
         guard case let .array(lutValues) = value, !lutValues.isEmpty else { throw .badField("\(path): expected a non-empty array") }
         var luts: [LUTModelSpec.LUT] = []
         for (l, lutValue) in lutValues.enumerated() {
             let lutPath = "\(path)[\(l)]"
-            let lut = try object(lutValue, path: lutPath, required: ["pattern", "rotations", "levels", "table"])
+            let lut = try object(lutValue, path: lutPath, required: ["pattern", "rotations", "levels", "table"],
+                                 optional: dilates ? ["dilation"] : [])
+            var dilation: LUTModelSpec.Dilation? = nil
+            if let dilationValue = lut["dilation"] {
+                let text = try string(dilationValue, path: "\(lutPath).dilation")
+                guard let value = LUTModelSpec.Dilation(rawValue: text) else {
+                    throw .badField("\(lutPath).dilation: \"\(text)\" is not \"scale\"")
+                }
+                dilation = value
+            }
             let patternName = try string(lut["pattern"]!, path: "\(lutPath).pattern")
             guard let pattern = LUTModelSpec.Pattern(rawValue: patternName) else {
                 throw .badField("\(lutPath).pattern: \"\(patternName)\" is not S, D or Y")
@@ -338,7 +349,7 @@ enum HeaderSchema {
             case .float32: .float32([])
             }
             luts.append(.init(pattern: pattern, rotations: rotations, levels: levels,
-                              table: .init(entries: entries, outputs: outputs, scale: tableScale, values: empty)))
+                              table: .init(entries: entries, outputs: outputs, scale: tableScale, values: empty), dilation: dilation))
         }
         return luts
     }
@@ -348,9 +359,11 @@ enum HeaderSchema {
         func luts(_ list: [LUTModelSpec.LUT]) -> JSONValue {
             .array(list.map { lut in
                 defer { next += 1 }
+                let dilation: [JSONMember] = lut.dilation.map { [.init("dilation", .string($0.rawValue))] } ?? []
                 return .object([
                     .init("pattern", .string(lut.pattern.rawValue)),
                     .init("rotations", .int(lut.rotations)),
+                ] + dilation + [
                     .init("levels", .array(lut.levels.map { .int($0) })),
                     .init("table", .object([
                         .init("offset", .int(offsets[next])),

@@ -103,6 +103,44 @@ import Testing
         #expect(offsets == offsets.sorted() && offsets.allSatisfy { $0 % 64 == 0 } && offsets[0] == 0)
     }
 
+    /// `small` with a second refine lut that is dilated.
+    static let dilated: IMLUTSpec = {
+        var g = SeededGenerator(seed: 12)
+        var spec = randomSpec(&g, bins: [2, 4], nodes: 2, interpolators: [.bilinear, .constant, .bicubic], patterns: [.s, .y],
+                              refine: [.d, .y], levels: [0, 128, 256])
+        spec.refine![1].dilation = .scale
+        return spec
+    }()
+
+    @Test func dilationRoundTripsAndIsChecked() throws {
+        let bytes = try LUTFile.encode(Self.dilated)
+        #expect(try LUTFile.decodeContents(bytes) == .imlut(Self.dilated))
+        let parsed = try JSONValue.parse(Array(LUTFileTests.parts(bytes).0.utf8))
+        guard case let .array(refine)? = parsed["refine"]?["luts"], case let .array(mix)? = parsed["mix"]?["luts"] else {
+            Issue.record("mix/refine luts missing")
+            return
+        }
+        // Written only where set.
+        #expect(refine.map { $0["dilation"] } == [nil, .string("scale")] && mix.allSatisfy { $0["dilation"] == nil })
+        #expect(!LUTFileTests.parts(try LUTFile.encode(Self.small)).0.contains("dilation"))
+        // Any other value, or a dilated mix lut, is a header error naming the field.
+        for value in ["2", "\"none\"", "\"Scale\"", "null", "true"] {
+            let error = Self.editedHeader("\"dilation\": \"scale\"", "\"dilation\": \(value)", spec: Self.dilated)
+            #expect(Self.kind(error) == "bad header field" && String(describing: error!).contains("refine.luts[1].dilation"), "\(value): \(String(describing: error))")
+        }
+        let mixError = Self.editedHeader("\"pattern\": \"S\", \"rotations\": 4,", "\"pattern\": \"S\", \"rotations\": 4, \"dilation\": \"scale\",",
+                                         spec: Self.dilated)
+        #expect(Self.kind(mixError) == "bad header field" && String(describing: mixError!).contains("mix.luts[0]")
+                && String(describing: mixError!).contains("dilation"), "\(String(describing: mixError))")
+        // The writer refuses what the reader would: a dilated mix or srlut lut.
+        var mixDilated = Self.small
+        mixDilated.mix[1].dilation = .scale
+        #expect(throws: LUTFileError.self) { try LUTFile.encode(mixDilated) }
+        var srlut = LUTFileTests.small
+        srlut.stages[0].luts[0].dilation = .scale
+        #expect(throws: LUTFileError.self) { try LUTFile.encode(srlut) }
+    }
+
     @Test func writtenFileLoadsAsModel() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("imlut-\(UUID()).lut").path
         defer { try? FileManager.default.removeItem(atPath: path) }
@@ -234,11 +272,17 @@ import Testing
         let spec = Self.randomSpec(&g, nodes: nodes, interpolators: Array(interpolators.prefix(seed % 2 == 0 ? 5 : 3)),
                                    patterns: pattern(patterns), rotations: rotations, refine: refine.isEmpty ? nil : pattern(refine),
                                    levels: seed % 2 == 0 ? [0, 64, 128, 256] : [0, 32, 48, 112, 256])
+        // Isotropic, anisotropic, identity, beyond the last bin (x8), odd and one-pixel sizes.
+        try Self.expectReference(spec, sizes: [(7, 5, 17, 12), (6, 5, 6, 13), (5, 4, 5, 4), (4, 3, 32, 24), (9, 6, 23, 19),
+                                                (1, 1, 3, 2), (2, 3, 5, 3)], bitDepth: bitDepth, &g)
+    }
+
+    /// Renders random planes of each (w, h) -> (ow, oh) whole, in random bands and on 3 workers, against the reference.
+    static func expectReference(_ spec: IMLUTSpec, sizes: [(Int, Int, Int, Int)], bitDepth: Int, _ g: inout SeededGenerator) throws {
         let model = try IMLUTModel(spec)
         let reference = ReferenceIMLUT(spec: spec)
         var differing = 0, total = 0
-        // Isotropic, anisotropic, identity, beyond the last bin (x8), odd and one-pixel sizes.
-        for (w, h, ow, oh) in [(7, 5, 17, 12), (6, 5, 6, 13), (5, 4, 5, 4), (4, 3, 32, 24), (9, 6, 23, 19), (1, 1, 3, 2), (2, 3, 5, 3)] {
+        for (w, h, ow, oh) in sizes {
             let plane = (0..<w * h).map { _ in Int.random(in: 0..<(1 << bitDepth), using: &g) }
             let size = PlaneSize(width: ow, height: oh)
             let expected = reference.run(plane, width: w, height: h, output: size, bitDepth: bitDepth)
@@ -254,6 +298,38 @@ import Testing
         }
         // Float against Double: only samples within a rounding error of a half may differ.
         #expect(differing * 200 <= total, "\(differing) of \(total) samples differ by 1")
+    }
+
+    @Test("dilated refine luts equal the reference", arguments: [
+        // (seed, rotations, mix patterns, refine patterns: upper case dilated, lower case not, bit depth)
+        (21, 4, "S", "S", 8), (22, 1, "D", "Ys", 10), (23, 4, "SY", "Yd", 8), (24, 1, "Y", "D", 10), (25, 4, "D", "sD", 10),
+    ])
+    func dilatedRefineMatchesReference(seed: Int, rotations: Int, patterns: String, refine: String, bitDepth: Int) throws {
+        var g = SeededGenerator(seed: UInt64(seed))
+        let pattern = { (s: String) in s.map { LUTModelSpec.Pattern(rawValue: $0.uppercased())! } }
+        var spec = Self.randomSpec(&g, nodes: 3, interpolators: [.bicubic, .constant, .bilinear], patterns: pattern(patterns),
+                                   rotations: rotations, refine: pattern(refine))
+        for (i, c) in refine.enumerated() where c.isUppercase { spec.refine![i].dilation = .scale }
+        // d = 2 (x1.5), 3 (x2.5), 3, 4, 2 (3 x 2 anisotropic), 8 on planes smaller than the reach (up to 16).
+        try Self.expectReference(spec, sizes: [(6, 4, 9, 6), (4, 6, 10, 15), (5, 4, 15, 12), (4, 3, 16, 12), (5, 6, 15, 12),
+                                                (5, 4, 40, 32), (2, 1, 16, 8), (1, 1, 8, 8)], bitDepth: bitDepth, &g)
+    }
+
+    /// Below x1.5 (d = 1) a dilated refine lut reads what an undilated one reads.
+    @Test func dilationOneRendersAsUndilated() throws {
+        var g = SeededGenerator(seed: 26)
+        let plain = Self.randomSpec(&g, patterns: [.s], refine: [.y, .d])
+        var dilated = plain
+        dilated.refine![0].dilation = .scale
+        dilated.refine![1].dilation = .scale
+        let plane = (0..<9 * 7).map { _ in Int.random(in: 0..<256, using: &g) }
+        let output = PlaneSize(width: 12, height: 9)
+        let expected = try Self.render(IMLUTModel(plain), plane, width: 9, height: 7, output: output, bitDepth: 8)
+        #expect(try Self.render(IMLUTModel(dilated), plane, width: 9, height: 7, output: output, bitDepth: 8) == expected)
+        // At x2 (d = 2) it does not.
+        let x2 = PlaneSize(width: 18, height: 14)
+        #expect(try Self.render(IMLUTModel(plain), plane, width: 9, height: 7, output: x2, bitDepth: 8)
+            != Self.render(IMLUTModel(dilated), plane, width: 9, height: 7, output: x2, bitDepth: 8))
     }
 
     @Test func planRefusals() throws {

@@ -3,7 +3,8 @@ import Foundation
 
 /// A slow, literal reading of notes/imlut.md in Double: per output pixel it recomputes the geometry, every
 /// candidate from its kernel, the mix vector of the anchor (rotated reads, node mapping through rho_r^-1),
-/// the bilinear node weights, then refines on the clamped mixed plane. It shares no code with the engine.
+/// the bilinear node weights, then refines on the clamped mixed plane (dilated
+/// refine luts read their pattern d = max(1, floor(s + 0.5)) times wider). It shares no code with the engine.
 struct ReferenceIMLUT {
     let spec: IMLUTSpec
 
@@ -137,9 +138,10 @@ struct ReferenceIMLUT {
                 for x in 0..<outW {
                     var value = clamped[y * outW + x]
                     for lut in refine {
+                        let dilation = lut.dilation == .scale ? max(1.0, (s + 0.5).rounded(.down)) : 1
                         for r in 0..<lut.rotations {
                             let values = lut.pattern.offsets.map { o -> Double in
-                                let (dy, dx) = rho((Double(o.dy), Double(o.dx)), r)
+                                let (dy, dx) = rho((dilation * Double(o.dy), dilation * Double(o.dx)), r)
                                 return clamped[mirror(y + Int(dy), outH) * outW + mirror(x + Int(dx), outW)]
                             }
                             let row = interpolate(lut, values)
