@@ -126,7 +126,10 @@ struct Models: ParsableCommand {
             throw ExitCode.failure
         }
         func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
-        func luts(_ list: [LUTModelSpec.LUT]) -> String { list.map { "\($0.pattern.rawValue):\($0.levels.count)" }.joined(separator: "+") }
+        // "Sx": the pattern dilated by the scale, as the training tool writes it.
+        func luts(_ list: [LUTModelSpec.LUT]) -> String {
+            list.map { "\($0.pattern.rawValue)\($0.dilation == nil ? "" : "x"):\($0.levels.count)" }.joined(separator: "+")
+        }
         func figures(_ list: [(scale: Double, psnr: Double)]) -> String {
             list.map { String(format: "x%g %.2f", $0.scale, $0.psnr) }.joined(separator: ", ")
         }
@@ -141,11 +144,12 @@ struct Models: ParsableCommand {
         }
         for entry in catalog.anyScale {
             let spec = entry.model.spec
+            let refine = spec.refine.map { " > refine " + luts($0) } ?? ""
+            let dilated = spec.refine?.contains { $0.dilation != nil } == true ? "; x: read one LR pixel apart" : ""
+            let shape = " (\(spec.interpolators.count) interpolators, \(spec.phaseNodes)x\(spec.phaseNodes) phase nodes\(dilated))"
             print(column(spec.name, 24) + column(String(format: "any 1-%g", spec.maxScale), 11)
                   + column(String(format: "%6.0f KB", Double(entry.bytes) / 1000), 11)
-                  + column(spec.set5PSNR.isEmpty ? "-" : "below", 13)
-                  + "mix " + luts(spec.mix) + (spec.refine.map { " > refine " + luts($0) } ?? "")
-                  + " (\(spec.interpolators.count) interpolators, \(spec.phaseNodes)x\(spec.phaseNodes) phase nodes)")
+                  + column(spec.set5PSNR.isEmpty ? "-" : "below", 13) + "mix " + luts(spec.mix) + refine + shape)
             if !spec.set5PSNR.isEmpty { print("  Set5 Y PSNR: " + figures(spec.set5PSNR) + " dB") }
         }
         print("auto picks, for each stream, the model with the best Set5 figure among those that serve its scale as it is "

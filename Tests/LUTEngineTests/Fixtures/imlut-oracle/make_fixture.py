@@ -20,7 +20,9 @@ names = ["constant", "nearest", "bilinear", "bicubic", "lanczos3"]
 bins, nodes = [1.5, 2, 3, 4], 3
 mix_luts = [{"pattern": "S", "rotations": 4, "levels": [0, 96, 160, 256]},
             {"pattern": "D", "rotations": 1, "levels": [0, 128, 256]}]
-refine_luts = [{"pattern": "Y", "rotations": 4, "levels": [0, 64, 128, 192, 256]}]
+# The second refine lut reads M' d = round(scale) pixels apart (notes/imlut.md), up to d = 8 at 104x88.
+refine_luts = [{"pattern": "Y", "rotations": 4, "levels": [0, 64, 128, 192, 256]},
+               {"pattern": "S", "rotations": 4, "levels": [0, 128, 256], "dilation": "scale"}]
 header = imlut.make_header("oracle-fixture", bins, nodes, names, mix_luts, refine_luts, max_scale=8,
                            metadata={"set5_y_psnr": {"2": 35.0, "4": 29.0}})
 lookups = 4 + 1
@@ -32,7 +34,7 @@ for lut in mix_luts:
     t[..., names.index("bicubic")] += 1.0 / lookups
     t[..., names.index("constant")] *= 20
     mix.append(t.reshape(e, -1))
-refine = [rng.normal(0.0, 1.5, (len(refine_luts[0]["levels"]) ** 4, len(bins)))]
+refine = [rng.normal(0.0, 1.5, (len(lut["levels"]) ** 4, len(bins))) for lut in refine_luts]
 lutfile.write(here / "model.lut", header, {"mix": mix, "refine": refine}, type_name={"mix": "int8", "refine": "int16"})
 header, tables = lutfile.read(here / "model.lut")
 
