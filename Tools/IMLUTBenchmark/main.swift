@@ -75,7 +75,8 @@ struct IMLUTBenchmark: ParsableCommand {
         let spec = try model.map { try IMLUTModel.load(path: $0).spec } ?? syntheticModel()
         let engine = try IMLUTModel(spec)
         func describe(_ luts: [LUTModelSpec.LUT]) -> String {
-            luts.map { "\($0.pattern.rawValue)x\($0.rotations):\($0.levels.count)" }.joined(separator: "+")
+            // As `lutscale models` writes them (x: dilated by the scale), with the rotations after the slash.
+            luts.map { "\($0.pattern.rawValue)\($0.dilation == nil ? "" : "x"):\($0.levels.count)/\($0.rotations)" }.joined(separator: "+")
         }
         print("model \(spec.name): mix \(describe(spec.mix)), refine \(spec.refine.map(describe) ?? "none"), "
               + "N \(spec.phaseNodes), K \(spec.interpolators.count)")
