@@ -2,7 +2,7 @@
 import Glibc
 #endif
 
-/// A loaded, validated "imlut" model (notes/imlut.md): upscales by any real scale from 1 to `maxScale` in each
+/// A loaded, validated "imlut" model (docs/imlut.md): upscales by any real scale from 1 to `maxScale` in each
 /// axis. Everything that can be wrong is found by `init` or `makePlan`; rendering cannot fail.
 public struct IMLUTModel: PlaneUpscaler {
     public let spec: IMLUTSpec
@@ -431,7 +431,7 @@ private func refineStep(cells c: (UnsafePointer<Int32>, UnsafePointer<Int32>, Un
     target.storeBytes(of: target.loadUnaligned(as: Vec.self) + sum, as: Vec.self)
 }
 
-/// An imlut model's plan for one input size, output size and bit depth (see notes/imlut.md for the arithmetic,
+/// An imlut model's plan for one input size, output size and bit depth (see docs/imlut.md for the arithmetic,
 /// done here in Float). A band of output rows computes the mix vectors of each LR row it needs once, the mixed
 /// rows it needs (its own and, with refinement, `refineReach` more on each side), then the refined rows.
 struct IMLUTPlan: UpscalePlan {

@@ -1,4 +1,4 @@
-/// The contents of an "imlut" model file: arbitrary-scale LUT super-resolution after IM-LUT (notes/imlut.md).
+/// The contents of an "imlut" model file: arbitrary-scale LUT super-resolution after IM-LUT (docs/imlut.md).
 ///
 /// K interpolators evaluated on the LR plane are mixed per output pixel with weights from `mix` luts (indexed by
 /// the LR neighbourhood, blended over `scaleBins`, interpolated over a phase-node grid); optional `refine` luts
@@ -46,7 +46,7 @@ public struct IMLUTSpec: Equatable, Sendable {
     /// Set5 Y PSNR by scale from `metadata.set5_y_psnr`.
     public var set5PSNR: [(scale: Double, psnr: Double)] { Set5Figures.parse(metadata) }
 
-    /// Checks every rule of notes/imlut.md that does not depend on byte placement.
+    /// Checks every rule of docs/imlut.md that does not depend on byte placement.
     public func validate() throws(LUTFileError) {
         guard !name.isEmpty else { throw .badField("name: must not be empty") }
         guard (1...Self.maxBins).contains(scaleBins.count) else {

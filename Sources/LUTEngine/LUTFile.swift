@@ -1,6 +1,6 @@
 import Foundation
 
-/// Reader and writer of the LUTScale model file format, version 1 (notes/lut-format.md).
+/// Reader and writer of the LUTScale model file format, version 1 (docs/lut-format.md).
 public enum LUTFile {
     public static let magic: [UInt8] = Array("LUTSCALE".utf8)
     public static let version: UInt32 = 1

@@ -1,4 +1,4 @@
-/// The contents of a LUT model file (format v1, see notes/lut-format.md), independent of how it is stored.
+/// The contents of a LUT model file (format v1, see docs/lut-format.md), independent of how it is stored.
 ///
 /// `validate()` enforces every rule of the format; the file reader calls it, and so does the writer, so no
 /// malformed description reaches the disk or the engine.
@@ -40,7 +40,7 @@ public struct LUTModelSpec: Equatable, Sendable {
         public var rotations: Int
         public var levels: [Int]
         public var table: Table
-        /// imlut refine luts only (notes/imlut.md): how the pattern's offsets grow with the scale; nil: they do not.
+        /// imlut refine luts only (docs/imlut.md): how the pattern's offsets grow with the scale; nil: they do not.
         public var dilation: Dilation?
 
         public init(pattern: Pattern, rotations: Int, levels: [Int], table: Table, dilation: Dilation? = nil) {

@@ -1,7 +1,7 @@
 import Foundation
 @testable import LUTEngine
 
-/// A slow, literal reading of notes/imlut.md in Double: per output pixel it recomputes the geometry, every
+/// A slow, literal reading of docs/imlut.md in Double: per output pixel it recomputes the geometry, every
 /// candidate from its kernel, the mix vector of the anchor (rotated reads, node mapping through rho_r^-1),
 /// the bilinear node weights, then refines on the clamped mixed plane (dilated
 /// refine luts read their pattern d = max(1, floor(s + 0.5)) times wider). It shares no code with the engine.

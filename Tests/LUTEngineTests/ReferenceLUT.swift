@@ -1,6 +1,6 @@
 @testable import LUTEngine
 
-/// A slow, plain implementation of LUT inference written from the format description (notes/lut-format.md)
+/// A slow, plain implementation of LUT inference written from the format description (docs/lut-format.md)
 /// and SR-LUT's reference steps: it really rotates the image, pads it, interpolates in Double and rotates the
 /// blocks back. It shares no code with the engine beyond the model description.
 ///

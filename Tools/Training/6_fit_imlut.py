@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Step 6: fit an arbitrary-scale "imlut" model (/work/notes/imlut.md) by regularised least squares.
+"""Step 6: fit an arbitrary-scale "imlut" model (docs/imlut.md) by regularised least squares.
 
 Data: HR crops of the photos (Y, shrunk to --hr-long-side), each with its own scale: mostly isotropic s ~ U[1, 4],
 a fraction --aniso with sx, sy drawn independently; the LR crop is our MATLAB-bicubic imresize of the HR crop

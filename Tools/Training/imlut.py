@@ -1,4 +1,4 @@
-"""The "imlut" arbitrary-scale model of /work/notes/imlut.md in NumPy: the reference forward (the oracle the Swift
+"""The "imlut" arbitrary-scale model of docs/imlut.md in NumPy: the reference forward (the oracle the Swift
 engine is tested against) and the pieces the fit (6_fit_imlut.py) builds its rows from, so what is fitted is what
 is run. Every step below carries the number of the step of the contract it implements.
 

@@ -1,8 +1,8 @@
-"""Writer and reader of LUT format v1 (/work/notes/lut-format.md).
+"""Writer and reader of LUT format v1 (docs/lut-format.md).
 
 Layout: b"LUTSCALE", u32 version 1, u32 H, H bytes of UTF-8 JSON, zero padding to a multiple of 64 (payload start P),
 tables at P + offset (offsets multiples of 64), u32 CRC-32 (zlib.crc32) of every byte before it. Little-endian.
-Kinds: "srlut" (tables listed stage by stage) and "imlut" (/work/notes/imlut.md: the mix luts, then the refine luts).
+Kinds: "srlut" (tables listed stage by stage) and "imlut" (docs/imlut.md: the mix luts, then the refine luts).
 """
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The "srlut" model semantics of LUT format v1 (/work/notes/lut-format.md) in NumPy: look-up indices, 4-simplex
+"""The "srlut" model semantics of LUT format v1 (docs/lut-format.md) in NumPy: look-up indices, 4-simplex
 weights, rotations, stages. Training (3_fit_srlut.py) and evaluation (5_eval.py) both build on these functions, so
 what is fitted is what is run.
 """

@@ -20,7 +20,7 @@ names = ["constant", "nearest", "bilinear", "bicubic", "lanczos3"]
 bins, nodes = [1.5, 2, 3, 4], 3
 mix_luts = [{"pattern": "S", "rotations": 4, "levels": [0, 96, 160, 256]},
             {"pattern": "D", "rotations": 1, "levels": [0, 128, 256]}]
-# The second refine lut reads M' d = round(scale) pixels apart (notes/imlut.md), up to d = 8 at 104x88.
+# The second refine lut reads M' d = round(scale) pixels apart (docs/imlut.md), up to d = 8 at 104x88.
 refine_luts = [{"pattern": "Y", "rotations": 4, "levels": [0, 64, 128, 192, 256]},
                {"pattern": "S", "rotations": 4, "levels": [0, 128, 256], "dilation": "scale"}]
 header = imlut.make_header("oracle-fixture", bins, nodes, names, mix_luts, refine_luts, max_scale=8,
