@@ -20,10 +20,11 @@ done
 python3 3_fit_srlut.py --scale 4 --luts S:13,D:9,Y:9 --residual --prior 1e-2 --iters 50 \
     --pairs work/pairs/x4_l2048.npz --init lutscale-sdy-x4 --name lutscale-sdy-x4-6m
 python3 4_export.py --type int8 lutscale-sdy-x4-6m
-# fast one-table models (S, 9 levels): what --preview uses
+# fast one-table models (S, 9 levels): what --preview uses. At x3 the levels are denser at mid-grey
+# (non-uniform index quantisation): +0.025 dB for the same 60 KB.
 for s in 2 3 4; do
-    case $s in 2) px=6e6 ;; 3) px=4e6 ;; 4) px=3e6 ;; esac
-    python3 3_fit_srlut.py --scale $s --luts S:9 --residual --prior 1e-2 --iters 70 \
+    case $s in 2) px=6e6; luts=S:9 ;; 3) px=4e6; luts=S:0-40-72-100-128-156-184-216-256 ;; 4) px=3e6; luts=S:9 ;; esac
+    python3 3_fit_srlut.py --scale $s --luts "$luts" --residual --prior 1e-2 --iters 70 \
         --pairs "work/pairs/x${s}_l2048.npz" --pixels "$px" --name "lutscale-s-x$s"
     python3 4_export.py --type int8 "lutscale-s-x$s"
 done
