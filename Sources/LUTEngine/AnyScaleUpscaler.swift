@@ -60,13 +60,15 @@ public struct AnyScaleUpscaler: PlaneUpscaler {
         return .anyScale(anyScaleModels.max { $0.maxScale < $1.maxScale }!)
     }
 
-    /// What runs for `input` -> `output`, for messages: a model's name, with the bridge when one finishes the size.
+    /// The upscaler's name and, when it differs, what runs for `input` -> `output` (e.g. "auto: lutscale-imlut"): a
+    /// model's name, with the bridge when one finishes the size.
     public func describe(input: PlaneSize, output: PlaneSize) -> String {
-        switch choice(input: input, output: output) {
-        case .resampler: return bridge.name
-        case let .fixed(model): return Self.isDirect(model, input: input, output: output) ? model.name : "\(model.name) + \(bridge.name)"
-        case let .anyScale(model): return model.serves(input: input, output: output) ? model.name : "\(model.name) + \(bridge.name)"
+        let picked = switch choice(input: input, output: output) {
+        case .resampler: bridge.name
+        case let .fixed(model): Self.isDirect(model, input: input, output: output) ? model.name : "\(model.name) + \(bridge.name)"
+        case let .anyScale(model): model.serves(input: input, output: output) ? model.name : "\(model.name) + \(bridge.name)"
         }
+        return picked == name ? name : "\(name): \(picked)"
     }
 
     public func makePlan(input: PlaneSize, output: PlaneSize, bitDepth: Int) throws(UpscaleError) -> any UpscalePlan {

@@ -299,6 +299,7 @@ final class IMLUTPlanData: @unchecked Sendable {
         var refineGroups: [[Int]] = []
         var refineLookups: [Lookup] = []
         let dilation = IMLUTSpec.dilationFactor(s: s)
+        func factor(_ lut: LUTModelSpec.LUT) -> Int { lut.dilation == nil ? 1 : dilation }
         for lut in spec.refine ?? [] {
             if !refineGroups.contains(lut.levels) { refineGroups.append(lut.levels) }
             let entries = lut.table.entries
@@ -310,10 +311,10 @@ final class IMLUTPlanData: @unchecked Sendable {
             }
             refineLookups += Self.lookups(lut, group: refineGroups.firstIndex(of: lut.levels)!, rowSize: 1,
                                           table: UnsafeRawPointer(table), permutations: permutations,
-                                          dilation: lut.dilation == nil ? 1 : dilation)
+                                          dilation: factor(lut))
         }
         refine = refineLookups
-        refineReach = (spec.refine ?? []).map { $0.pattern.reach * ($0.dilation == nil ? 1 : dilation) }.max() ?? 0
+        refineReach = (spec.refine ?? []).map { $0.pattern.reach * factor($0) }.max() ?? 0
         var refineCells: [UnsafeMutablePointer<Int32>] = [], low: [UnsafeMutablePointer<Float>] = [], width: [UnsafeMutablePointer<Float>] = []
         for levels in refineGroups {
             let count = 1 << bitDepth

@@ -22,6 +22,12 @@ public protocol PlaneUpscaler: Sendable {
     var name: String { get }
     /// Checks everything and precomputes what does not depend on the pixels (filter taps, offsets).
     func makePlan(input: PlaneSize, output: PlaneSize, bitDepth: Int) throws(UpscaleError) -> any UpscalePlan
+    /// What runs for `input` -> `output`, for messages; an upscaler that chooses among models names its choice.
+    func describe(input: PlaneSize, output: PlaneSize) -> String
+}
+
+extension PlaneUpscaler {
+    public func describe(input: PlaneSize, output: PlaneSize) -> String { name }
 }
 
 /// An immutable, validated recipe for one input size -> output size at one bit depth.

@@ -55,6 +55,7 @@ public final class StreamJob {
     public let inputFormat: RawVideoFormat
     public let outputFormat: RawVideoFormat
     public let frameRate: Y4MRatio
+    /// What upscales the luma plane, e.g. "lanczos3" or "auto: lutscale-imlut".
     public let upscalerName: String
     private let reader: FrameReader
     private let writer: FrameWriter
@@ -111,7 +112,7 @@ public final class StreamJob {
         self.outputFormat = output
         // FFmpeg reads a y4m stream without a rate as 25 fps.
         self.frameRate = header.frameRate ?? Y4MRatio(25, 1)
-        self.upscalerName = request.upscaler.name
+        self.upscalerName = request.upscaler.describe(input: plans.luma.input, output: plans.luma.output)
         self.workFormat = workFormat
         self.lumaPlan = plans.luma
         self.otherPlanes = plans.others

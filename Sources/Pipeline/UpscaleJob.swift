@@ -15,6 +15,7 @@ public struct JobDescription: Sendable {
     public let outputFormat: PixelFormat
     public let codec: String
     public let container: String
+    /// What upscales the main stream's luma, e.g. "lanczos3" or "auto: lutscale-imlut".
     public let upscaler: String
     public let planes: PlaneMode
     public let estimatedFrameCount: Int?
@@ -202,7 +203,7 @@ public final class UpscaleJob {
         self.description = JobDescription(
             inputWidth: main.inputWidth, inputHeight: main.inputHeight, inputFormat: main.inputFormat,
             outputWidth: main.outputWidth, outputHeight: main.outputHeight, workFormat: main.workFormat, outputFormat: main.outputFormat,
-            codec: codecName, container: muxer.formatName, upscaler: request.upscaler.name, planes: request.planes,
+            codec: codecName, container: muxer.formatName, upscaler: request.upscaler.describe(input: main.lumaPlan.input, output: main.lumaPlan.output), planes: request.planes,
             estimatedFrameCount: main.estimatedFrameCount, copiedStreams: copied.count, notes: notes,
             videoStreams: lanes.map { VideoStreamSize(index: $0.inputStream, inputWidth: $0.inputWidth, inputHeight: $0.inputHeight,
                                                       outputWidth: $0.outputWidth, outputHeight: $0.outputHeight) })

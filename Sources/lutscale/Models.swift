@@ -118,10 +118,3 @@ enum CLIError: Error, CustomStringConvertible {
         }
     }
 }
-
-/// The upscaler's name for messages; `auto` with the model it picked for the luma plane.
-func upscalerLabel(_ upscaler: any PlaneUpscaler, input: PlaneSize, output: PlaneSize) -> String {
-    guard let auto = upscaler as? AnyScaleUpscaler else { return upscaler.name }
-    let picked = auto.describe(input: input, output: output)
-    return picked == auto.name ? picked : "\(auto.name): \(picked)"
-}

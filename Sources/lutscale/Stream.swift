@@ -67,7 +67,7 @@ extension Upscale {
                 // The preview upscaler holds one model per scale: the one serving this stream's scale is named.
                 let used = preview.map { "preview: " + $0.model(input: job.inputFormat.planeSize(0), output: job.outputFormat.planeSize(0)).name }
                 var line = "lutscale: \(summary.framesWritten) frames \(job.inputFormat) -> \(job.outputFormat.width)x\(job.outputFormat.height) " +
-                    "(\(used ?? upscalerLabel(upscaler, input: job.inputFormat.planeSize(0), output: job.outputFormat.planeSize(0)))) in \(String(format: "%.1f", seconds)) s, \(String(format: "%.1f", fps)) fps"
+                    "(\(used ?? job.upscalerName)) in \(String(format: "%.1f", seconds)) s, \(String(format: "%.1f", fps)) fps"
                 if stream.preview { line += "; \(summary.framesDropped) frames dropped" }
                 if summary.consumerClosed { line += "; the consumer closed the output after \(summary.framesWritten) frames" }
                 log.line(line)

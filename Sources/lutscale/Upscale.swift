@@ -1,6 +1,5 @@
 import ArgumentParser
 import Foundation
-import LUTEngine
 import Media
 import Pipeline
 
@@ -96,7 +95,7 @@ struct Upscale: ParsableCommand {
                 let fps = seconds > 0 ? Double(summary.frames) / seconds : 0
                 let stopped = signals.received.map { " (stopped by \(SignalWatcher.name($0)); the file holds the frames read until then)" } ?? ""
                 log.line("lutscale: \(summary.frames) frames \(d.inputWidth)x\(d.inputHeight) -> \(d.outputWidth)x\(d.outputHeight) " +
-                         "(\(upscalerLabel(upscaler, input: PlaneSize(width: d.inputWidth, height: d.inputHeight), output: PlaneSize(width: d.outputWidth, height: d.outputHeight))), \(d.codec) \(d.outputFormat)) in \(String(format: "%.1f", seconds)) s, " +
+                         "(\(d.upscaler), \(d.codec) \(d.outputFormat)) in \(String(format: "%.1f", seconds)) s, " +
                          "\(String(format: "%.1f", fps)) fps: \(output) \(ByteCountFormatter.string(fromByteCount: summary.outputBytes, countStyle: .file))\(stopped)")
             }
             if !common.quiet {
