@@ -217,16 +217,15 @@ class RefineSystem:
         mix_only = {**header, "refine": None}
         for hr, lr in crops:
             hh, ww = hr.shape
-            g = imlut.bin_weights(imlut.scale_of(*lr.shape, hh, ww)[2], header["scale_bins"])
-            bsel, gsel = two_bins(g)
+            scale = imlut.scale_of(*lr.shape, hh, ww)[2]
+            bsel, gsel = two_bins(imlut.bin_weights(scale, header["scale_bins"]))
             m = np.clip(imlut.mixed(lr, hh, ww, mix_only, {"mix": mix_tables}), 0.0, 255.0)
             ys, xs = inner_rows(lr.shape, hr.shape)
             keep = rng.random((len(ys), len(xs))) < fraction
             c_row, v_row = [], []
             for j, lut in enumerate(luts):
                 for r in range(lut["rotations"]):
-                    idx, wt = imlut.simplex(m, lut["pattern"], lut["levels"], r,
-                                            imlut.dilation(lut, imlut.scale_of(*lr.shape, hh, ww)[2]))
+                    idx, wt = imlut.simplex(m, lut["pattern"], lut["levels"], r, imlut.dilation(lut, scale))
                     idx = (idx[np.ix_(ys, xs)][keep] + self.offsets[j]) * self.B
                     wt = wt[np.ix_(ys, xs)][keep]
                     c_row.append((idx[:, :, None] + bsel).reshape(len(idx), -1))
