@@ -168,12 +168,14 @@ def fit(system: System, luts: list[dict], prior: float, iters: int, tol: float, 
     return pcg(apply, system.adjoint(system.b), precond, x, iters, tol, callback, log)
 
 
-def pcg(apply, rhs: np.ndarray, precond: np.ndarray, x: np.ndarray, iters: int, tol: float, callback=None,
+def pcg(apply, rhs: np.ndarray, precond, x: np.ndarray, iters: int, tol: float, callback=None,
         log=print) -> np.ndarray:
-    """Jacobi-preconditioned conjugate gradient for apply(x) = rhs from x (updated in place and returned);
-    stops after `iters` iterations or when |r| / |rhs| < tol. callback(it, x) every 10 iterations."""
+    """Preconditioned conjugate gradient for apply(x) = rhs from x (updated in place and returned); precond is
+    the inverse diagonal (an array) or applies any symmetric positive definite approximate inverse (a function).
+    Stops after `iters` iterations or when |r| / |rhs| < tol. callback(it, x) every 10 iterations."""
+    precondition = precond if callable(precond) else (lambda v: precond * v)
     r = rhs - apply(x) if np.any(x) else rhs.copy()
-    z = precond * r
+    z = precondition(r)
     p = z.copy()
     rz = float(np.vdot(r, z))
     r0 = float(np.linalg.norm(rhs))
@@ -190,7 +192,7 @@ def pcg(apply, rhs: np.ndarray, precond: np.ndarray, x: np.ndarray, iters: int, 
                 callback(it, x)
         if rel < tol:
             break
-        z = precond * r
+        z = precondition(r)
         rz_new = float(np.vdot(r, z))
         p = z + (rz_new / rz) * p
         rz = rz_new

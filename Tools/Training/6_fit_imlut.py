@@ -12,8 +12,9 @@ w_v g_b beta_c C_k T[idx_v, b, q_r(node_c), k] is linear in the mix tables T. Th
 sparse steps (F'F is never formed): J (rows = anchors, 4 rotations x 5 vertices x 2 bins per lut) takes the 4
 node-permuted copies of the tables to each anchor's node vectors V[anchor, node, k]; P (rows = HR samples, 4 nodes
 x K weights beta C) takes V to the samples. The normal equations with the second-difference
-prior of 3_fit_srlut.py (weight per table and output column relative to its mean data weight) are solved by
-Jacobi-preconditioned CG from the model that picks bicubic everywhere.
+prior of 3_fit_srlut.py (weight per table and output column relative to its mean data weight) are solved by CG
+preconditioned by the K x K interpolator blocks of each (entry, bin, node), from the model that picks bicubic
+everywhere (or from --mix-init FIT: more iterations on a fit).
 Refine (--refine): with the mix fixed, M' = clamp(M) of every crop is computed by imlut.py itself, and the refine
 tables (one value per bin) are fitted to HR - M' the same way (one CSR: 4 rotations x 5 vertices x 2 bins). A
 pattern written with an x ("Sx:9") is dilated by the rounded scale: at x4 it reads M' one LR pixel apart.
@@ -28,6 +29,8 @@ from __future__ import annotations
 import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # small matrix products: threads only spin (15x slower)
 import argparse
+import contextlib
+import ctypes
 import json
 import sys
 import time
@@ -107,6 +110,27 @@ def inner_rows(lr_shape, hr_shape):
 
 
 # --- the mix system --------------------------------------------------------------------------------------------
+
+_LIBC = ctypes.CDLL("libc.so.6") if sys.platform == "linux" else None
+
+
+@contextlib.contextmanager
+def memory_returned():
+    """Freed arrays go back to the OS while the mix system is built and solved: glibc's adaptive mmap threshold
+    rises after large frees, so the many per-crop arrays then come from a heap that fragments and keeps its pages
+    (the 2.4 M mix system peaked at 13.9 GB, 10.2 GB with fixed 128 KB mmap and trim thresholds). Afterwards the
+    adaptive defaults again: small fixed thresholds make the refine build's per-crop forward 3x slower."""
+    if _LIBC:
+        _LIBC.malloc_trim(0)
+        _LIBC.mallopt(-3, 128 << 10)   # M_MMAP_THRESHOLD
+        _LIBC.mallopt(-1, 128 << 10)   # M_TRIM_THRESHOLD
+    try:
+        yield
+    finally:
+        if _LIBC:
+            _LIBC.mallopt(-3, 32 << 20)
+            _LIBC.mallopt(-1, 64 << 20)
+
 
 class MixSystem:
     """Rows = HR samples of all crops; unknowns x (E_total, B * N*N * K): the mix tables stacked.
@@ -195,6 +219,32 @@ class MixSystem:
         return self._unstack(self.J.multiply(self.J).T.tocsr() @ dv.reshape(self.A, -1))
 
 
+    def block_diag(self) -> np.ndarray:
+        """The K x K blocks of F'F that couple the interpolators of one (entry, bin, node), (E B, N*N, K, K),
+        with the same cross terms left out as in data_diag. The candidates are nearly collinear (all close to the
+        local grey level), so these blocks are what makes plain Jacobi CG crawl."""
+        K, S = self.K, self.n_samples
+        node = self.P.indices.reshape(S, 4, K)[:, :, 0] // K            # anchor * N*N + node, per sample corner
+        vals = self.P.data.reshape(S, 4, K)
+        size = self.A * self.NN
+        gram = np.empty((size, K, K), dtype=np.float32)
+        for k in range(K):
+            for l in range(k, K):
+                gram[:, k, l] = gram[:, l, k] = np.bincount(node.ravel(), (vals[..., k] * vals[..., l]).ravel(),
+                                                            minlength=size)
+        per_entry = _squares(self.J).T.tocsr() @ gram.reshape(self.A, -1)
+        del gram
+        out = np.zeros((self.EB, self.NN, K * K))
+        for r in range(4):
+            out += per_entry[r * self.EB:(r + 1) * self.EB].reshape(self.EB, self.NN, -1)[:, self.qinv[r], :]
+        return out.reshape(self.EB, self.NN, K, K)
+
+
+def _squares(m: sp.csr_matrix) -> sp.csr_matrix:
+    """m with every value squared (same structure)."""
+    return sp.csr_matrix((m.data * m.data, m.indices, m.indptr), shape=m.shape)
+
+
 def _csr(cols: np.ndarray, vals: np.ndarray, n_cols: int) -> sp.csr_matrix:
     """CSR matrix with a fixed number of non-zeros per row (duplicates allowed: they add up)."""
     n, nnz = cols.shape
@@ -253,7 +303,7 @@ class RefineSystem:
         return np.asarray(self.WT.multiply(self.WT).sum(axis=1)).astype(np.float64).reshape(self.shape)
 
 
-def solve(system, luts: list[dict], prior: float, iters: int, x0: np.ndarray, log=print) -> np.ndarray:
+def solve(system, luts: list[dict], prior: float, iters: int, x0: np.ndarray, log=print, callback=None) -> np.ndarray:
     """(F'F + lam D'D) x = F'b by Jacobi-preconditioned CG, D = second differences along the lattice axes of
     each table, lam per table and output column = prior x that column's mean data weight over reached entries."""
     counts = [len(l["levels"]) for l in luts]
@@ -264,7 +314,19 @@ def solve(system, luts: list[dict], prior: float, iters: int, x0: np.ndarray, lo
         reached = part > 0
         mean = np.where(reached.any(axis=0), (part * reached).sum(axis=0) / np.maximum(reached.sum(axis=0), 1), 0)
         lam[system.offsets[j]:system.offsets[j + 1]] = prior * mean
-    precond = 1.0 / np.maximum(diag + lam * fit3.smoothness_diag(system.offsets, counts, 2)[:, None], 1e-12)
+    prior_diag = lam * fit3.smoothness_diag(system.offsets, counts, 2)[:, None]
+    precond = 1.0 / np.maximum(diag + prior_diag, 1e-12)
+    if hasattr(system, "block_diag"):
+        blocks = system.block_diag()
+        n_blocks, nodes, k = blocks.shape[:3]
+        eye = np.eye(k, dtype=bool)
+        blocks[:, :, eye] += prior_diag.reshape(n_blocks, nodes, k)
+        blocks[:, :, eye] = np.maximum(blocks[:, :, eye], 1e-12)
+        inverse = np.linalg.inv(blocks)
+        del blocks
+
+        def precond(v):
+            return np.einsum("bnkl,bnl->bnk", inverse, v.reshape(n_blocks, nodes, k)).reshape(v.shape)
 
     def apply(x):
         return system.adjoint(system.forward(x)) + lam * fit3.smoothness(x, system.offsets, counts, 2)
@@ -274,7 +336,8 @@ def solve(system, luts: list[dict], prior: float, iters: int, x0: np.ndarray, lo
     # solve for the change from x0, so that the float32 products only carry the small residuals (the right-hand
     # side of x itself would cancel against F'F x0 to about 1e-4 in float32, where CG stalled)
     rhs = system.adjoint(system.b - system.forward(x0)) - lam * fit3.smoothness(x0, system.offsets, counts, 2)
-    return x0 + fit3.pcg(apply, rhs, precond, np.zeros(system.shape), iters, 1e-6, log=log)
+    on_step = (lambda it, dx: callback(it, x0 + dx)) if callback else None
+    return x0 + fit3.pcg(apply, rhs, precond, np.zeros(system.shape), iters, 1e-6, on_step, log=log)
 
 
 def parse_refine(spec: str) -> list[dict]:
@@ -302,6 +365,10 @@ def main() -> None:
     ap.add_argument("--refine", default="", help='refine luts, e.g. "S:9" or "S:9,Sx:9" (x: dilated by the scale; '
                     'none when empty)')
     ap.add_argument("--mix-from", default="", help="take the mix of this fit (work/fits/NAME.npz): refine only")
+    ap.add_argument("--mix-init", default="", help="start the mix fit from this fit's mix (same luts, bins, "
+                    "nodes, interpolators) instead of bicubic everywhere: more iterations on a fit")
+    ap.add_argument("--checkpoint-every", type=int, default=0,
+                    help="also save the mix every this many CG iterations as work/fits/NAME-itK.npz (0: never)")
     ap.add_argument("--bins", type=float, nargs="+", default=[1.5, 2, 3, 4])
     ap.add_argument("--nodes", type=int, default=3)
     ap.add_argument("--interpolators", default="constant,nearest,bilinear,bicubic,lanczos3")
@@ -344,14 +411,27 @@ def main() -> None:
         header = imlut.make_header(args.name, args.bins, args.nodes, names, mix_luts, refine_luts)
         t_data = time.time()
         print(f"{len(crops)} crops in {t_data - t_start:.0f} s")
-        system = MixSystem(crops, header, args.sample_cap, args.seed + 2)
-        print(f"mix system: {system.A} anchors, built in {time.time() - t_data:.0f} s")
-        x0 = np.zeros(system.shape)
-        if "bicubic" in names:
-            x0.reshape(system.shape[0], -1, len(names))[..., names.index("bicubic")] = 1.0 / (4 * len(mix_luts))
-        mix = split(solve(system, mix_luts, args.prior, args.iters, x0), system.offsets)
+        with memory_returned():
+            system = MixSystem(crops, header, args.sample_cap, args.seed + 2)
+            print(f"mix system: {system.A} anchors, built in {time.time() - t_data:.0f} s")
+            x0 = np.zeros(system.shape)
+            if args.mix_init:
+                fitted = np.load(WORK / "fits" / f"{args.mix_init}.npz")
+                x0[:] = np.concatenate([fitted[f"mix{j}"] for j in range(len(mix_luts))])
+            elif "bicubic" in names:
+                x0.reshape(system.shape[0], -1, len(names))[..., names.index("bicubic")] = 1.0 / (4 * len(mix_luts))
+            offsets = system.offsets
+
+            def checkpoint(it, x):
+                if args.checkpoint_every and it % args.checkpoint_every == 0 and it < args.iters:
+                    path = WORK / "fits" / f"{args.name}-it{it}.npz"
+                    np.savez(path, config=json.dumps({"header": header, "mix": args.mix, "iters": it}),
+                             **{f"mix{j}": t for j, t in enumerate(split(x, offsets))})
+                    print(f"  mix after {it} iterations -> {path} (refine and score it with --mix-from)")
+
+            mix = split(solve(system, mix_luts, args.prior, args.iters, x0, callback=checkpoint), offsets)
+            del system
         t_mix = time.time()
-        del system
     refine = []
     if refine_luts:
         rsys = RefineSystem(crops, header, mix, args.refine_fraction, args.seed + 1)
