@@ -218,10 +218,9 @@ class MixSystem:
         dv = (self.P.multiply(self.P).T.tocsr() @ np.ones(self.n_samples, dtype=np.float32))
         return self._unstack(self.J.multiply(self.J).T.tocsr() @ dv.reshape(self.A, -1))
 
-
     def block_diag(self) -> np.ndarray:
         """The K x K blocks of F'F that couple the interpolators of one (entry, bin, node), (E B, N*N, K, K),
-        with the same cross terms left out as in data_diag. The candidates are nearly collinear (all close to the
+        without the cross terms between rotations and vertices that hit the same entry. The candidates are nearly collinear (all close to the
         local grey level), so these blocks are what makes plain Jacobi CG crawl."""
         K, S = self.K, self.n_samples
         node = self.P.indices.reshape(S, 4, K)[:, :, 0] // K            # anchor * N*N + node, per sample corner
@@ -230,8 +229,8 @@ class MixSystem:
         gram = np.empty((size, K, K), dtype=np.float32)
         for k in range(K):
             for l in range(k, K):
-                gram[:, k, l] = gram[:, l, k] = np.bincount(node.ravel(), (vals[..., k] * vals[..., l]).ravel(),
-                                                            minlength=size)
+                products = (vals[..., k] * vals[..., l]).ravel()
+                gram[:, k, l] = gram[:, l, k] = np.bincount(node.ravel(), products, minlength=size)
         per_entry = _squares(self.J).T.tocsr() @ gram.reshape(self.A, -1)
         del gram
         out = np.zeros((self.EB, self.NN, K * K))
@@ -303,9 +302,11 @@ class RefineSystem:
         return np.asarray(self.WT.multiply(self.WT).sum(axis=1)).astype(np.float64).reshape(self.shape)
 
 
-def solve(system, luts: list[dict], prior: float, iters: int, x0: np.ndarray, log=print, callback=None) -> np.ndarray:
-    """(F'F + lam D'D) x = F'b by Jacobi-preconditioned CG, D = second differences along the lattice axes of
-    each table, lam per table and output column = prior x that column's mean data weight over reached entries."""
+def solve(system, luts: list[dict], prior: float, iters: int, x0: np.ndarray, log=print,
+          callback=None) -> np.ndarray:
+    """(F'F + lam D'D) x = F'b by CG, preconditioned by the system's block_diag where it has one, else by the
+    diagonal; D = second differences along the lattice axes of each table, lam per table and output column =
+    prior x that column's mean data weight over reached entries. callback(it, x) every 10 iterations."""
     counts = [len(l["levels"]) for l in luts]
     diag = system.data_diag()
     lam = np.zeros_like(diag)
@@ -315,8 +316,9 @@ def solve(system, luts: list[dict], prior: float, iters: int, x0: np.ndarray, lo
         mean = np.where(reached.any(axis=0), (part * reached).sum(axis=0) / np.maximum(reached.sum(axis=0), 1), 0)
         lam[system.offsets[j]:system.offsets[j + 1]] = prior * mean
     prior_diag = lam * fit3.smoothness_diag(system.offsets, counts, 2)[:, None]
-    precond = 1.0 / np.maximum(diag + prior_diag, 1e-12)
-    if hasattr(system, "block_diag"):
+    if not hasattr(system, "block_diag"):
+        precond = 1.0 / np.maximum(diag + prior_diag, 1e-12)
+    else:
         blocks = system.block_diag()
         n_blocks, nodes, k = blocks.shape[:3]
         eye = np.eye(k, dtype=bool)
@@ -348,6 +350,13 @@ def parse_refine(spec: str) -> list[dict]:
         lut = fit3.parse_luts(pattern.removesuffix("x") + sep + levels)[0]
         luts.append({**lut, "dilation": "scale"} if pattern.endswith("x") else lut)
     return luts
+
+
+def load_mix(name: str) -> tuple[dict, list[np.ndarray]]:
+    """Header and mix tables of work/fits/NAME.npz."""
+    fitted = np.load(WORK / "fits" / f"{name}.npz")
+    header = json.loads(str(fitted["config"]))["header"]
+    return header, [fitted[f"mix{j}"] for j in range(len(header["mix"]["luts"]))]
 
 
 def split(x: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
@@ -399,11 +408,9 @@ def main() -> None:
                        args.max_train_scale, args.seed)
     refine_luts = parse_refine(args.refine) if args.refine else None
     if args.mix_from:
-        fitted = np.load(WORK / "fits" / f"{args.mix_from}.npz")
-        given = json.loads(str(fitted["config"]))["header"]
+        given, mix = load_mix(args.mix_from)
         mix_luts, names = given["mix"]["luts"], given["interpolators"]
         header = imlut.make_header(args.name, given["scale_bins"], given["phase_nodes"], names, mix_luts, refine_luts)
-        mix = [fitted[f"mix{j}"] for j in range(len(mix_luts))]
         t_data = t_mix = time.time()
     else:
         mix_luts = fit3.parse_luts(args.mix)
@@ -416,8 +423,7 @@ def main() -> None:
             print(f"mix system: {system.A} anchors, built in {time.time() - t_data:.0f} s")
             x0 = np.zeros(system.shape)
             if args.mix_init:
-                fitted = np.load(WORK / "fits" / f"{args.mix_init}.npz")
-                x0[:] = np.concatenate([fitted[f"mix{j}"] for j in range(len(mix_luts))])
+                x0[:] = np.concatenate(load_mix(args.mix_init)[1])
             elif "bicubic" in names:
                 x0.reshape(system.shape[0], -1, len(names))[..., names.index("bicubic")] = 1.0 / (4 * len(mix_luts))
             offsets = system.offsets
