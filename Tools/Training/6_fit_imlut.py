@@ -220,8 +220,8 @@ class MixSystem:
 
     def block_diag(self) -> np.ndarray:
         """The K x K blocks of F'F that couple the interpolators of one (entry, bin, node), (E B, N*N, K, K),
-        without the cross terms between rotations and vertices that hit the same entry. The candidates are nearly collinear (all close to the
-        local grey level), so these blocks are what makes plain Jacobi CG crawl."""
+        without the cross terms between rotations and vertices that hit the same entry. The candidates are nearly
+        collinear (all close to the local grey level), so these blocks are what makes plain Jacobi CG crawl."""
         K, S = self.K, self.n_samples
         node = self.P.indices.reshape(S, 4, K)[:, :, 0] // K            # anchor * N*N + node, per sample corner
         vals = self.P.data.reshape(S, 4, K)
