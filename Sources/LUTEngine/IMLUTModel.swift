@@ -18,7 +18,7 @@ public struct IMLUTModel: PlaneUpscaler {
         let named = spec.mix.enumerated().map { ("mix.luts[\($0)]", $1) } + (spec.refine ?? []).enumerated().map { ("refine.luts[\($0)]", $1) }
         for (path, lut) in named {
             let t = lut.table
-            let largest = (0..<t.values.count).reduce(0.0) { max($0, abs(t.values[$1] * t.scale)) }
+            let largest = (0..<t.values.count).reduce(0.0) { max($0, abs(t.real($1))) }
             guard largest <= Self.maxTableMagnitude else {
                 throw .unsupported("\(path): table values reach \(largest), beyond +-\(Self.maxTableMagnitude)")
             }
@@ -268,8 +268,8 @@ final class IMLUTPlanData: @unchecked Sendable {
                 for q in 0..<nn {
                     for i in 0..<k {
                         var sum = 0.0
-                        for bin in bins { sum += g[bin] * lut.table.values[e * outputs + (bin * nn + q) * k + i] }
-                        table[e * rowFloats + 4 * q * nv + i] = Float(sum * lut.table.scale)
+                        for bin in bins { sum += g[bin] * lut.table.real(e * outputs + (bin * nn + q) * k + i) }
+                        table[e * rowFloats + 4 * q * nv + i] = Float(sum)
                     }
                 }
             }
@@ -306,8 +306,8 @@ final class IMLUTPlanData: @unchecked Sendable {
             let table = memory.allocate(Float.self, count: entries)
             for e in 0..<entries {
                 var sum = 0.0
-                for bin in bins { sum += g[bin] * lut.table.values[e * binCount + bin] }
-                table[e] = Float(sum * lut.table.scale * unit)
+                for bin in bins { sum += g[bin] * lut.table.real(e * binCount + bin) }
+                table[e] = Float(sum * unit)
             }
             refineLookups += Self.lookups(lut, group: refineGroups.firstIndex(of: lut.levels)!, rowSize: 1,
                                           table: UnsafeRawPointer(table), permutations: permutations,

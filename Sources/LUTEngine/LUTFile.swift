@@ -321,7 +321,8 @@ enum HeaderSchema {
             }
             try LUTModelSpec.validateLevels(levels, path: "\(lutPath).levels")
             let tablePath = "\(lutPath).table"
-            let table = try object(lut["table"]!, path: tablePath, required: ["offset", "entries", "outputs", "type", "scale"])
+            let table = try object(lut["table"]!, path: tablePath, required: ["offset", "entries", "outputs", "type", "scale"],
+                                   optional: ["output_scales"])
             let offset = try integer(table["offset"]!, path: "\(tablePath).offset", in: 0...Int(Int32.max))
             let entries = try integer(table["entries"]!, path: "\(tablePath).entries", in: 1...LUTModelSpec.maxEntries)
             let outputs = try integer(table["outputs"]!, path: "\(tablePath).outputs", in: 1...65536)
@@ -331,6 +332,18 @@ enum HeaderSchema {
             }
             guard let tableScale = table["scale"]!.numberValue else {
                 throw .badField("\(tablePath).scale: expected a number, found \(table["scale"]!.typeName)")
+            }
+            var outputScales: [Double]? = nil
+            if let factors = table["output_scales"] {
+                guard case let .array(items) = factors else {
+                    throw .badField("\(tablePath).output_scales: expected an array, found \(factors.typeName)")
+                }
+                outputScales = try items.enumerated().map { (i, item) throws(LUTFileError) in
+                    guard let factor = item.numberValue else {
+                        throw .badField("\(tablePath).output_scales[\(i)]: expected a number, found \(item.typeName)")
+                    }
+                    return factor
+                }
             }
             // Shape rules are checked here, before any size derived from them is used.
             let count = levels.count
@@ -349,7 +362,8 @@ enum HeaderSchema {
             case .float32: .float32([])
             }
             luts.append(.init(pattern: pattern, rotations: rotations, levels: levels,
-                              table: .init(entries: entries, outputs: outputs, scale: tableScale, values: empty), dilation: dilation))
+                              table: .init(entries: entries, outputs: outputs, scale: tableScale, outputScales: outputScales,
+                                          values: empty), dilation: dilation))
         }
         return luts
     }
@@ -371,7 +385,7 @@ enum HeaderSchema {
                         .init("outputs", .int(lut.table.outputs)),
                         .init("type", .string(lut.table.type.rawValue)),
                         .init("scale", .double(lut.table.scale)),
-                    ])),
+                    ] + (lut.table.outputScales.map { [.init("output_scales", .array($0.map { .double($0) }))] } ?? []))),
                 ])
             })
         }

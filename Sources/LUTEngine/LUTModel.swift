@@ -103,26 +103,28 @@ struct EngineStage: Sendable {
         var luts: [LUT] = []
         for (l, lut) in stage.luts.enumerated() {
             let t = lut.table
-            let maxReal = (0..<t.values.count).reduce(0.0) { max($0, abs(t.values[$1] * t.scale)) }
+            let maxReal = (0..<t.values.count).reduce(0.0) { max($0, abs(t.real($1))) }
             guard maxReal <= LUTModel.maxTableMagnitude else {
                 throw .unsupported("\(path).luts[\(l)]: table values reach \(maxReal), beyond +-\(LUTModel.maxTableMagnitude) in 8-bit units")
             }
             var values: [Int16], unit: Double, exact = true
-            switch t.values {
-            case let .int8(v):
+            // Integers with one step for the whole table are the kernel's values as they are; anything else is
+            // brought to one power-of-two step.
+            switch (t.values, t.outputScales) {
+            case let (.int8(v), nil):
                 (values, unit) = (v.map { Int16($0) }, t.scale)
-            case let .int16(v):
+            case let (.int16(v), nil):
                 (values, unit) = (v, t.scale)
-            case .float32:
+            default:
                 let finest = maxReal == 0 ? 0 : min(LUTModel.maxExponent, Int((LUTModel.maxTableMagnitude / maxReal).exponent))
                 let fits = { (e: Int) in (0..<t.values.count).allSatisfy { i in
-                    let v = t.values[i] * t.scale * Double(sign: .plus, exponent: e, significand: 1)
+                    let v = t.real(i) * Double(sign: .plus, exponent: e, significand: 1)
                     return v == v.rounded()
                 } }
                 let coarsest = (0...finest).first(where: fits)
                 exact = coarsest != nil
                 let factor = Double(sign: .plus, exponent: coarsest ?? finest, significand: 1)
-                values = (0..<t.values.count).map { Int16((t.values[$0] * t.scale * factor).rounded(.toNearestOrEven)) }
+                values = (0..<t.values.count).map { Int16((t.real($0) * factor).rounded(.toNearestOrEven)) }
                 unit = 1 / factor
             }
             let magnitude = values.reduce(0) { max($0, abs(Int($1))) }

@@ -119,19 +119,29 @@ public struct LUTModelSpec: Equatable, Sendable {
     public struct Table: Equatable, Sendable {
         public var entries: Int
         public var outputs: Int
-        /// Real value = stored value x `scale`.
+        /// Real value = stored value x `scale` (x `outputScales[output]` when present).
         public var scale: Double
+        /// One factor per output: lets an integer table give each output its own step (an imlut's weights for
+        /// one scale bin and node span a far smaller range than the table's peak).
+        public var outputScales: [Double]?
         public var values: Values
 
-        public init(entries: Int, outputs: Int, scale: Double = 1, values: Values) {
+        public init(entries: Int, outputs: Int, scale: Double = 1, outputScales: [Double]? = nil, values: Values) {
             self.entries = entries
             self.outputs = outputs
             self.scale = scale
+            self.outputScales = outputScales
             self.values = values
         }
 
         public var type: ElementType { values.type }
         public var byteCount: Int { entries * outputs * type.byteCount }
+
+        /// Real value of the value at `index` (entry-major, `outputs` per entry).
+        public func real(_ index: Int) -> Double {
+            guard let outputScales else { return values[index] * scale }
+            return values[index] * scale * outputScales[index % outputs]
+        }
     }
 }
 
@@ -179,6 +189,14 @@ extension LUTModelSpec.LUT {
             throw .badTable("\(path).table.outputs: \(table.outputs), but \(outputs) are needed")
         }
         guard table.scale.isFinite, table.scale != 0 else { throw .badTable("\(path).table.scale: must be finite and non-zero") }
+        if let factors = table.outputScales {
+            guard factors.count == table.outputs else {
+                throw .badTable("\(path).table.output_scales: \(factors.count) factors for \(table.outputs) outputs")
+            }
+            if let bad = factors.firstIndex(where: { !$0.isFinite || $0 == 0 }) {
+                throw .badTable("\(path).table.output_scales[\(bad)]: must be finite and non-zero")
+            }
+        }
         guard table.values.count == entries * table.outputs else {
             throw .badTable("\(path).table: \(table.values.count) values for \(entries) x \(table.outputs)")
         }

@@ -141,6 +141,42 @@ import Testing
         #expect(throws: LUTFileError.self) { try LUTFile.encode(srlut) }
     }
 
+    /// `small` with one factor per output on a mix and the refine table.
+    static let outputScaled: IMLUTSpec = {
+        var g = SeededGenerator(seed: 13)
+        var spec = small
+        spec.mix[0].table.outputScales = (0..<24).map { _ in Double.random(in: 0.05...1, using: &g) }
+        spec.refine![0].table.outputScales = [0.25, 1]
+        return spec
+    }()
+
+    @Test func outputScalesRoundTripScaleEachOutputAndAreChecked() throws {
+        let bytes = try LUTFile.encode(Self.outputScaled)
+        #expect(try LUTFile.decodeContents(bytes) == .imlut(Self.outputScaled))
+        #expect(!LUTFileTests.parts(try LUTFile.encode(Self.small)).0.contains("output_scales"))
+        var g = SeededGenerator(seed: 14)
+        try Self.expectReference(Self.outputScaled, sizes: [(7, 5, 17, 12), (6, 5, 24, 20)], bitDepth: 8, &g)
+        let plane = (0..<7 * 5).map { _ in Int.random(in: 0..<256, using: &g) }
+        let output = PlaneSize(width: 17, height: 12)
+        #expect(try Self.render(IMLUTModel(Self.outputScaled), plane, width: 7, height: 5, output: output, bitDepth: 8)
+            != Self.render(IMLUTModel(Self.small), plane, width: 7, height: 5, output: output, bitDepth: 8))
+        // One factor per output, each finite and non-zero, in an array of numbers.
+        func refused(_ factors: [Double]) -> Bool {
+            var spec = Self.small
+            spec.mix[0].table.outputScales = factors
+            do { _ = try LUTFile.encode(spec); return false } catch { return true }
+        }
+        #expect(refused(Array(repeating: 1, count: 23)) && refused(Array(repeating: 1, count: 25)))
+        #expect(refused(Array(repeating: 1, count: 23) + [0]) && refused(Array(repeating: 1, count: 23) + [.nan]))
+        let header = LUTFileTests.parts(bytes).0
+        let start = try #require(header.range(of: "\"output_scales\": [")).upperBound
+        let first = String(header[start...].prefix { $0 != "," })
+        let notNumber = Self.editedHeader("\"output_scales\": [\(first)", "\"output_scales\": [\"a\"", spec: Self.outputScaled)
+        #expect(String(describing: notNumber).contains("mix.luts[0].table.output_scales[0]"), "\(String(describing: notNumber))")
+        let short = Self.editedHeader("\"output_scales\": [\(first),", "\"output_scales\": [", spec: Self.outputScaled)
+        #expect(String(describing: short).contains("23 factors for 24 outputs"), "\(String(describing: short))")
+    }
+
     @Test func writtenFileLoadsAsModel() throws {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("imlut-\(UUID()).lut").path
         defer { try? FileManager.default.removeItem(atPath: path) }

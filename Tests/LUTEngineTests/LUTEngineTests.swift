@@ -113,6 +113,23 @@ import Testing
         }
     }
 
+    @Test("integer tables with one factor per output run exactly, as the reference")
+    func outputScales() throws {
+        var g = SeededGenerator(seed: 31)
+        var spec = Self.randomSpec(&g, scale: 2, stages: 2, levels: [[0, 64, 128, 192, 256]], types: [.int8, .int16])
+        for s in spec.stages.indices {
+            for l in spec.stages[s].luts.indices {
+                let outputs = spec.stages[s].luts[l].table.outputs
+                spec.stages[s].luts[l].table.outputScales = (0..<outputs).map { _ in [0.25, 0.5, 1, 2].randomElement(using: &g)! }
+            }
+        }
+        let model = try LUTModel(spec)
+        let plane = Self.randomPlane(&g, width: 9, height: 7, bitDepth: 8)
+        let plan = try #require(try model.makePlan(input: PlaneSize(width: 9, height: 7), output: PlaneSize(width: 18, height: 14), bitDepth: 8) as? LUTPlan)
+        #expect(plan.isExact)
+        #expect(try model.upscale(plane, width: 9, height: 7) == ReferenceLUT(spec: spec).run(plane, width: 9, height: 7, bitDepth: 8))
+    }
+
     @Test("rotations of S and D share one window (one sort per window); Y's rotations read different pixels")
     func windowGroups() throws {
         let lut = { (pattern: LUTModelSpec.Pattern, levels: [Int]) in

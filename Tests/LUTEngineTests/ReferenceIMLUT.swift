@@ -77,7 +77,7 @@ struct ReferenceIMLUT {
             for step in 0..<5 {
                 if step > 0 { vertex[walk[step - 1]] += 1 }
                 let entry = ((vertex[0] * count + vertex[1]) * count + vertex[2]) * count + vertex[3]
-                for o in 0..<row.count { row[o] += weights[step] * lut.table.values[entry * lut.table.outputs + o] * lut.table.scale }
+                for o in 0..<row.count { row[o] += weights[step] * lut.table.real(entry * lut.table.outputs + o) }
             }
             return row
         }

@@ -16,7 +16,7 @@ struct ReferenceLUT {
         self.spec = spec
         self.quirk = quirk
         tables = spec.stages.map { stage in
-            stage.luts.map { lut in (0..<lut.table.values.count).map { lut.table.values[$0] * lut.table.scale } }
+            stage.luts.map { lut in (0..<lut.table.values.count).map { lut.table.real($0) } }
         }
     }
 

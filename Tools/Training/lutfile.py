@@ -27,15 +27,29 @@ def _align(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
-def quantize(table: np.ndarray, type_name: str) -> tuple[np.ndarray, float]:
-    """Stored array and scale (real = stored x scale). Integer types use the full symmetric range."""
+def quantize(table: np.ndarray, type_name: str, run: int = 0) -> tuple[np.ndarray, float, list[float] | None]:
+    """Stored array, scale and output scales (real = stored x scale x output_scales[output]; None: all 1).
+    Integer types use the full symmetric range: of the whole table (`run` 0), or of each run of `run` consecutive
+    outputs, which then also get their own step (imlut tables: a scale bin's weights span far less than the table's
+    peak; x1.5 lost 0.27 dB with one step per table). With `run` > 1 each run is rounded so that its stored sum is
+    the rounded real sum: an imlut pixel is a weighted sum of K interpolators that nearly agree, so the error of
+    the weights' sum (a brightness error) is what rounding must keep small."""
     if type_name == "float32":
-        return table.astype(np.float32), 1.0
+        return table.astype(np.float32), 1.0, None
     info = np.iinfo(DTYPES[type_name])
-    peak = float(np.max(np.abs(table))) if table.size else 0.0
+    runs = table.reshape(table.shape[0], -1, max(run, 1))
+    peaks = np.abs(runs).max(axis=(0, 2)) if run else np.array([np.abs(table).max() if table.size else 0.0])
+    peak = float(peaks.max())
     scale = peak / info.max if peak > 0 else 1.0
-    stored = np.clip(np.round(table / scale), -info.max, info.max).astype(DTYPES[type_name])
-    return stored, scale
+    factors = [float(f"{f:.6g}") if f > 0 else 1.0 for f in peaks / (peak or 1.0)] if run else None
+    x = runs / (scale * np.asarray(factors or [1.0])[None, :, None])
+    if run > 1:
+        down = np.floor(x)
+        ups = np.round(x.sum(2, keepdims=True)) - down.sum(2, keepdims=True)      # in 0 ... run
+        rank = np.argsort(np.argsort(down - x, axis=2), axis=2)                     # 0 = largest fraction
+        x = down + (rank < ups)
+    stored = np.clip(np.round(x), -info.max, info.max).astype(DTYPES[type_name]).reshape(table.shape)
+    return stored, scale, None if factors is None else np.repeat(factors, max(run, 1)).tolist()
 
 
 def _lut_groups(header: dict) -> list[tuple[list[dict], int]]:
@@ -69,15 +83,18 @@ def write(path: Path | str, header: dict, tables, type_name: str | dict = "int8"
     groups = _lut_groups(header)
     types = [type_name[g] for g in ("mix", "refine")[:len(groups)]] if isinstance(type_name, dict) \
         else [type_name] * len(groups)
-    for (luts, outputs), group, type_name in zip(groups, _tables_list(header, tables), types, strict=True):
+    # imlut outputs get their own steps; the mix's runs of K interpolator weights (docs/imlut.md) are rounded together
+    runs = [len(header["interpolators"]), 1] if header.get("kind") == "imlut" else [0] * len(groups)
+    for (luts, outputs), group, type_name, run in zip(groups, _tables_list(header, tables), types, runs[:len(groups)],
+                                                       strict=True):
         for lut, table in zip(luts, group, strict=True):
             n = len(lut["levels"])
             if table.shape != (n ** 4, outputs):
                 raise LutFileError(f"table shape {table.shape}, expected {(n ** 4, outputs)}")
-            stored, scale = quantize(table, type_name)
+            stored, scale, factors = quantize(table, type_name, run)
             payload.extend(b"\0" * (_align(len(payload)) - len(payload)))
             lut["table"] = {"offset": len(payload), "entries": n ** 4, "outputs": outputs,
-                            "type": type_name, "scale": scale}
+                            "type": type_name, "scale": scale} | ({"output_scales": factors} if factors else {})
             payload.extend(stored.astype(DTYPES[type_name]).tobytes())
     text = json.dumps(header, separators=(",", ":")).encode("utf-8")
     head = MAGIC + struct.pack("<II", VERSION, len(text)) + text
@@ -119,7 +136,10 @@ def read(path: Path | str) -> tuple[dict, list[list[np.ndarray]]]:
             if stop > end:
                 raise LutFileError("table runs past the end of the payload")
             raw = np.frombuffer(data[start:stop], dtype=dtype).reshape(t["entries"], t["outputs"])
-            group.append(raw.astype(np.float64) * float(t["scale"]))
+            factors = np.asarray(t.get("output_scales", np.ones(t["outputs"])), dtype=np.float64)
+            if factors.shape != (t["outputs"],):
+                raise LutFileError(f"output_scales: {factors.size} factors for {t['outputs']} outputs")
+            group.append(raw.astype(np.float64) * float(t["scale"]) * factors)
         groups.append(group)
     if header["kind"] == "imlut":
         return header, {"mix": groups[0], "refine": groups[1] if len(groups) > 1 else []}

@@ -44,6 +44,37 @@ def test_round_trip_and_layout(tmp_path, type_name, tolerance):
         assert np.abs(a - b).max() <= tolerance * np.abs(b).max()
 
 
+def test_runs_get_their_own_steps_and_keep_their_sums():
+    rng = np.random.default_rng(2)
+    table = rng.normal(0, 0.1, size=(625, 16)) * np.repeat([1, 8, 0.5, 2], 4)      # 4 runs of 4, ranges apart
+    whole, scale, none = lutfile.quantize(table, "int8")
+    stored, same_scale, factors = lutfile.quantize(table, "int8", run=4)
+    assert none is None and same_scale == scale and len(factors) == 16 and max(factors) == 1
+    real = stored * scale * np.asarray(factors)
+    step = scale * np.asarray(factors)
+    assert np.all(np.abs(real - table) < step)                                  # within one own step
+    assert np.abs(stored).reshape(625, 4, 4).max(axis=(0, 2)).min() >= 126      # every run uses the full range
+    sums = (table / step).reshape(-1, 4).sum(1)
+    assert np.array_equal(stored.reshape(-1, 4).sum(1), np.round(sums))
+    assert np.abs(real - table).mean() < 0.5 * np.abs(whole * scale - table).mean()
+
+
+def test_imlut_tables_round_trip_with_output_scales(tmp_path):
+    rng = np.random.default_rng(3)
+    header = {"kind": "imlut", "name": "t", "max_scale": 8, "scale_bins": [2, 4], "phase_nodes": 2,
+              "interpolators": ["nearest", "bilinear"],
+              "mix": {"luts": [{"pattern": "S", "rotations": 4, "levels": [0, 128, 256]}]},
+              "refine": {"luts": [{"pattern": "S", "rotations": 4, "levels": [0, 128, 256]}]}, "metadata": {}}
+    tables = {"mix": [rng.normal(0, 0.1, size=(81, 16)) * np.repeat([1, 5, 0.2, 1, 1, 1, 3, 1], 2)],
+              "refine": [rng.normal(0, 4, size=(81, 2)) * [1, 10]]}
+    written = lutfile.write(tmp_path / "t.lut", header, tables, "int8")
+    assert len(written["mix"]["luts"][0]["table"]["output_scales"]) == 16
+    _, read = lutfile.read(tmp_path / "t.lut")
+    for a, b, run in zip(read["mix"] + read["refine"], tables["mix"] + tables["refine"], (2, 1)):
+        steps = np.repeat(np.abs(b).reshape(81, -1, run).max(axis=(0, 2)), run) / 127 * 1.0001
+        assert np.all(np.abs(a - b).max(0) <= steps)                         # each run's own step
+
+
 def test_rejects_corruption(tmp_path):
     path, _ = _model(tmp_path, "int8")
     raw = bytearray(path.read_bytes())
