@@ -4,15 +4,20 @@
 /// For each request, every model that serves it as it is competes on the Set5 Y PSNR its metadata records
 /// (`set5_y_psnr`): a fixed model when the output is its own scale in both axes (its full size, or cropped by
 /// less than one block, as when an LR size was rounded up), an imlut model when both axes scale by 1...max_scale
-/// (its figures interpolated linearly in scale). The higher figure wins; a tie or missing figures favour the
-/// fixed model. When none serves, a fixed model whose scale is the smallest at or above the one asked for (the
-/// largest when none reaches it) is bridged by a resampler to the exact size; a downscale in both axes is the
-/// resampler alone; with imlut models only, the widest is run to the nearest size it serves, then bridged.
+/// (its figures interpolated linearly in scale). The higher figure wins, except that an imlut model must beat a
+/// fixed one by more than `anyScaleMargin` (it runs several times slower); missing figures favour the fixed
+/// model. When none serves, a fixed model whose scale is the smallest at or above the one asked for (the largest
+/// when none reaches it) is bridged by a resampler to the exact size; a downscale in both axes is the resampler
+/// alone; with imlut models only, the widest is run to the nearest size it serves, then bridged.
 public struct AnyScaleUpscaler: PlaneUpscaler {
     public let models: [LUTModel]
     public let anyScaleModels: [IMLUTModel]
     public let bridge: Resampler
     public let name: String
+
+    /// dB of Set5 Y PSNR by which an imlut model must beat a fixed model to serve instead: on 720p -> x3 the shipped
+    /// imlut takes 6-8 times the fixed model's time, worth no gain that Set5 cannot tell from noise.
+    public static let anyScaleMargin = 0.1
 
     /// What serves one request.
     public enum Choice {
@@ -50,8 +55,10 @@ public struct AnyScaleUpscaler: PlaneUpscaler {
             let figure = Set5Figures.at(Double(model.scale), model.spec.set5PSNR) ?? -.infinity
             if best == nil || figure > best!.figure { best = (.fixed(model), figure) }
         }
+        let fixedFigure = best?.figure ?? -.infinity
         for model in anyScaleModels where model.serves(input: input, output: output) {
             let figure = Set5Figures.at((sx * sy).squareRoot(), model.spec.set5PSNR) ?? -.infinity
+            guard figure > fixedFigure + Self.anyScaleMargin || best == nil else { continue }
             if best == nil || figure > best!.figure { best = (.anyScale(model), figure) }
         }
         if let best { return best.choice }

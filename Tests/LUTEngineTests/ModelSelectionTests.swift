@@ -62,10 +62,13 @@ import Testing
         }
     }
 
-    @Test func tiesAndMissingFiguresFavourTheFixedModel() {
+    @Test func nearTiesAndMissingFiguresFavourTheFixedModel() {
         let input = PlaneSize(width: 8, height: 8), x2 = PlaneSize(width: 16, height: 16)
-        let tie = AnyScaleUpscaler(name: "auto", models: [Self.fixed(2, psnr: 35.5)], anyScale: [Self.anyScale(Self.imlutFigures)])
-        #expect(Self.chosen(tie, input, x2) == "fixed-x2")
+        // imlut records 35.5 at x2: it must beat the fixed model by more than the margin (0.1 dB).
+        for (fixed, expected) in [(35.5, "fixed-x2"), (35.45, "fixed-x2"), (35.41, "fixed-x2"), (35.38, "imlut")] {
+            let auto = AnyScaleUpscaler(name: "auto", models: [Self.fixed(2, psnr: fixed)], anyScale: [Self.anyScale(Self.imlutFigures)])
+            #expect(Self.chosen(auto, input, x2) == expected, "fixed at \(fixed) dB")
+        }
         let noImlutFigures = AnyScaleUpscaler(name: "auto", models: [Self.fixed(2, psnr: 30)], anyScale: [Self.anyScale([])])
         #expect(Self.chosen(noImlutFigures, input, x2) == "fixed-x2")
         let noFixedFigure = AnyScaleUpscaler(name: "auto", models: [Self.fixed(2, psnr: nil)], anyScale: [Self.anyScale([("2", 20)])])
