@@ -2,8 +2,8 @@
 """Step 7: turn a fitted imlut model (work/fits/NAME.npz) into a LUT format v1 file work/models/OUT.lut.
 
 Table types: the first of TYPES (smallest file first) that costs at most --max-loss dB of mean Set5 Y PSNR over the
-scales of 8_eval_imlut.py against the float tables. The Set5 figures
-of the file as written (and bicubic's, and the extrapolation to x6 and x8) go into its metadata.
+scales of 8_eval_imlut.py against the float tables. The Set5 figures of the file as written (and bicubic's, and the
+extrapolation to x6 and x8) go into its metadata.
 
   python3 7_export_imlut.py imlut-final --out lutscale-imlut
 """
