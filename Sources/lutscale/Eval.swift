@@ -153,7 +153,8 @@ struct Models: ParsableCommand {
             if !spec.set5PSNR.isEmpty { print("  Set5 Y PSNR: " + figures(spec.set5PSNR) + " dB") }
         }
         print("auto picks, for each stream, the model with the best Set5 figure among those that serve its scale as it is "
-              + "(a fixed model at its own scale, an any-scale model within its range); otherwise the smallest fixed scale at "
-              + "or above the one asked for, then Lanczos to the exact size.")
+              + "(a fixed model at its own scale, an any-scale model within its range; an any-scale model, being slower, "
+              + "must beat a fixed one by more than \(AnyScaleUpscaler.anyScaleMargin) dB); otherwise the smallest fixed scale "
+              + "at or above the one asked for, then Lanczos to the exact size.")
     }
 }
