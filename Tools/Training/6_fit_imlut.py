@@ -416,6 +416,11 @@ def main() -> None:
         mix_luts = fit3.parse_luts(args.mix)
         names = args.interpolators.split(",")
         header = imlut.make_header(args.name, args.bins, args.nodes, names, mix_luts, refine_luts)
+        if args.mix_init:   # checked before the costly build
+            given, init = load_mix(args.mix_init)
+            layout = ("scale_bins", "phase_nodes", "interpolators", "mix")
+            if any(given[k] != header[k] for k in layout):
+                raise SystemExit(f"--mix-init {args.mix_init}: its {', '.join(layout)} differ from this fit's")
         t_data = time.time()
         print(f"{len(crops)} crops in {t_data - t_start:.0f} s")
         with memory_returned():
@@ -423,7 +428,7 @@ def main() -> None:
             print(f"mix system: {system.A} anchors, built in {time.time() - t_data:.0f} s")
             x0 = np.zeros(system.shape)
             if args.mix_init:
-                x0[:] = np.concatenate(load_mix(args.mix_init)[1])
+                x0[:] = np.concatenate(init)
             elif "bicubic" in names:
                 x0.reshape(system.shape[0], -1, len(names))[..., names.index("bicubic")] = 1.0 / (4 * len(mix_luts))
             offsets = system.offsets
