@@ -118,8 +118,9 @@ _LIBC = ctypes.CDLL("libc.so.6") if sys.platform == "linux" else None
 def memory_returned():
     """Freed arrays go back to the OS while the mix system is built and solved: glibc's adaptive mmap threshold
     rises after large frees, so the many per-crop arrays then come from a heap that fragments and keeps its pages
-    (the 2.4 M mix system peaked at 13.9 GB, 10.2 GB with fixed 128 KB mmap and trim thresholds). Afterwards the
-    adaptive defaults again: small fixed thresholds make the refine build's per-crop forward 3x slower."""
+    (the 2.4 M mix system peaked at 13.9 GB, 10.2 GB with fixed 128 KB mmap and trim thresholds). Afterwards large
+    fixed thresholds (the adaptive scheme's ceilings; mallopt ends that scheme for good): small ones make the refine
+    build's per-crop forward 3x slower."""
     if _LIBC:
         _LIBC.malloc_trim(0)
         _LIBC.mallopt(-3, 128 << 10)   # M_MMAP_THRESHOLD
