@@ -3,7 +3,7 @@
 # imlut mix (S:7 + D:5 + Y:5, 4 x 4 phase nodes, scales drawn in [1, 5], 3 M LR anchors, 80 CG iterations), then
 # the refine (S:11, and S:11 dilated by the scale), export (int8 mix with a step per bin and node, int16 refine), and
 # measure Set5 at 1.5 ... 4 and the extrapolation to x6 and x8, bicubic beside it. Deterministic (fixed seeds);
-# README.md lists the fit time. The 3 M mix holds ~14 GB: run nothing else big beside it.
+# README.md lists the fit time. The fit peaks at 17.6 GB: run nothing else big beside it.
 set -euo pipefail
 cd "$(dirname "$0")"
 ./1_fetch_data.sh
