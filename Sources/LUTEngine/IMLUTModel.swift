@@ -17,8 +17,7 @@ public struct IMLUTModel: PlaneUpscaler {
         try spec.validate()
         let named = spec.mix.enumerated().map { ("mix.luts[\($0)]", $1) } + (spec.refine ?? []).enumerated().map { ("refine.luts[\($0)]", $1) }
         for (path, lut) in named {
-            let t = lut.table
-            let largest = (0..<t.values.count).reduce(0.0) { max($0, abs(t.real($1))) }
+            let largest = lut.table.largestMagnitude
             guard largest <= Self.maxTableMagnitude else {
                 throw .unsupported("\(path): table values reach \(largest), beyond +-\(Self.maxTableMagnitude)")
             }

@@ -103,7 +103,7 @@ struct EngineStage: Sendable {
         var luts: [LUT] = []
         for (l, lut) in stage.luts.enumerated() {
             let t = lut.table
-            let maxReal = (0..<t.values.count).reduce(0.0) { max($0, abs(t.real($1))) }
+            let maxReal = t.largestMagnitude
             guard maxReal <= LUTModel.maxTableMagnitude else {
                 throw .unsupported("\(path).luts[\(l)]: table values reach \(maxReal), beyond +-\(LUTModel.maxTableMagnitude) in 8-bit units")
             }

@@ -142,6 +142,9 @@ public struct LUTModelSpec: Equatable, Sendable {
             guard let outputScales else { return values[index] * scale }
             return values[index] * scale * outputScales[index % outputs]
         }
+
+        /// The largest magnitude of a real value: what the engines check against their limits.
+        public var largestMagnitude: Double { (0..<values.count).reduce(0.0) { max($0, abs(real($1))) } }
     }
 }
 
