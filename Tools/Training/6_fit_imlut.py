@@ -379,6 +379,9 @@ def main() -> None:
                     "nodes, interpolators) instead of bicubic everywhere: more iterations on a fit")
     ap.add_argument("--checkpoint-every", type=int, default=0,
                     help="also save the mix every this many CG iterations as work/fits/NAME-itK.npz (0: never)")
+    ap.add_argument("--ensemble", choices=imlut.ENSEMBLES, default="none",
+                    help="run the model on the image and on its transpose and average (inference only: the "
+                         "fit is the same, the Set5 scores and the model file follow it)")
     ap.add_argument("--bins", type=float, nargs="+", default=[1.5, 2, 3, 4])
     ap.add_argument("--nodes", type=int, default=3)
     ap.add_argument("--interpolators", default="constant,nearest,bilinear,bicubic,lanczos3")
@@ -411,12 +414,14 @@ def main() -> None:
     if args.mix_from:
         given, mix = load_mix(args.mix_from)
         mix_luts, names = given["mix"]["luts"], given["interpolators"]
-        header = imlut.make_header(args.name, given["scale_bins"], given["phase_nodes"], names, mix_luts, refine_luts)
+        header = imlut.make_header(args.name, given["scale_bins"], given["phase_nodes"], names, mix_luts, refine_luts,
+                                   ensemble=args.ensemble)
         t_data = t_mix = time.time()
     else:
         mix_luts = fit3.parse_luts(args.mix)
         names = args.interpolators.split(",")
-        header = imlut.make_header(args.name, args.bins, args.nodes, names, mix_luts, refine_luts)
+        header = imlut.make_header(args.name, args.bins, args.nodes, names, mix_luts, refine_luts,
+                                   ensemble=args.ensemble)
         if args.mix_init:   # checked before the costly build
             given, init = load_mix(args.mix_init)
             layout = ("scale_bins", "phase_nodes", "interpolators", "mix")

@@ -14,6 +14,7 @@ from imresize import cubic
 from srlut import PATTERNS, check_levels
 
 INTERPOLATORS = ("constant", "nearest", "bilinear", "bicubic", "lanczos3")
+ENSEMBLES = ("none", "transpose")   # step 9: "transpose" averages the model's output with its transposed run
 REACH = 2                       # the farthest pattern offset in any rotation
 
 
@@ -241,6 +242,8 @@ def check_header(header: dict) -> None:
     if any("dilation" in lut for lut in header["mix"]["luts"]) or any(
             lut.get("dilation", "scale") != "scale" for lut in (header.get("refine") or {}).get("luts", [])):
         raise ValueError('only refine luts may have a dilation, and only "scale"')
+    if header.get("ensemble", "none") not in ENSEMBLES:
+        raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {header.get('ensemble')!r}")
 
 
 def has_refine(header: dict) -> bool:
@@ -258,22 +261,31 @@ def mixed(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: dict)
     return np.einsum("hwk,hwk->hw", w, c)
 
 
-def run_model(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: dict,
-              return_float: bool = False) -> np.ndarray:
-    """Upscale a uint8 plane (H, W) to (out_h, out_w): the contract's steps 1-8. tables = {"mix": [...],
-    "refine": [...]} as lutfile.read returns them. With return_float, the value before step 8."""
-    check_header(header)
+def forward(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: dict) -> np.ndarray:
+    """Steps 1-7 in float64: M, or M' plus the refine residual."""
     m = mixed(plane, out_h, out_w, header, tables)
     if has_refine(header):
         s = scale_of(*plane.shape, out_h, out_w)[2]
         g = bin_weights(s, header["scale_bins"])
         m = np.clip(m, 0.0, 255.0)
         m = m + refine_values(m, header, [blend(t, g) for t in tables["refine"]], s)
+    return m
+
+
+def run_model(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: dict,
+              return_float: bool = False) -> np.ndarray:
+    """Upscale a uint8 plane (H, W) to (out_h, out_w): the contract's steps 1-9. tables = {"mix": [...],
+    "refine": [...]} as lutfile.read returns them. With return_float, the value before step 8."""
+    check_header(header)
+    m = forward(plane, out_h, out_w, header, tables)
+    if header.get("ensemble", "none") == "transpose":
+        m = (m + forward(np.ascontiguousarray(plane.T), out_w, out_h, header, tables).T) / 2
     return m if return_float else np.round(np.clip(m, 0.0, 255.0)).astype(np.uint8)
 
 
 def make_header(name: str, scale_bins, phase_nodes: int, interpolators, mix_luts: list[dict],
-                refine_luts: list[dict] | None, max_scale: float = 8, metadata: dict | None = None) -> dict:
+                refine_luts: list[dict] | None, max_scale: float = 8, metadata: dict | None = None,
+                ensemble: str = "none") -> dict:
     """Header of an imlut model (the tables' descriptors are added by lutfile.write)."""
     def strip(luts):
         return [{"pattern": l["pattern"], "rotations": l["rotations"], "levels": [int(v) for v in l["levels"]],
@@ -283,6 +295,7 @@ def make_header(name: str, scale_bins, phase_nodes: int, interpolators, mix_luts
               "phase_nodes": int(phase_nodes), "interpolators": list(interpolators),
               "mix": {"luts": strip(mix_luts)},
               "refine": {"luts": strip(refine_luts)} if refine_luts else None,
+              **({"ensemble": ensemble} if ensemble != "none" else {}),
               "metadata": metadata or {}}
     check_header(header)
     return header
