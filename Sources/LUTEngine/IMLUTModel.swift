@@ -132,6 +132,19 @@ final class PlanMemory: @unchecked Sendable {
     deinit { for block in blocks { block.deallocate() } }
 }
 
+/// A Float plane for one render, freed with it.
+final class FloatPlane: @unchecked Sendable {
+    // @unchecked Sendable: concurrent bands write disjoint samples, and it is read only after they all finished.
+    let base: UnsafeMutablePointer<Float>
+
+    init(count: Int) {
+        base = .allocate(capacity: max(1, count))
+        base.initialize(repeating: 0, count: max(1, count))
+    }
+
+    deinit { base.deallocate() }
+}
+
 /// Everything a plan precomputes, as raw pointers for the hot loops.
 final class IMLUTPlanData: @unchecked Sendable {
     // @unchecked Sendable: every property is set in init and never changes; the pointed-to memory is owned by
@@ -153,6 +166,8 @@ final class IMLUTPlanData: @unchecked Sendable {
     }
 
     let memory = PlanMemory()
+    let input: PlaneSize
+    let output: PlaneSize
     let nodes: Int
     /// 4-float vectors per node of a mix vector (K values, zero padded): 1 for K <= 4, else 2.
     let nodeVectors: Int
@@ -188,6 +203,8 @@ final class IMLUTPlanData: @unchecked Sendable {
 
     init(spec: IMLUTSpec, input: PlaneSize, output: PlaneSize, bitDepth: Int) {
         let n = spec.phaseNodes, k = spec.interpolators.count, nn = n * n
+        self.input = input
+        self.output = output
         let unit = Double(1 << (bitDepth - 8))
         nodes = n
         nodeVectors = (k + 3) / 4
@@ -433,13 +450,17 @@ private func refineStep(cells c: (UnsafePointer<Int32>, UnsafePointer<Int32>, Un
 
 /// An imlut model's plan for one input size, output size and bit depth (see docs/imlut.md for the arithmetic,
 /// done here in Float). A band of output rows computes the mix vectors of each LR row it needs once, the mixed
-/// rows it needs (its own and, with refinement, `refineReach` more on each side), then the refined rows.
+/// rows it needs (its own and, with refinement, `refineReach` more on each side), then the refined rows. A
+/// "transpose" ensemble first runs the model on the transposed plane as a whole (its bands are the output's
+/// columns), then averages each row with it before rounding.
 struct IMLUTPlan: UpscalePlan {
     typealias Vec = SIMD8<Float>
     let input: PlaneSize
     let output: PlaneSize
     let bitDepth: Int
     let data: IMLUTPlanData
+    /// The ensemble's transposed run (input and output transposed); nil without an ensemble.
+    let transposed: IMLUTPlanData?
 
     var rowAlignment: Int { 1 }
 
@@ -456,22 +477,99 @@ struct IMLUTPlan: UpscalePlan {
         self.output = output
         self.bitDepth = bitDepth
         data = IMLUTPlanData(spec: model.spec, input: input, output: output, bitDepth: bitDepth)
+        transposed = model.spec.ensemble == .transpose
+            ? IMLUTPlanData(spec: model.spec, input: input.transposed, output: output.transposed, bitDepth: bitDepth) : nil
     }
 
     func render(_ source: PlaneView, into destination: MutablePlaneView, rows: Range<Int>) {
-        precondition(source.size == input && source.bitDepth == bitDepth, "source \(source.size) at \(source.bitDepth) bits does not match the plan")
-        precondition(destination.size == output && destination.bitDepth == bitDepth, "destination \(destination.size) at \(destination.bitDepth) bits does not match the plan")
+        check(source, destination)
         let rows = rows.clamped(to: 0..<output.height)
         guard !rows.isEmpty else { return }
         if bitDepth > 8 {
-            render(UInt16.self, source, destination, rows)
+            render(UInt16.self, source, destination, rows, other: transposedRun(UInt16.self, source, workers: 1))
         } else {
-            render(UInt8.self, source, destination, rows)
+            render(UInt8.self, source, destination, rows, other: transposedRun(UInt8.self, source, workers: 1))
         }
     }
 
-    private func render<S: FixedWidthInteger & UnsignedInteger & SIMDScalar>(_: S.Type, _ source: PlaneView, _ destination: MutablePlaneView, _ rows: Range<Int>) {
-        let d = data, n = d.nodes, nv = d.nodeVectors, rowVectors = d.mixRowVectors
+    /// Row bands on `workers` threads, after the ensemble's transposed run (itself in bands) where there is one.
+    func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int) {
+        check(source, destination)
+        if bitDepth > 8 {
+            let other = transposedRun(UInt16.self, source, workers: workers)
+            forEachBand(height: output.height, alignment: 1, workers: workers) { render(UInt16.self, source, destination, $0, other: other) }
+        } else {
+            let other = transposedRun(UInt8.self, source, workers: workers)
+            forEachBand(height: output.height, alignment: 1, workers: workers) { render(UInt8.self, source, destination, $0, other: other) }
+        }
+    }
+
+    private func check(_ source: PlaneView, _ destination: MutablePlaneView) {
+        precondition(source.size == input && source.bitDepth == bitDepth, "source \(source.size) at \(source.bitDepth) bits does not match the plan")
+        precondition(destination.size == output && destination.bitDepth == bitDepth, "destination \(destination.size) at \(destination.bitDepth) bits does not match the plan")
+    }
+
+    /// Output rows `rows`: the model's values, averaged with `other` (the transposed run, in the output's
+    /// orientation) when given, clamped and rounded.
+    private func render<S: FixedWidthInteger & UnsignedInteger & SIMDScalar>(_: S.Type, _ source: PlaneView, _ destination: MutablePlaneView,
+                                                                            _ rows: Range<Int>, other: FloatPlane?) {
+        let outW = output.width, maxValue = data.maxValue
+        run(S.self, data, source, rows) { values, y in
+            if let other {
+                let row = other.base + y * outW
+                for x in 0..<outW { values[x] = (values[x] + row[x]) * 0.5 }
+            }
+            Self.emit(S.self, values, count: outW, maxValue: maxValue, into: destination, row: y)
+        }
+    }
+
+    /// The ensemble's run on the transposed source, stored back in the output's orientation (nil: no ensemble).
+    private func transposedRun<S: FixedWidthInteger & UnsignedInteger & SIMDScalar & SendableMetatype>(_: S.Type, _ source: PlaneView, workers: Int) -> FloatPlane? {
+        guard let transposed else { return nil }
+        let flipped = PlaneBuffer(size: input.transposed, bitDepth: bitDepth)
+        let target = flipped.mutableView, size = MemoryLayout<S>.size
+        for y in 0..<input.height {
+            let row = source.base + y * source.bytesPerRow
+            for x in 0..<input.width {
+                target.base.storeBytes(of: row.load(fromByteOffset: x * size, as: S.self), toByteOffset: x * target.bytesPerRow + y * size, as: S.self)
+            }
+        }
+        let result = FloatPlane(count: output.width * output.height)
+        let outW = output.width, outH = output.height
+        forEachBand(height: outW, alignment: 1, workers: workers) { rows in
+            run(S.self, transposed, flipped.view, rows) { values, column in
+                for x in 0..<outH { result.base[x * outW + column] = values[x] }
+            }
+        }
+        return result
+    }
+
+    /// Clamps a row of values to 0...maxValue and rounds half to even into row `y`: adding 2^23 leaves the rounded
+    /// integer (at most 2^16) in the mantissa, the FPU rounding half to even.
+    private static func emit<S: FixedWidthInteger & UnsignedInteger & SIMDScalar>(_: S.Type, _ values: UnsafePointer<Float>, count: Int, maxValue: Float,
+                                                                                  into destination: MutablePlaneView, row y: Int) {
+        let row = destination.base + y * destination.bytesPerRow
+        let high = Vec(repeating: maxValue), magic = Vec(repeating: 8_388_608)
+        var x = 0
+        while x + 8 <= count {
+            let v = UnsafeRawPointer(values + x).loadUnaligned(as: Vec.self).clamped(lowerBound: Vec(), upperBound: high) + magic
+            let bits = unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7F_FFFF
+            row.storeBytes(of: SIMD8<S>(truncatingIfNeeded: bits), toByteOffset: x * MemoryLayout<S>.size, as: SIMD8<S>.self)
+            x += 8
+        }
+        while x < count {
+            let v = min(max(values[x], 0), maxValue) + 8_388_608
+            row.storeBytes(of: S(truncatingIfNeeded: v.bitPattern & 0x7F_FFFF), toByteOffset: x * MemoryLayout<S>.size, as: S.self)
+            x += 1
+        }
+    }
+
+    /// The model's values (before clamping and rounding) of output rows `rows` of `d`, one row at a time into
+    /// `sink` (which may change them).
+    private func run<S: FixedWidthInteger & UnsignedInteger & SIMDScalar>(_: S.Type, _ d: IMLUTPlanData, _ source: PlaneView, _ rows: Range<Int>,
+                                                                         _ sink: (UnsafeMutablePointer<Float>, Int) -> Void) {
+        let input = d.input, output = d.output
+        let n = d.nodes, nv = d.nodeVectors, rowVectors = d.mixRowVectors
         let w = input.width, outW = output.width
         // Scratch for the band, allocated once per call.
         let vRow = UnsafeMutablePointer<SIMD4<Float>>.allocate(capacity: w * rowVectors)
@@ -577,31 +675,12 @@ struct IMLUTPlan: UpscalePlan {
         }
 
         let maxValue = d.maxValue
-        /// Clamps a row of values to 0...maxValue and rounds half to even into output row `y`: adding 2^23 leaves
-        /// the rounded integer (at most 2^16) in the mantissa, the FPU rounding half to even.
-        func emit(_ values: UnsafePointer<Float>, y: Int) {
-            let row = destination.base + y * destination.bytesPerRow
-            let high = Vec(repeating: maxValue), magic = Vec(repeating: 8_388_608)
-            var x = 0
-            while x + 8 <= outW {
-                let v = UnsafeRawPointer(values + x).loadUnaligned(as: Vec.self).clamped(lowerBound: Vec(), upperBound: high) + magic
-                let bits = unsafeBitCast(v, to: SIMD8<UInt32>.self) & 0x7F_FFFF
-                row.storeBytes(of: SIMD8<S>(truncatingIfNeeded: bits), toByteOffset: x * MemoryLayout<S>.size, as: SIMD8<S>.self)
-                x += 8
-            }
-            while x < outW {
-                let v = min(max(values[x], 0), maxValue) + 8_388_608
-                row.storeBytes(of: S(truncatingIfNeeded: v.bitPattern & 0x7F_FFFF), toByteOffset: x * MemoryLayout<S>.size, as: S.self)
-                x += 1
-            }
-        }
-
         guard !d.refine.isEmpty else {
             let mixed = UnsafeMutablePointer<Float>.allocate(capacity: outW)
             defer { mixed.deallocate() }
             for y in rows {
                 mixedRow(y, into: mixed)
-                emit(mixed, y: y)
+                sink(mixed, y)
             }
             return
         }
@@ -674,7 +753,7 @@ struct IMLUTPlan: UpscalePlan {
                     x += 8
                 }
             }
-            emit(total, y: y)
+            sink(total, y)
         }
     }
 }

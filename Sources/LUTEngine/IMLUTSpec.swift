@@ -8,6 +8,15 @@ public struct IMLUTSpec: Equatable, Sendable {
         case constant, nearest, bilinear, bicubic, lanczos3
     }
 
+    /// Geometric self-ensemble at inference (docs/imlut.md step 9).
+    public enum Ensemble: String, Sendable, CaseIterable {
+        /// One run.
+        case none
+        /// The mean of the run on the image and the transposed run on its transpose: the output becomes
+        /// transpose-equivariant, for twice the work.
+        case transpose
+    }
+
     public var name: String
     /// Largest output / input ratio served in either axis.
     public var maxScale: Double
@@ -20,10 +29,12 @@ public struct IMLUTSpec: Equatable, Sendable {
     public var mix: [LUTModelSpec.LUT]
     /// Tables of B residuals (one per bin) read on the mixed plane, each optionally dilated; nil: no refinement.
     public var refine: [LUTModelSpec.LUT]?
+    public var ensemble: Ensemble
     public var metadata: [JSONMember]
 
     public init(name: String, maxScale: Double, scaleBins: [Double], phaseNodes: Int, interpolators: [Interpolator],
-                mix: [LUTModelSpec.LUT], refine: [LUTModelSpec.LUT]? = nil, metadata: [JSONMember] = []) {
+                mix: [LUTModelSpec.LUT], refine: [LUTModelSpec.LUT]? = nil, ensemble: Ensemble = .none,
+                metadata: [JSONMember] = []) {
         self.name = name
         self.maxScale = maxScale
         self.scaleBins = scaleBins
@@ -31,6 +42,7 @@ public struct IMLUTSpec: Equatable, Sendable {
         self.interpolators = interpolators
         self.mix = mix
         self.refine = refine
+        self.ensemble = ensemble
         self.metadata = metadata
     }
 

@@ -242,7 +242,7 @@ enum HeaderSchema {
     static func parseIMLUT(_ header: JSONValue) throws(LUTFileError) -> Layout {
         let top = try object(header, path: "header",
                              required: ["kind", "name", "max_scale", "scale_bins", "phase_nodes", "interpolators", "mix"],
-                             optional: ["refine", "metadata"])
+                             optional: ["refine", "ensemble", "metadata"])
         let name = try string(top["name"]!, path: "name")
         guard let maxScale = top["max_scale"]!.numberValue else {
             throw .badField("max_scale: expected a number, found \(top["max_scale"]!.typeName)")
@@ -281,8 +281,16 @@ enum HeaderSchema {
             refine = try lutList(refineObject["luts"]!, path: "refine.luts", outputs: bins.count, why: "\(bins.count) bins",
                                  dilates: true, tables: &tables)
         }
+        var ensemble = IMLUTSpec.Ensemble.none
+        if let ensembleValue = top["ensemble"] {
+            let text = try string(ensembleValue, path: "ensemble")
+            guard let value = IMLUTSpec.Ensemble(rawValue: text) else {
+                throw .badField("ensemble: \"\(text)\" is not one of \(IMLUTSpec.Ensemble.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            ensemble = value
+        }
         let spec = IMLUTSpec(name: name, maxScale: maxScale, scaleBins: bins, phaseNodes: nodes, interpolators: interpolators,
-                             mix: mix, refine: refine, metadata: metadata)
+                             mix: mix, refine: refine, ensemble: ensemble, metadata: metadata)
         return Layout(contents: .imlut(spec), tables: tables)
     }
 
@@ -418,6 +426,7 @@ enum HeaderSchema {
                 .init("interpolators", .array(spec.interpolators.map { .string($0.rawValue) })),
                 .init("mix", mix),
                 .init("refine", refine),
+            ] + (spec.ensemble == .none ? [] : [.init("ensemble", .string(spec.ensemble.rawValue))]) + [
                 .init("metadata", .object(spec.metadata)),
             ])
         }

@@ -9,6 +9,9 @@ public struct PlaneSize: Hashable, Sendable, CustomStringConvertible {
     }
 
     public var description: String { "\(width)x\(height)" }
+
+    /// Width and height swapped.
+    public var transposed: PlaneSize { PlaneSize(width: height, height: width) }
 }
 
 /// A read-only view of one image plane owned by someone else (an AVFrame, a `PlaneBuffer`).

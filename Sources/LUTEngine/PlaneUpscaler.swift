@@ -54,20 +54,26 @@ extension UpscalePlan {
 
     /// Renders the whole plane, split into row bands across `workers` threads.
     public func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int) {
-        let height = output.height
-        let align = max(1, rowAlignment)
-        // A few bands per worker balances uneven rows without paying much per-band overhead.
-        let bands = max(1, min(workers * 4, height / max(align, 16)))
-        let bandRows = ((height + bands - 1) / bands + align - 1) / align * align
-        let count = (height + bandRows - 1) / bandRows
-        if count == 1 || workers == 1 {
-            render(source, into: destination, rows: 0..<height)
-            return
+        forEachBand(height: output.height, alignment: rowAlignment, workers: workers) {
+            render(source, into: destination, rows: $0)
         }
-        DispatchQueue.concurrentPerform(iterations: count) { band in
-            let start = band * bandRows
-            render(source, into: destination, rows: start..<min(height, start + bandRows))
-        }
+    }
+}
+
+/// Runs `body` on bands of rows 0..<height that start at multiples of `alignment`, across `workers` threads.
+func forEachBand(height: Int, alignment: Int, workers: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    let align = max(1, alignment)
+    // A few bands per worker balances uneven rows without paying much per-band overhead.
+    let bands = max(1, min(workers * 4, height / max(align, 16)))
+    let bandRows = ((height + bands - 1) / bands + align - 1) / align * align
+    let count = (height + bandRows - 1) / bandRows
+    if count == 1 || workers == 1 {
+        body(0..<height)
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: count) { band in
+        let start = band * bandRows
+        body(start..<min(height, start + bandRows))
     }
 }
 

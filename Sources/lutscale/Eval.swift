@@ -145,8 +145,9 @@ struct Models: ParsableCommand {
         for entry in catalog.anyScale {
             let spec = entry.model.spec
             let refine = spec.refine.map { " > refine " + luts($0) } ?? ""
-            let dilated = spec.refine?.contains { $0.dilation != nil } == true ? "; x: read one LR pixel apart" : ""
-            let shape = " (\(spec.interpolators.count) interpolators, \(spec.phaseNodes)x\(spec.phaseNodes) phase nodes\(dilated))"
+            let dilated = spec.refine?.contains { $0.dilation != nil } == true ? "; x: offsets times the scale" : ""
+            let ensemble = spec.ensemble == .transpose ? "; mean of the image's and its transpose's runs" : ""
+            let shape = " (\(spec.interpolators.count) interpolators, \(spec.phaseNodes)x\(spec.phaseNodes) phase nodes\(dilated)\(ensemble))"
             print(column(spec.name, 24) + column(String(format: "any 1-%g", spec.maxScale), 11)
                   + column(String(format: "%6.0f KB", Double(entry.bytes) / 1000), 11)
                   + column(spec.set5PSNR.isEmpty ? "-" : "below", 13) + "mix " + luts(spec.mix) + refine + shape)

@@ -33,4 +33,23 @@ import Testing
         print("imlut oracle: the engine differs from NumPy by 1 in \(differing) of \(total) samples, the reference in \(referenceDiffering)")
         #expect(differing * 1000 <= total, "\(differing) of \(total) samples differ by 1")
     }
+
+    /// The same tables with `"ensemble": "transpose"`: the mean of the run and the transposed run.
+    @Test func ensembleReproducesTheNumPyReference() throws {
+        let model = try IMLUTModel.load(path: Self.directory.appendingPathComponent("model-ensemble.lut").path)
+        #expect(model.spec.ensemble == .transpose)
+        let input = try Self.bytes("input-13x11.gray").map(Int.init)
+        var differing = 0, total = 0
+        // x2.3 x 2.7 anisotropic, x3, x4.
+        for (width, height) in [(20, 30), (39, 33), (52, 44)] {
+            let expected = try Self.bytes("expected-ensemble-\(width)x\(height).gray").map(Int.init)
+            let ours = try IMLUTTests.render(model, input, width: 13, height: 11, output: PlaneSize(width: width, height: height),
+                                             bitDepth: 8, workers: 2)
+            let (count, largest) = IMLUTTests.compare(ours, expected)
+            #expect(largest <= 1, "\(width)x\(height): \(count) of \(expected.count) samples differ, by up to \(largest)")
+            differing += count
+            total += expected.count
+        }
+        #expect(differing * 1000 <= total, "\(differing) of \(total) samples differ by 1")
+    }
 }

@@ -351,6 +351,63 @@ import Testing
                                                 (5, 4, 40, 32), (2, 1, 16, 8), (1, 1, 8, 8)], bitDepth: bitDepth, &g)
     }
 
+    @Test("transpose ensembles equal the reference", arguments: [
+        // (seed, rotations, mix patterns, refine patterns: upper case dilated, bit depth)
+        (31, 4, "SDY", "sSD", 8), (32, 1, "S", "", 8), (33, 4, "Y", "dY", 10),
+    ])
+    func transposeEnsembleMatchesReference(seed: Int, rotations: Int, patterns: String, refine: String, bitDepth: Int) throws {
+        var g = SeededGenerator(seed: UInt64(seed))
+        let pattern = { (s: String) in s.map { LUTModelSpec.Pattern(rawValue: $0.uppercased())! } }
+        var spec = Self.randomSpec(&g, nodes: 3, interpolators: [.lanczos3, .nearest, .bicubic], patterns: pattern(patterns),
+                                   rotations: rotations, refine: refine.isEmpty ? nil : pattern(refine))
+        for (i, c) in refine.enumerated() where c.isUppercase { spec.refine![i].dilation = .scale }
+        spec.ensemble = .transpose
+        // Isotropic, anisotropic both ways, identity, non-square planes, one column.
+        try Self.expectReference(spec, sizes: [(7, 5, 17, 12), (6, 5, 6, 13), (5, 4, 15, 4), (5, 4, 5, 4), (9, 6, 23, 19),
+                                                (1, 3, 2, 7)], bitDepth: bitDepth, &g)
+    }
+
+    /// With the ensemble, upscaling the transposed plane gives the transposed output, sample for sample (the mean
+    /// of the same two Float runs); without it, it does not.
+    @Test func transposeEnsembleIsTransposeEquivariant() throws {
+        var g = SeededGenerator(seed: 34)
+        var spec = Self.randomSpec(&g, nodes: 3, patterns: [.s, .d], refine: [.y, .s])
+        spec.refine![1].dilation = .scale
+        let (w, h, output) = (9, 7, PlaneSize(width: 22, height: 16))
+        let plane = (0..<w * h).map { _ in Int.random(in: 0..<256, using: &g) }
+        let flipped = (0..<w * h).map { plane[($0 % h) * w + $0 / h] }
+        func transposedBack(_ out: [Int]) -> [Int] {
+            (0..<out.count).map { out[($0 % output.width) * output.height + $0 / output.width] }
+        }
+        func both(_ spec: IMLUTSpec) throws -> ([Int], [Int]) {
+            let model = try IMLUTModel(spec)
+            return (try Self.render(model, plane, width: w, height: h, output: output, bitDepth: 8, workers: 2),
+                    transposedBack(try Self.render(model, flipped, width: h, height: w, output: output.transposed, bitDepth: 8, workers: 2)))
+        }
+        let (plain, plainFlipped) = try both(spec)
+        #expect(plain != plainFlipped)
+        spec.ensemble = .transpose
+        let (ensemble, ensembleFlipped) = try both(spec)
+        #expect(ensemble == ensembleFlipped)
+        #expect(ensemble != plain)
+    }
+
+    @Test func ensembleRoundTripsAndIsChecked() throws {
+        var spec = Self.small
+        spec.ensemble = .transpose
+        let bytes = try LUTFile.encode(spec)
+        #expect(try LUTFile.decodeContents(bytes) == .imlut(spec))
+        #expect(LUTFileTests.parts(bytes).0.contains("\"ensemble\": \"transpose\""))
+        // Written only where set; "none" reads as no ensemble.
+        #expect(!LUTFileTests.parts(try LUTFile.encode(Self.small)).0.contains("ensemble"))
+        let none = Self.editedHeader("\"refine\": {", "\"ensemble\": \"none\", \"refine\": {")
+        #expect(none == nil)
+        for value in ["\"Transpose\"", "\"flip\"", "1", "null", "true"] {
+            let error = Self.editedHeader("\"refine\": {", "\"ensemble\": \(value), \"refine\": {")
+            #expect(Self.kind(error) == "bad header field" && String(describing: error!).contains("ensemble"), "\(value): \(String(describing: error))")
+        }
+    }
+
     /// Below x1.5 (d = 1) a dilated refine lut reads what an undilated one reads.
     @Test func dilationOneRendersAsUndilated() throws {
         var g = SeededGenerator(seed: 26)

@@ -4,11 +4,24 @@ import Foundation
 /// A slow, literal reading of docs/imlut.md in Double: per output pixel it recomputes the geometry, every
 /// candidate from its kernel, the mix vector of the anchor (rotated reads, node mapping through rho_r^-1),
 /// the bilinear node weights, then refines on the clamped mixed plane (dilated
-/// refine luts read their pattern d = max(1, floor(s + 0.5)) times wider). It shares no code with the engine.
+/// refine luts read their pattern d = max(1, floor(s + 0.5)) times wider); a transpose ensemble averages that with
+/// the same on the transposed plane, transposed back. It shares no code with the engine.
 struct ReferenceIMLUT {
     let spec: IMLUTSpec
 
     func run(_ plane: [Int], width: Int, height: Int, output: PlaneSize, bitDepth: Int) -> [Int] {
+        var out = values(plane, width: width, height: height, output: output, bitDepth: bitDepth)
+        if spec.ensemble == .transpose {
+            let flipped = (0..<width * height).map { plane[($0 % height) * width + $0 / height] }
+            let other = values(flipped, width: height, height: width, output: output.transposed, bitDepth: bitDepth)
+            for i in out.indices { out[i] = (out[i] + other[(i % output.width) * output.height + i / output.width]) / 2 }
+        }
+        let maxValue = Double((1 << bitDepth) - 1)
+        return out.map { Int(min(max($0, 0), maxValue).rounded(.toNearestOrEven)) }
+    }
+
+    /// Steps 1-7 of one run: the values before clamping and rounding.
+    func values(_ plane: [Int], width: Int, height: Int, output: PlaneSize, bitDepth: Int) -> [Double] {
         let unit = Double(1 << (bitDepth - 8)), maxValue = Double((1 << bitDepth) - 1)
         let outW = output.width, outH = output.height
         let sx = Double(outW) / Double(width), sy = Double(outH) / Double(height)
@@ -152,7 +165,7 @@ struct ReferenceIMLUT {
                 }
             }
         }
-        return out.map { Int(min(max($0, 0), maxValue).rounded(.toNearestOrEven)) }
+        return out
     }
 
     func keys(_ x: Double) -> Double {

@@ -79,7 +79,7 @@ struct IMLUTBenchmark: ParsableCommand {
             luts.map { "\($0.pattern.rawValue)\($0.dilation == nil ? "" : "x"):\($0.levels.count)/\($0.rotations)" }.joined(separator: "+")
         }
         print("model \(spec.name): mix \(describe(spec.mix)), refine \(spec.refine.map(describe) ?? "none"), "
-              + "N \(spec.phaseNodes), K \(spec.interpolators.count)")
+              + "N \(spec.phaseNodes), K \(spec.interpolators.count), ensemble \(spec.ensemble.rawValue)")
         for (input, output) in cases.split(separator: ",").compactMap({ Self.sizes[String($0)] }) {
             let luma = syntheticLuma(width: input.width, height: input.height)
             for bitDepth in positiveIntegers(bits)! {

@@ -163,3 +163,38 @@ def test_unknown_kind_is_rejected(tmp_path):
     header = {"kind": "other", "name": "x"}
     with pytest.raises(lutfile.LutFileError):
         lutfile.write(tmp_path / "x.lut", header, [], "int8")
+
+
+def _random_tables(header, seed=5):
+    rng = np.random.default_rng(seed)
+    e = [len(l["levels"]) ** 4 for l in header["mix"]["luts"]]
+    mix = [rng.normal(0, 0.1, (n, imlut.mix_outputs(header))) + 0.2 for n in e]
+    refine = [rng.normal(0, 2, (len(l["levels"]) ** 4, len(header["scale_bins"]))) for l in header["refine"]["luts"]]
+    return {"mix": mix, "refine": refine}
+
+
+def test_transpose_ensemble_is_the_mean_of_the_two_runs_and_transpose_equivariant():
+    header = _header(refine=[{"pattern": "Y", "rotations": 4, "levels": [0, 128, 256], "dilation": "scale"}],
+                     patterns=("S", "D"))
+    tables = _random_tables(header)
+    p, (oh, ow) = _plane(7, 9), (16, 22)
+    plain = imlut.run_model(p, oh, ow, header, tables, return_float=True)
+    flipped = imlut.run_model(p.T.copy(), ow, oh, header, tables, return_float=True).T
+    assert np.abs(plain - flipped).max() > 1       # one run alone is not transpose-equivariant
+    ensemble = {**header, "ensemble": "transpose"}
+    both = imlut.run_model(p, oh, ow, ensemble, tables, return_float=True)
+    np.testing.assert_allclose(both, (plain + flipped) / 2, atol=1e-9)
+    np.testing.assert_array_equal(imlut.run_model(p.T.copy(), ow, oh, ensemble, tables).T,
+                                  imlut.run_model(p, oh, ow, ensemble, tables))
+
+
+def test_ensemble_names_are_checked_and_round_trip(tmp_path):
+    header = imlut.make_header("t", [2, 4], 2, ["bicubic"], [{"pattern": "S", "rotations": 4, "levels": [0, 256]}],
+                               None, ensemble="transpose")
+    assert header["ensemble"] == "transpose"
+    assert "ensemble" not in imlut.make_header("t", [2, 4], 2, ["bicubic"], header["mix"]["luts"], None)
+    with pytest.raises(ValueError, match="ensemble"):
+        imlut.check_header({**header, "ensemble": "flip"})
+    tables = {"mix": [np.ones((16, imlut.mix_outputs(header)))], "refine": []}
+    lutfile.write(tmp_path / "e.lut", header, tables, "float32")
+    assert lutfile.read(tmp_path / "e.lut")[0]["ensemble"] == "transpose"

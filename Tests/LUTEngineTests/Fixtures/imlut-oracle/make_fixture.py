@@ -3,7 +3,8 @@ plane, and the outputs of their NumPy reference forward (imlut.run_model) at sev
 reproduce them (IMLUTOracleTests).
 
 Usage: python3 make_fixture.py TRAINING_DIR   (TRAINING_DIR = Tools/Training of a checkout with imlut.py)
-Writes model.lut, input-13x11.gray and expected-WxH.gray (8-bit, row-major) beside this script.
+Writes model.lut, input-13x11.gray and expected-WxH.gray (8-bit, row-major) beside this script, and the same
+model with the transpose ensemble (model-ensemble.lut, expected-ensemble-WxH.gray).
 """
 import sys
 from pathlib import Path
@@ -47,4 +48,13 @@ plane[:, 9] = 0
 for out_w, out_h in [(13, 11), (33, 28), (20, 30), (26, 22), (39, 33), (52, 44), (104, 88), (14, 12)]:
     out = imlut.run_model(plane, out_h, out_w, header, tables)
     (here / f"expected-{out_w}x{out_h}.gray").write_bytes(out.astype(np.uint8).tobytes())
+ensemble = {**header, "ensemble": "transpose"}
+for group in ("mix", "refine"):
+    for lut in ensemble[group]["luts"]:
+        lut.pop("table")
+lutfile.write(here / "model-ensemble.lut", ensemble, tables, type_name={"mix": "int8", "refine": "int16"})
+ensemble, tables = lutfile.read(here / "model-ensemble.lut")
+for out_w, out_h in [(20, 30), (39, 33), (52, 44)]:
+    out = imlut.run_model(plane, out_h, out_w, ensemble, tables)
+    (here / f"expected-ensemble-{out_w}x{out_h}.gray").write_bytes(out.astype(np.uint8).tobytes())
 print("wrote", sorted(p.name for p in here.iterdir()))
