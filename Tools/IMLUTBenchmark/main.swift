@@ -31,7 +31,9 @@ struct IMLUTBenchmark: ParsableCommand {
     @Option(help: ArgumentHelp("Cases to run.", valueName: "x3,x2.5"))
     var cases = "x3,x2.5"
 
-    static let sizes = ["x3": (PlaneSize(width: 1280, height: 720), PlaneSize(width: 3840, height: 2160)),
+    static let sizes = ["x2": (PlaneSize(width: 1920, height: 1080), PlaneSize(width: 3840, height: 2160)),
+                        "x3": (PlaneSize(width: 1280, height: 720), PlaneSize(width: 3840, height: 2160)),
+                        "x4": (PlaneSize(width: 960, height: 540), PlaneSize(width: 3840, height: 2160)),
                         "x2.5": (PlaneSize(width: 960, height: 540), PlaneSize(width: 2400, height: 1350))]
 
     func validate() throws {
