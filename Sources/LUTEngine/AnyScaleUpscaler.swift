@@ -16,7 +16,7 @@ public struct AnyScaleUpscaler: PlaneUpscaler {
     public let name: String
 
     /// dB of Set5 Y PSNR by which an imlut model must beat a fixed model to serve instead: at x2 and x3 to 4K the
-    /// shipped imlut (run twice by its transpose ensemble) takes about 13 times the fixed model's time, worth more
+    /// shipped imlut (run twice by its transpose ensemble) takes 10-18 times the fixed model's time, worth more
     /// than a tenth of a dB.
     public static let anyScaleMargin = 0.2
 

@@ -4,7 +4,7 @@
 # the refine (S:11, S:11 dilated by the scale and D:9 dilated by the scale), export (int8 mix with a step per bin and
 # node, int16 refine), and measure Set5 at 1.5 ... 4 and the extrapolation to x6 and x8, bicubic beside it; the
 # model runs with the transpose ensemble (docs/imlut.md step 9), which the fit does not see. Deterministic (fixed
-# seeds); README.md lists the fit time. The fit peaks at PEAK GB: run nothing else big beside it.
+# seeds); README.md lists the fit time. The fit peaks at 17.6 GB: run nothing else big beside it.
 set -euo pipefail
 cd "$(dirname "$0")"
 ./1_fetch_data.sh
