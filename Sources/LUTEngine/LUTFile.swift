@@ -262,11 +262,10 @@ enum HeaderSchema {
         }
         var interpolators: [IMLUTSpec.Interpolator] = []
         for (i, value) in interpolatorValues.enumerated() {
-            let text = try string(value, path: "interpolators[\(i)]")
-            guard let interpolator = IMLUTSpec.Interpolator(rawValue: text) else {
-                throw .badField("interpolators[\(i)]: \"\(text)\" is not one of \(IMLUTSpec.Interpolator.allCases.map(\.rawValue).joined(separator: ", "))")
+            let interpolator: IMLUTSpec.Interpolator = try choice(value, path: "interpolators[\(i)]")
+            guard !interpolators.contains(interpolator) else {
+                throw .badField("interpolators[\(i)]: \"\(interpolator.rawValue)\" appears twice")
             }
-            guard !interpolators.contains(interpolator) else { throw .badField("interpolators[\(i)]: \"\(text)\" appears twice") }
             interpolators.append(interpolator)
         }
         let metadata = try metadata(top)
@@ -281,14 +280,7 @@ enum HeaderSchema {
             refine = try lutList(refineObject["luts"]!, path: "refine.luts", outputs: bins.count, why: "\(bins.count) bins",
                                  dilates: true, tables: &tables)
         }
-        var ensemble = IMLUTSpec.Ensemble.none
-        if let ensembleValue = top["ensemble"] {
-            let text = try string(ensembleValue, path: "ensemble")
-            guard let value = IMLUTSpec.Ensemble(rawValue: text) else {
-                throw .badField("ensemble: \"\(text)\" is not one of \(IMLUTSpec.Ensemble.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            ensemble = value
-        }
+        let ensemble: IMLUTSpec.Ensemble = try top["ensemble"].map { value throws(LUTFileError) in try choice(value, path: "ensemble") } ?? .none
         let spec = IMLUTSpec(name: name, maxScale: maxScale, scaleBins: bins, phaseNodes: nodes, interpolators: interpolators,
                              mix: mix, refine: refine, ensemble: ensemble, metadata: metadata)
         return Layout(contents: .imlut(spec), tables: tables)
@@ -446,6 +438,16 @@ enum HeaderSchema {
     static func string(_ value: JSONValue, path: String) throws(LUTFileError) -> String {
         guard case let .string(text) = value else { throw .badField("\(path): expected a string, found \(value.typeName)") }
         return text
+    }
+
+    /// A string naming one case of `Choice`.
+    static func choice<Choice: RawRepresentable & CaseIterable>(_ value: JSONValue, path: String) throws(LUTFileError) -> Choice
+        where Choice.RawValue == String {
+        let text = try string(value, path: path)
+        guard let choice = Choice(rawValue: text) else {
+            throw .badField("\(path): \"\(text)\" is not one of \(Choice.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
+        return choice
     }
 
     static func integer(_ value: JSONValue, path: String, in range: ClosedRange<Int>) throws(LUTFileError) -> Int {

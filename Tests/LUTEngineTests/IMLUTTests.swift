@@ -375,14 +375,12 @@ import Testing
         spec.refine![1].dilation = .scale
         let (w, h, output) = (9, 7, PlaneSize(width: 22, height: 16))
         let plane = (0..<w * h).map { _ in Int.random(in: 0..<256, using: &g) }
-        let flipped = (0..<w * h).map { plane[($0 % h) * w + $0 / h] }
-        func transposedBack(_ out: [Int]) -> [Int] {
-            (0..<out.count).map { out[($0 % output.width) * output.height + $0 / output.width] }
-        }
+        let flipped = transposed(plane, width: w, height: h)
         func both(_ spec: IMLUTSpec) throws -> ([Int], [Int]) {
             let model = try IMLUTModel(spec)
             return (try Self.render(model, plane, width: w, height: h, output: output, bitDepth: 8, workers: 2),
-                    transposedBack(try Self.render(model, flipped, width: h, height: w, output: output.transposed, bitDepth: 8, workers: 2)))
+                    transposed(try Self.render(model, flipped, width: h, height: w, output: output.transposed, bitDepth: 8, workers: 2),
+                               width: output.height, height: output.width))
         }
         let (plain, plainFlipped) = try both(spec)
         #expect(plain != plainFlipped)

@@ -12,9 +12,10 @@ struct ReferenceIMLUT {
     func run(_ plane: [Int], width: Int, height: Int, output: PlaneSize, bitDepth: Int) -> [Int] {
         var out = values(plane, width: width, height: height, output: output, bitDepth: bitDepth)
         if spec.ensemble == .transpose {
-            let flipped = (0..<width * height).map { plane[($0 % height) * width + $0 / height] }
-            let other = values(flipped, width: height, height: width, output: output.transposed, bitDepth: bitDepth)
-            for i in out.indices { out[i] = (out[i] + other[(i % output.width) * output.height + i / output.width]) / 2 }
+            let other = transposed(values(transposed(plane, width: width, height: height), width: height, height: width,
+                                          output: output.transposed, bitDepth: bitDepth),
+                                   width: output.height, height: output.width)
+            for i in out.indices { out[i] = (out[i] + other[i]) / 2 }
         }
         let maxValue = Double((1 << bitDepth) - 1)
         return out.map { Int(min(max($0, 0), maxValue).rounded(.toNearestOrEven)) }

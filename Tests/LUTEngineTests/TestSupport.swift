@@ -116,3 +116,8 @@ extension LUTModel {
         return destination.samples
     }
 }
+
+/// A row-major `width` x `height` plane transposed: `height` x `width`, sample (y, x) from (x, y).
+func transposed<T>(_ samples: [T], width: Int, height: Int) -> [T] {
+    (0..<width * height).map { samples[($0 % height) * width + $0 / height] }
+}
