@@ -1,14 +1,9 @@
 // swift-tools-version: 6.0
-import Foundation
 import PackageDescription
 
-// LUTSCALE_TARGET_CPU=<cpu> (an LLVM CPU name, e.g. haswell or znver4) builds the LUT engine for that CPU:
-// its 256-bit vectors hold a whole 16-lane table row, about halving the kernel's instructions. Without it the
-// engine runs on any x86-64 (SSE2). The binary then needs that CPU: use it for builds run where they are made.
-let engineCPU = ProcessInfo.processInfo.environment["LUTSCALE_TARGET_CPU"].map { ["-target-cpu", $0] } ?? []
-
 // Modules in the order data flows: CFFmpeg (C shim) -> Media (owns every FFmpeg object) ->
-// LUTEngine (pure Swift, planes in, planes out) -> Pipeline (stages, bounded queues) -> lutscale (CLI).
+// LUTEngine (planes in, planes out; its hot loops in CLUTKernels, one C source compiled per instruction set and
+// chosen at run time) -> Pipeline (stages, bounded queues) -> lutscale (CLI).
 let package = Package(
     name: "LUTScale",
     platforms: [.macOS(.v13)],
@@ -27,12 +22,8 @@ let package = Package(
             providers: [.apt(["libavformat-dev", "libavcodec-dev", "libswscale-dev", "libavutil-dev"])]
         ),
         .target(name: "Media", dependencies: ["CFFmpeg"]),
-        .target(
-            name: "LUTEngine",
-            // Optimised in debug builds too: the tests push Set5 and video-sized planes through the engine, which
-            // is ~100x slower unoptimised (SIMD types lower to calls).
-            swiftSettings: [.unsafeFlags(["-O"], .when(configuration: .debug)), .unsafeFlags(engineCPU)]
-        ),
+        .target(name: "CLUTKernels"),
+        .target(name: "LUTEngine", dependencies: ["CLUTKernels"]),
         .target(name: "Pipeline", dependencies: ["Media", "LUTEngine", "RawVideo"]),
         .target(name: "RawVideo", dependencies: ["LUTEngine"]),
         // libFuzzer harness: build with `--sanitize fuzzer --sanitize address` (Tools/Fuzz/README.md).

@@ -46,6 +46,11 @@ public final class LUTModel: PlaneUpscaler, @unchecked Sendable {
         try LUTPlan(model: self, input: input, output: output, bitDepth: bitDepth)
     }
 
+    /// A plan whose kernels are those of `kernels` rather than the active tier (tests check every tier).
+    public func makePlan(input: PlaneSize, output: PlaneSize, bitDepth: Int, kernels: KernelTier) throws(UpscaleError) -> any UpscalePlan {
+        try LUTPlan(model: self, input: input, output: output, bitDepth: bitDepth, kernels: kernels)
+    }
+
     /// The stage's tables laid out for the kernels, built on first use and shared by every plan.
     func preparedTables(stage index: Int) -> PreparedStage {
         lock.lock()
@@ -55,12 +60,6 @@ public final class LUTModel: PlaneUpscaler, @unchecked Sendable {
         prepared[index] = built
         return built
     }
-}
-
-/// How a stage's lookups are summed: `narrow` in 16-bit lanes (exact when the plan proves every value fits),
-/// `wide` in 32-bit lanes. Either may be combined into 32-bit totals with per-table multipliers (`PlanStage`).
-enum Tier: Hashable, Sendable {
-    case narrow, wide
 }
 
 /// A stage with each table as int16 values in a unit of its own (8-bit domain): int8/int16 tables as stored

@@ -10,12 +10,14 @@ struct LUTPlan: UpscalePlan {
     let bitDepth: Int
     let scale: Int
     let stages: [PlanStage]
+    /// The instruction-set tier whose kernels render.
+    let kernels: KernelTier
 
     var rowAlignment: Int { scale }
     /// Whether every stage is exact (see `PlanStage.isExact`): the output is then the format's semantics to the bit.
     var isExact: Bool { stages.allSatisfy(\.isExact) }
 
-    init(model: LUTModel, input: PlaneSize, output: PlaneSize, bitDepth: Int) throws(UpscaleError) {
+    init(model: LUTModel, input: PlaneSize, output: PlaneSize, bitDepth: Int, kernels: KernelTier = .active) throws(UpscaleError) {
         guard (8...16).contains(bitDepth) else { throw .unsupportedBitDepth(bitDepth) }
         let r = model.scale
         guard input.width > 0, input.height > 0 else {
@@ -29,6 +31,7 @@ struct LUTPlan: UpscalePlan {
         self.output = output
         self.bitDepth = bitDepth
         self.scale = r
+        self.kernels = kernels
         stages = model.stages.indices.map { PlanStage(model: model, index: $0, bitDepth: bitDepth) }
     }
 
@@ -44,12 +47,13 @@ struct LUTPlan: UpscalePlan {
             let reach = stages[s].reach
             needed[s - 1] = max(0, needed[s].lowerBound - reach)..<min(input.height, needed[s].upperBound + reach)
         }
+        let kernels = kernels.kernels
         var current = StageInput(base: source.base, bytesPerRow: source.bytesPerRow, firstRow: 0)
         var intermediate: UnsafeMutableRawPointer? = nil
         defer { intermediate?.deallocate() }
         for (s, stage) in stages.enumerated() {
             if s == stages.count - 1 {
-                stage.run(input: current, size: input, lrRows: needed[s],
+                stage.run(kernels: kernels, input: current, size: input, lrRows: needed[s],
                           target: StageTarget(base: destination.base, bytesPerRow: destination.bytesPerRow, firstRow: 0,
                                               width: output.width, rows: rows),
                           columns: min(input.width, (output.width + scale - 1) / scale), bitDepth: bitDepth)
@@ -57,7 +61,7 @@ struct LUTPlan: UpscalePlan {
                 // Each intermediate plane covers exactly the rows the next stage reads; bands recompute their margins.
                 let bytesPerRow = (input.width * source.bytesPerSample + 63) & ~63
                 let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytesPerRow * needed[s].count), alignment: 64)
-                stage.run(input: current, size: input, lrRows: needed[s],
+                stage.run(kernels: kernels, input: current, size: input, lrRows: needed[s],
                           target: StageTarget(base: buffer, bytesPerRow: bytesPerRow, firstRow: needed[s].lowerBound,
                                               width: input.width, rows: needed[s]),
                           columns: input.width, bitDepth: bitDepth)
@@ -100,26 +104,18 @@ func reflect(_ i: Int, _ n: Int) -> Int {
 /// per-value (cell, fraction) tables.
 ///
 /// Fixed point: each lookup's weights are integers summing to 2^F, each table's values integers in its own
-/// unit u. Tables sharing one power-of-two unit 2^-K are summed directly (one accumulator); otherwise lookups
-/// are summed in chunks of one unit, each chunk multiplied by m = u x 2^K (exact when that is an integer) into
-/// 32-bit totals. Either way the total is in units of 2^-(F+K) of an 8-bit step.
+/// unit u. Tables sharing one power-of-two unit 2^-K are summed directly; otherwise, in 32-bit lanes, each
+/// table's weights are multiplied by m = u x 2^K (exact when that is an integer). Either way the total is in
+/// units of 2^-(F+K) of an 8-bit step.
 struct PlanStage: Sendable {
-    /// Consecutive lookups summed in one accumulator, then scaled by `multiplier` into the 32-bit total.
-    struct Chunk: Sendable {
-        var lookups: Range<Int>
-        var multiplier: Int32
-    }
-
-    let tier: Tier
-    /// nil: all lookups in one accumulator of the tier's lanes; else chunks combined into 32-bit totals.
-    let chunks: [Chunk]?
+    let lanes: LaneWidth
+    /// Per LUT: the integer its weights are multiplied by (all 1 in 16-bit lanes).
+    let multipliers: [Int32]
     /// Whether this stage computes the format's semantics exactly: cells powers of two and at most 2^14 samples
     /// wide at this depth (2^(22-d) in 8-bit units), table values, multipliers and bias exact in the fixed
     /// point (true for SR-LUT's tables at every depth).
     let isExact: Bool
     let tables: PreparedStage
-    /// For each group, member by member: the accumulator (chunk) its lookups are summed in; 0 without chunks.
-    let accumulators: [[Int]]
     /// For each group: its (cell, fraction) table in `cellTables`.
     let cellTableIndex: [Int]
     /// For each distinct levels list: value -> key << 16 | cell (see `cellTable`).
@@ -131,21 +127,12 @@ struct PlanStage: Sendable {
     init(model: LUTModel, index: Int, bitDepth: Int) {
         let stage = model.stages[index]
         let arithmetic = Arithmetic(stage, bitDepth: bitDepth)
-        tier = arithmetic.tier
+        lanes = arithmetic.lanes
+        multipliers = arithmetic.multipliers
         isExact = arithmetic.exact
         tables = model.preparedTables(stage: index)
         one = 1 << UInt64(arithmetic.fractionBits)
         reach = stage.reach
-        chunks = arithmetic.chunks
-        // Chunks count lookups in `arithmetic.order` (tables of one unit together), rotations of a table together.
-        var first = Array(repeating: 0, count: stage.luts.count), position = 0
-        for l in arithmetic.order {
-            first[l] = position
-            position += stage.luts[l].rotations
-        }
-        accumulators = tables.groups.map { group in
-            group.members.map { m in arithmetic.chunks?.firstIndex { $0.lookups.contains(first[m.lut] + m.rotation) } ?? 0 }
-        }
         var levelLists: [[Int]] = []
         for group in tables.groups where !levelLists.contains(group.levels) { levelLists.append(group.levels) }
         cellTableIndex = tables.groups.map { levelLists.firstIndex(of: $0.levels)! }
@@ -175,23 +162,38 @@ struct PlanStage: Sendable {
     }
 }
 
-/// The choice of fraction bits F, unit bits K, tier and chunks for one stage at one bit depth: the most exact
-/// arithmetic whose every intermediate value provably fits its lanes, and among those the fastest.
+/// Turns a stage's integer sums into samples: value = (sum + bias [+ anchor << shift]) / 2^shift, rounded
+/// half to even, clamped to 0...maxValue.
+struct EmitParams: Sendable {
+    var shift: Int32
+    var bias: Int32
+    var maxValue: Int32
+    var residual: Bool
+    var upscale: Int
+}
+
+/// How a stage's lookups are summed: in 16-bit lanes that wrap (exact when the plan proves the final value fits),
+/// or in 32-bit lanes, where each table's weights may carry a multiplier.
+enum LaneWidth: Hashable, Sendable {
+    case narrow, wide
+}
+
+/// The choice of fraction bits F, unit bits K, lanes and multipliers for one stage at one bit depth: the most
+/// exact arithmetic whose every intermediate value provably fits its lanes, and among those the fastest.
 struct Arithmetic {
-    var tier: Tier
+    var lanes: LaneWidth
     var fractionBits: Int
     var unitBits: Int
-    /// Table indices in lookup order: tables of one unit together.
-    var order: [Int]
-    var chunks: [PlanStage.Chunk]?
+    /// Per LUT: m = its unit x 2^K, rounded (1 for all when they share the unit 2^-K).
+    var multipliers: [Int32]
     var exact: Bool
 
     /// Preference at each F, from F exact for the cells (or 8 when cells are not powers of two) downwards:
-    /// 1. narrow, one accumulator: tables share a power-of-two unit and the whole sum fits 16 bits (SR-LUT);
-    /// 2. narrow chunks: each chunk fits 16 bits, multipliers fit 16 bits, totals fit 32 bits;
-    /// 3. wide: 32-bit lanes, one accumulator if the unit is shared, else chunks per unit.
-    /// The model's limits (|real values| <= 32767, <= 64 lookups, |bias| <= 4096) make wide chunks at F = 0,
-    /// K = d - 8 always fit, so the search ends.
+    /// 1. 16-bit lanes: tables share a power-of-two unit and the whole sum fits 16 bits (SR-LUT);
+    /// 2. 32-bit lanes, the shared power-of-two unit if there is one;
+    /// 3. 32-bit lanes with multipliers, K as exact as possible, else as fine as 16-bit multipliers allow.
+    /// Weights (<= 2^14) times multipliers (< 2^15) fit 32 bits. The model's limits (|real values| <= 32767,
+    /// <= 64 lookups, |bias| <= 4096) make F = 0, K = d - 8 always fit, so the search ends.
     init(_ stage: EngineStage, bitDepth: Int) {
         let shift = bitDepth - 8
         let maxValue = (1 << bitDepth) - 1
@@ -208,10 +210,8 @@ struct Arithmetic {
         }
         // Weights (up to 2^F) are int16 multipliers, so F <= 14; cells that are not powers of two get 1/256.
         let wanted = exactBits.map { min($0, 14) } ?? 8
-        // Tables grouped by unit; a single power-of-two unit needs no multipliers.
         var units: [Double] = []
         for lut in stage.luts where !units.contains(lut.unit) { units.append(lut.unit) }
-        order = units.flatMap { u in stage.luts.indices.filter { stage.luts[$0].unit == u } }
         let shared: Int? = units.count == 1 && units[0] > 0 && units[0].significand == 1 && units[0].exponent <= 0
             ? Int(-units[0].exponent) : nil
         // Smallest K making every multiplier an integer, if there is one below the 16-bit multiplier limit.
@@ -231,59 +231,33 @@ struct Arithmetic {
             return sums + b + (residual ? maxValue << g : 0) + (1 << g)
         }
         func multiplier(_ u: Double, _ k: Int) -> Int { Int((u * Double(sign: .plus, exponent: k, significand: 1)).rounded(.toNearestOrEven)) }
-        // Chunks of one unit, at most `limit(lut)` lookups each.
-        func split(_ k: Int, limit: (EngineStage.LUT) -> Int) -> [PlanStage.Chunk] {
-            var result: [PlanStage.Chunk] = []
-            var start = 0
-            for u in units {
-                let members = order.filter { luts[$0].unit == u }
-                let count = members.reduce(0) { $0 + luts[$1].rotations }
-                let size = max(1, members.map { limit(luts[$0]) }.min()!)
-                var from = start
-                while from < start + count {
-                    result.append(.init(lookups: from..<min(start + count, from + size), multiplier: Int32(multiplier(u, k))))
-                    from += size
-                }
-                start += count
-            }
-            return result
-        }
         func isExact(_ f: Int, _ k: Int, multipliers: Bool) -> Bool {
             let b = stage.bias * Double(sign: .plus, exponent: f + k, significand: 1)
             return allValuesExact && exactBits == f && b == b.rounded()
                 && (!multipliers || units.allSatisfy { Double(multiplier($0, k)) == $0 * Double(sign: .plus, exponent: k, significand: 1) })
         }
+        let ones = [Int32](repeating: 1, count: luts.count)
 
         for f in stride(from: wanted, through: 0, by: -1) {
             let sums = luts.reduce(0) { $0 + $1.rotations * (1 << f) * $1.maxMagnitude }
-            // 1. One 16-bit accumulator.
-            if let k = shared, let bound = emitBound(f, k, sums), bound <= Int(Int16.max) {
-                (tier, fractionBits, unitBits, chunks, exact) = (.narrow, f, k, nil, isExact(f, k, multipliers: false))
-                return
-            }
-            // 2. 16-bit chunks; K as exact as possible, else as fine as the 16-bit multipliers allow.
-            let perLookup = { (lut: EngineStage.LUT) in lut.maxMagnitude == 0 ? 64 : Int(Int16.max) / ((1 << f) * lut.maxMagnitude) }
-            if luts.allSatisfy({ perLookup($0) >= 1 }) {
-                let start = min(exactUnitBits ?? multiplierBits, 30)
-                for k in stride(from: start, through: shift - f, by: -1) {
-                    let total = luts.reduce(0) { $0 + $1.rotations * (1 << f) * $1.maxMagnitude * abs(multiplier($1.unit, k)) }
-                    if let bound = emitBound(f, k, total), bound <= Int(Int32.max) {
-                        (tier, fractionBits, unitBits, exact) = (.narrow, f, k, isExact(f, k, multipliers: true))
-                        chunks = split(k, limit: perLookup)
-                        return
-                    }
+            if let k = shared, let bound = emitBound(f, k, sums) {
+                // 1. 16-bit lanes.
+                if bound <= Int(Int16.max) {
+                    (lanes, fractionBits, unitBits, multipliers, exact) = (.narrow, f, k, ones, isExact(f, k, multipliers: false))
+                    return
+                }
+                // 2. 32-bit lanes, one unit.
+                if bound <= Int(Int32.max) {
+                    (lanes, fractionBits, unitBits, multipliers, exact) = (.wide, f, k, ones, isExact(f, k, multipliers: false))
+                    return
                 }
             }
-            // 3. 32-bit lanes.
-            if let k = shared, let bound = emitBound(f, k, sums), bound <= Int(Int32.max) {
-                (tier, fractionBits, unitBits, chunks, exact) = (.wide, f, k, nil, isExact(f, k, multipliers: false))
-                return
-            }
-            for k in stride(from: max(exactUnitBits ?? multiplierBits, shift - f), through: shift - f, by: -1) {
+            // 3. 32-bit lanes with multipliers.
+            for k in stride(from: min(exactUnitBits ?? multiplierBits, 30), through: shift - f, by: -1) {
                 let total = luts.reduce(0) { $0 + $1.rotations * (1 << f) * $1.maxMagnitude * abs(multiplier($1.unit, k)) }
                 if let bound = emitBound(f, k, total), bound <= Int(Int32.max) {
-                    (tier, fractionBits, unitBits, exact) = (.wide, f, k, isExact(f, k, multipliers: true))
-                    chunks = split(k, limit: { _ in 64 })
+                    (lanes, fractionBits, unitBits, exact) = (.wide, f, k, isExact(f, k, multipliers: true))
+                    multipliers = luts.map { Int32(multiplier($0.unit, k)) }
                     return
                 }
             }

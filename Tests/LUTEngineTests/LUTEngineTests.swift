@@ -2,7 +2,8 @@ import Foundation
 import Testing
 @testable import LUTEngine
 
-/// The fast engine against the slow reference on random planes and random models, plus plan checks.
+/// The fast engine against the slow reference on random planes and random models, plus plan checks. Every test
+/// that compares with the reference runs each kernel tier this CPU has (as dav1d's checkasm does).
 @Suite struct LUTEngineTests {
     static func randomPlane(_ g: inout SeededGenerator, width: Int, height: Int, bitDepth: Int) -> [Int] {
         (0..<width * height).map { _ in Int.random(in: 0..<(1 << bitDepth), using: &g) }
@@ -38,8 +39,9 @@ import Testing
         return LUTModelSpec(name: "random", scale: scale, stages: stageList)
     }
 
-    @Test("SR-LUT tables: engine equals the reference on random planes", arguments: [(2, 8), (3, 8), (4, 8), (3, 10), (2, 10), (3, 12), (2, 16), (4, 16)])
-    func srlutRandomPlanes(scale: Int, bitDepth: Int) throws {
+    @Test("SR-LUT tables: engine equals the reference on random planes", arguments: [(2, 8), (3, 8), (4, 8), (3, 10), (2, 10), (3, 12), (2, 16), (4, 16)], KernelTier.available)
+    func srlutRandomPlanes(depth: (scale: Int, bitDepth: Int), kernels: KernelTier) throws {
+        let (scale, bitDepth) = depth
         var g = SeededGenerator(seed: UInt64(scale * 100 + bitDepth))
         let model = TestData.srlut[scale]!
         let reference = ReferenceLUT(spec: model.spec)
@@ -48,20 +50,21 @@ import Testing
             let plan = try #require(try model.makePlan(input: PlaneSize(width: w, height: h), output: PlaneSize(width: w * scale, height: h * scale), bitDepth: bitDepth) as? LUTPlan)
             let exact = plan.isExact
             #expect(exact)
-            let out = try model.upscale(plane, width: w, height: h, bitDepth: bitDepth)
+            let out = try model.upscale(plane, width: w, height: h, bitDepth: bitDepth, kernels: kernels)
             let differing = zip(out, reference.run(plane, width: w, height: h, bitDepth: bitDepth)).filter { $0 != $1 }.count
             #expect(differing == 0, "\(w)x\(h) at \(bitDepth) bits")
         }
     }
 
-    @Test("random cascades with S/D/Y patterns, residuals, biases and non-uniform levels equal the reference")
-    func randomCascades() throws {
+    @Test("random cascades with S/D/Y patterns, residuals, biases and non-uniform levels equal the reference",
+          arguments: KernelTier.available)
+    func randomCascades(kernels: KernelTier) throws {
         var g = SeededGenerator(seed: 7)
         // Non-uniform levels whose cells are powers of two, at most 64 wide, so every fraction is exact in the
         // engine's fixed point (up to 2^14 per cell) even at 16 bits.
         let levels = [[0, 64, 128, 192, 256], [0, 32, 64, 128, 136, 144, 160, 192, 256], [0, 64, 96, 128, 192, 256],
                       [0, 32, 64, 96, 128, 160, 192, 224, 256]]
-        var tiers = Set<Tier>(), chunked = false
+        var lanes = Set<LaneWidth>(), multiplied = false
         for trial in 0..<24 {
             // Every third model is int8 with narrow cells at 8 bits, where stages fit the 16-bit tier.
             let small = trial % 3 == 0
@@ -73,21 +76,21 @@ import Testing
             let (w, h) = (Int.random(in: 1...12, using: &g), Int.random(in: 1...9, using: &g))
             let plane = Self.randomPlane(&g, width: w, height: h, bitDepth: bitDepth)
             let plan = try #require(try model.makePlan(input: PlaneSize(width: w, height: h), output: PlaneSize(width: w * spec.scale, height: h * spec.scale), bitDepth: bitDepth) as? LUTPlan)
-            tiers.formUnion(plan.stages.map(\.tier))
-            chunked = chunked || plan.stages.contains { $0.chunks != nil }
+            lanes.formUnion(plan.stages.map(\.lanes))
+            multiplied = multiplied || plan.stages.contains { $0.multipliers.contains { $0 != 1 } }
             let exact = plan.isExact
             #expect(exact, "trial \(trial)")
-            let out = try model.upscale(plane, width: w, height: h, bitDepth: bitDepth)
+            let out = try model.upscale(plane, width: w, height: h, bitDepth: bitDepth, kernels: kernels)
             let expected = reference.run(plane, width: w, height: h, bitDepth: bitDepth)
             let differing = zip(out, expected).filter { $0 != $1 }.count
             #expect(differing == 0, "trial \(trial): \(w)x\(h) at \(bitDepth) bits")
         }
-        #expect(tiers == [.narrow, .wide] && chunked, "both arithmetic tiers and chunks with multipliers exercised")
+        #expect(lanes == [.narrow, .wide] && multiplied, "16- and 32-bit lanes and multipliers exercised")
     }
 
     @Test("each pattern with 1 or 4 rotations, int8/int16/float32 tables, at 8 and 10 bits, on odd sizes equals the reference",
-          arguments: LUTModelSpec.Pattern.allCases)
-    func everyPatternAlone(pattern: LUTModelSpec.Pattern) throws {
+          arguments: LUTModelSpec.Pattern.allCases, KernelTier.available)
+    func everyPatternAlone(pattern: LUTModelSpec.Pattern, kernels: KernelTier) throws {
         var g = SeededGenerator(seed: 41 + UInt64(LUTModelSpec.Pattern.allCases.firstIndex(of: pattern)!))
         let levels = [[0, 32, 64, 128, 136, 144, 160, 192, 256], [0, 32, 64, 96, 128, 160, 192, 224, 256]]
         for rotations in [1, 4] {
@@ -105,7 +108,7 @@ import Testing
                     let plan = try #require(try model.makePlan(input: PlaneSize(width: w, height: h), output: PlaneSize(width: w * spec.scale, height: h * spec.scale), bitDepth: bitDepth) as? LUTPlan)
                     let exact = plan.isExact
                     #expect(exact)
-                    let out = try model.upscale(plane, width: w, height: h, bitDepth: bitDepth, workers: 2)
+                    let out = try model.upscale(plane, width: w, height: h, bitDepth: bitDepth, workers: 2, kernels: kernels)
                     let differing = zip(out, ReferenceLUT(spec: spec).run(plane, width: w, height: h, bitDepth: bitDepth)).filter { $0 != $1 }.count
                     #expect(differing == 0, "\(pattern.rawValue) x\(rotations) \(type) \(spec.stages[0].luts.count) LUTs: \(w)x\(h) at \(bitDepth) bits")
                 }
@@ -113,8 +116,8 @@ import Testing
         }
     }
 
-    @Test("integer tables with one factor per output run exactly, as the reference")
-    func outputScales() throws {
+    @Test("integer tables with one factor per output run exactly, as the reference", arguments: KernelTier.available)
+    func outputScales(kernels: KernelTier) throws {
         var g = SeededGenerator(seed: 31)
         var spec = Self.randomSpec(&g, scale: 2, stages: 2, levels: [[0, 64, 128, 192, 256]], types: [.int8, .int16])
         for s in spec.stages.indices {
@@ -127,7 +130,7 @@ import Testing
         let plane = Self.randomPlane(&g, width: 9, height: 7, bitDepth: 8)
         let plan = try #require(try model.makePlan(input: PlaneSize(width: 9, height: 7), output: PlaneSize(width: 18, height: 14), bitDepth: 8) as? LUTPlan)
         #expect(plan.isExact)
-        #expect(try model.upscale(plane, width: 9, height: 7) == ReferenceLUT(spec: spec).run(plane, width: 9, height: 7, bitDepth: 8))
+        #expect(try model.upscale(plane, width: 9, height: 7, kernels: kernels) == ReferenceLUT(spec: spec).run(plane, width: 9, height: 7, bitDepth: 8))
     }
 
     @Test("rotations of S and D share one window (one sort per window); Y's rotations read different pixels")
@@ -149,8 +152,8 @@ import Testing
         #expect(groups[1].members.map { [$0.target.dy, $0.target.dx] } == [[0, 0], [0, 2], [2, 2], [2, 0]])
     }
 
-    @Test("a table with small values runs 16-bit planes in 16-bit lanes, still exactly")
-    func narrowTierAtSixteenBits() throws {
+    @Test("a table with small values runs 16-bit planes in 16-bit lanes, still exactly", arguments: KernelTier.available)
+    func narrowLanesAtSixteenBits(kernels: KernelTier) throws {
         var g = SeededGenerator(seed: 13)
         let spec = LUTModelSpec(name: "small-values", scale: 2, stages: [.init(upscale: 2, bias: 3.5, luts: [
             .init(pattern: .s, rotations: 1, levels: LUTModelSpec.uniformLevels17,
@@ -158,11 +161,11 @@ import Testing
         ])])
         let model = try LUTModel(spec)
         let plan = try #require(try model.makePlan(input: PlaneSize(width: 9, height: 6), output: PlaneSize(width: 18, height: 12), bitDepth: 16) as? LUTPlan)
-        #expect(plan.stages[0].tier == .narrow)
+        #expect(plan.stages[0].lanes == .narrow)
         var plane = Self.randomPlane(&g, width: 9, height: 6, bitDepth: 16)
         plane[0] = 65535
         plane[1] = 0
-        let differing = zip(try model.upscale(plane, width: 9, height: 6, bitDepth: 16),
+        let differing = zip(try model.upscale(plane, width: 9, height: 6, bitDepth: 16, kernels: kernels),
                             ReferenceLUT(spec: spec).run(plane, width: 9, height: 6, bitDepth: 16)).filter { $0 != $1 }.count
         #expect(differing == 0)
     }
@@ -184,8 +187,9 @@ import Testing
         return LUTModelSpec(name: "smooth", scale: scale, stages: [.init(upscale: scale, residual: true, luts: luts)])
     }
 
-    @Test("cells that are not powers of two, or units that are not, stay within one step of the reference")
-    func inexactArithmetic() throws {
+    @Test("cells that are not powers of two, or units that are not, stay within one step of the reference",
+          arguments: KernelTier.available)
+    func inexactArithmetic(kernels: KernelTier) throws {
         var g = SeededGenerator(seed: 11)
         let cases: [(levels: [Int], units: [Double])] = [
             ([0, 20, 77, 130, 200, 256], [1]),           // fractions rounded to 1/256 of a cell
@@ -197,7 +201,7 @@ import Testing
             let model = try LUTModel(spec)
             for bitDepth in [8, 10] {
                 let plane = Self.randomPlane(&g, width: 11, height: 10, bitDepth: bitDepth)
-                let out = try model.upscale(plane, width: 11, height: 10, bitDepth: bitDepth)
+                let out = try model.upscale(plane, width: 11, height: 10, bitDepth: bitDepth, kernels: kernels)
                 let expected = ReferenceLUT(spec: spec).run(plane, width: 11, height: 10, bitDepth: bitDepth)
                 let worst = zip(out, expected).map { abs($0 - $1) }.max()!
                 #expect(worst <= 1, "\(levels.count) levels, units \(units), \(bitDepth) bits: off by \(worst)")
@@ -253,16 +257,16 @@ import Testing
         #expect(model.scale == 2 && model.name == "srlut-s-x2")
     }
 
-    @Test("samples above the bit depth's range are read as the maximum instead of faulting")
-    func outOfRangeSamples() throws {
+    @Test("samples above the bit depth's range are read as the maximum instead of faulting", arguments: KernelTier.available)
+    func outOfRangeSamples(kernels: KernelTier) throws {
         // A residual model whose table subtracts 50: an unclamped anchor would show as a saturated output.
         let residual = try LUTModel(LUTModelSpec(name: "residual", scale: 2, stages: [.init(upscale: 2, residual: true, luts: [
             .init(pattern: .s, rotations: 1, levels: [0, 64, 128, 192, 256],
                   table: .init(entries: 625, outputs: 4, values: .int8(Array(repeating: -50, count: 2500)))),
         ])]))
         for model in [TestData.srlut[2]!, residual] {
-            let high = try model.upscale([65535, 3, 1023, 700, 2000, 5], width: 3, height: 2, bitDepth: 10)
-            let clamped = try model.upscale([1023, 3, 1023, 700, 1023, 5], width: 3, height: 2, bitDepth: 10)
+            let high = try model.upscale([65535, 3, 1023, 700, 2000, 5], width: 3, height: 2, bitDepth: 10, kernels: kernels)
+            let clamped = try model.upscale([1023, 3, 1023, 700, 1023, 5], width: 3, height: 2, bitDepth: 10, kernels: kernels)
             #expect(high == clamped)
         }
     }

@@ -1,0 +1,83 @@
+// The LUT engine's hot loops, one set per instruction-set tier, chosen at run time (as dav1d and zimg do).
+//
+// Every tier is the same C source (kernels.inc) compiled for another target: the portable baseline (SSE2 on
+// x86-64, NEON or scalar elsewhere), AVX2 (x86-64-v3) and AVX-512 (x86-64-v4). The Swift engine (LUTEngine's
+// PlanStage) drives them; tests force each tier the CPU has and compare it with a slow reference.
+#ifndef LUTKERNELS_H
+#define LUTKERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// Windows handled per walk: the simplex walk of up to this many consecutive windows of one row.
+enum { LUT_WALK_WINDOWS = 64 };
+
+/// Per window: the 5 weights of its simplex walk (summing to `one`) and the byte offsets in a table of the walk's
+/// first 4 vertices (the fifth, cell corner 1111, is the first plus `far`).
+typedef struct {
+    int16_t weight[5][LUT_WALK_WINDOWS];
+    int32_t vertex[4][LUT_WALK_WINDOWS];
+} lut_walk;
+
+/// One lookup of a window group: its table, the record of its anchor for the window at column 0 (the window at
+/// column x adds x records) and, in 32-bit lanes, the integer its weights are multiplied by (its table's unit).
+typedef struct {
+    const void *table;
+    void *target;
+    int32_t multiplier;
+} lut_lookup;
+
+/// One LR row of sums to samples: value = (sum + bias [+ anchor << shift]) / 2^shift, rounded half to even,
+/// clamped to 0...max_value, written as `upscale` x `upscale` blocks into `rows` (NULL: that block row is
+/// outside the band), cropped to `width` samples. Records are cleared on the way for the next row.
+typedef struct {
+    void *records;
+    const void *anchors;
+    /// Scratch room for 16 samples per pixel.
+    void *samples;
+    void *rows[4];
+    int32_t count;
+    int32_t width;
+    int32_t shift;
+    int32_t bias;
+    int32_t max_value;
+    int32_t residual;
+    int32_t upscale;
+    /// Records are 16 x int32 (else 16 x int16).
+    int32_t wide;
+    /// 1 (8-bit samples) or 2.
+    int32_t sample_bytes;
+} lut_emit_job;
+
+typedef struct {
+    /// The tier's name, e.g. "avx2".
+    const char *name;
+    /// Reflect-padded row of an input plane to keys and cells: value v = min(src[column_map[j]], max_value),
+    /// then table[v] = key << 16 | cell.
+    void (*fill_cells)(const void *src, int32_t sample_bytes, const int32_t *column_map, int32_t count,
+                       const uint32_t *table, int32_t max_value, int16_t *keys, uint8_t *cells);
+    /// Sorts the windows at columns first..<first+count (count <= LUT_WALK_WINDOWS) of one row, whose 4 pixels lie
+    /// at element offsets `window` from a window's origin in `keys` and `cells`, and fills `walk`. `strides` is
+    /// the table stride of a cell step of each window pixel. Reads up to 15 keys and cells past the last window.
+    void (*prepare_walk)(const int16_t *keys, const uint8_t *cells, const int32_t window[4], int32_t first,
+                         int32_t count, const int32_t strides[4], int16_t one, lut_walk *walk);
+    /// Adds each lookup's 5 weighted table rows to its anchor's record for `count` windows from column `first`.
+    /// [wide][sixteen]: 16-bit (wrapping) or 32-bit lanes; table rows of 8 or 16 int16 values.
+    void (*accumulate[2][2])(const lut_walk *walk, int32_t first, int32_t count, int32_t far,
+                             const lut_lookup *lookups, int32_t lookup_count);
+    void (*emit_row)(const lut_emit_job *job);
+} lut_kernels;
+
+enum lut_tier { LUT_TIER_BASELINE = 0, LUT_TIER_AVX2 = 1, LUT_TIER_AVX512 = 2 };
+
+/// The kernels of `tier`, or NULL when this build lacks it or this CPU (and OS) cannot run it.
+const lut_kernels *lut_kernels_for(int32_t tier);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
