@@ -2,7 +2,7 @@
 
 extern const lut_kernels lut_kernels_baseline;
 #if defined(__x86_64__)
-extern const lut_kernels lut_kernels_avx2, lut_kernels_avx512;
+extern const lut_kernels lut_kernels_avx2, lut_kernels_avx512, lut_kernels_avx512icl;
 #endif
 
 const lut_kernels *lut_kernels_for(int32_t tier) {
@@ -20,6 +20,8 @@ const lut_kernels *lut_kernels_for(int32_t tier) {
         return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")
             && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd") && lut_kernels_for(LUT_TIER_AVX2)
             ? &lut_kernels_avx512 : 0;
+    case LUT_TIER_AVX512ICL:
+        return __builtin_cpu_supports("avx512vbmi") && lut_kernels_for(LUT_TIER_AVX512) ? &lut_kernels_avx512icl : 0;
 #endif
     default:
         return 0;

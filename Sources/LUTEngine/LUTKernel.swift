@@ -12,6 +12,8 @@ public enum KernelTier: Int32, CaseIterable, Sendable, CustomStringConvertible {
     case avx2 = 1
     /// x86-64-v4.
     case avx512 = 2
+    /// x86-64-v4 with VBMI (Ice Lake, Zen 4 and later).
+    case avx512icl = 3
 
     public var description: String { String(cString: kernels.pointee.name) }
 
@@ -22,7 +24,7 @@ public enum KernelTier: Int32, CaseIterable, Sendable, CustomStringConvertible {
     public static var available: [KernelTier] { allCases.filter(\.isAvailable) }
 
     /// The tier plans use: the fastest one this CPU runs, or a slower one named by `LUTSCALE_KERNELS`
-    /// (`baseline`, `avx2`, `avx512`), as dav1d's and x264's CPU masks, for comparisons and bug reports.
+    /// (`baseline`, `avx2`, `avx512`, `avx512icl`), as dav1d's and x264's CPU masks, for comparisons and bug reports.
     public static let active: KernelTier = requested.tier
 
     /// The tier `LUTSCALE_KERNELS` asks for, and why it cannot be had if so (the fastest available is used then).
@@ -30,7 +32,7 @@ public enum KernelTier: Int32, CaseIterable, Sendable, CustomStringConvertible {
         let best = available.last!
         guard let name = getenv("LUTSCALE_KERNELS").map({ String(cString: $0) }), !name.isEmpty else { return (best, nil) }
         guard let tier = allCases.first(where: { $0.description == name }) else {
-            return (best, "LUTSCALE_KERNELS=\(name) is not a kernel tier (baseline, avx2, avx512); using \(best)")
+            return (best, "LUTSCALE_KERNELS=\(name) is not a kernel tier (baseline, avx2, avx512, avx512icl); using \(best)")
         }
         guard tier.isAvailable else { return (best, "this CPU cannot run the \(name) kernels; using \(best)") }
         return (tier, nil)
@@ -64,7 +66,7 @@ extension PlanStage {
         let paddedRows = lrRows.count + 2 * pad
         // prepare_walk reads up to 15 keys and cells past a row's last window.
         let planeCount = paddedWidth * paddedRows + 16
-        let recordBytes = lanes == .wide ? 64 : 32
+        let recordBytes = lanes == .narrow ? 32 : 64
         let rowBytes = (columns + 2 * margin) * recordBytes
         let keys = UnsafeMutablePointer<Int16>.allocate(capacity: cellTables.count * planeCount)
         let cells = UnsafeMutablePointer<UInt8>.allocate(capacity: cellTables.count * planeCount)
@@ -72,7 +74,8 @@ extension PlanStage {
         cells.initialize(repeating: 0, count: cellTables.count * planeCount)
         let records = UnsafeMutableRawPointer.allocate(byteCount: ringRows * rowBytes, alignment: 64)
         records.initializeMemory(as: UInt8.self, repeating: 0, count: ringRows * rowBytes)
-        let samples = UnsafeMutableRawPointer.allocate(byteCount: 32 * columns, alignment: 64)
+        // emit_row's block rows read up to 256 bytes from any pixel's samples.
+        let samples = UnsafeMutableRawPointer.allocate(byteCount: 32 * columns + 256, alignment: 64)
         let walk = UnsafeMutablePointer<lut_walk>.allocate(capacity: 1)
         let resolved = UnsafeMutablePointer<lut_lookup>.allocate(capacity: members.count)
         defer {
@@ -102,7 +105,11 @@ extension PlanStage {
             let slot = ((y - lowest) % ringRows + ringRows) % ringRows
             return records + slot * rowBytes + margin * recordBytes
         }
-        let byRowWidth = lanes == .wide ? k.accumulate.1 : k.accumulate.0
+        let byRowWidth = switch lanes {
+        case .narrow: k.accumulate.0
+        case .scaled: k.accumulate.1
+        case .wide: k.accumulate.2
+        }
         let accumulate = (tables.rowBytes == 32 ? byRowWidth.1 : byRowWidth.0)!
         let r = emit.upscale
         var job = lut_emit_job()
@@ -114,7 +121,7 @@ extension PlanStage {
         job.max_value = emit.maxValue
         job.residual = emit.residual ? 1 : 0
         job.upscale = Int32(r)
-        job.wide = lanes == .wide ? 1 : 0
+        job.wide = lanes == .narrow ? 0 : 1
         job.sample_bytes = Int32(sampleBytes)
         // Window rows from the first whose lookups reach lrRows to the last.
         for b in (lrRows.lowerBound - highest)..<(lrRows.upperBound - lowest) {

@@ -105,11 +105,11 @@ func reflect(_ i: Int, _ n: Int) -> Int {
 ///
 /// Fixed point: each lookup's weights are integers summing to 2^F, each table's values integers in its own
 /// unit u. Tables sharing one power-of-two unit 2^-K are summed directly; otherwise, in 32-bit lanes, each
-/// table's weights are multiplied by m = u x 2^K (exact when that is an integer). Either way the total is in
+/// table's lookups are multiplied by m = u x 2^K (exact when that is an integer). Either way the total is in
 /// units of 2^-(F+K) of an 8-bit step.
 struct PlanStage: Sendable {
     let lanes: LaneWidth
-    /// Per LUT: the integer its weights are multiplied by (all 1 in 16-bit lanes).
+    /// Per LUT: the integer its lookups are multiplied by (all 1 in 16-bit lanes).
     let multipliers: [Int32]
     /// Whether this stage computes the format's semantics exactly: cells powers of two and at most 2^14 samples
     /// wide at this depth (2^(22-d) in 8-bit units), table values, multipliers and bias exact in the fixed
@@ -172,10 +172,11 @@ struct EmitParams: Sendable {
     var upscale: Int
 }
 
-/// How a stage's lookups are summed: in 16-bit lanes that wrap (exact when the plan proves the final value fits),
-/// or in 32-bit lanes, where each table's weights may carry a multiplier.
+/// How a stage's lookups are summed, fastest first: all of them in 16-bit lanes that wrap (exact when the plan
+/// proves the final value fits); each lookup in 16-bit lanes, then times its table's multiplier into 32-bit
+/// lanes; or every row widened to 32-bit lanes and multiplied there.
 enum LaneWidth: Hashable, Sendable {
-    case narrow, wide
+    case narrow, scaled, wide
 }
 
 /// The choice of fraction bits F, unit bits K, lanes and multipliers for one stage at one bit depth: the most
@@ -189,11 +190,13 @@ struct Arithmetic {
     var exact: Bool
 
     /// Preference at each F, from F exact for the cells (or 8 when cells are not powers of two) downwards:
-    /// 1. 16-bit lanes: tables share a power-of-two unit and the whole sum fits 16 bits (SR-LUT);
-    /// 2. 32-bit lanes, the shared power-of-two unit if there is one;
-    /// 3. 32-bit lanes with multipliers, K as exact as possible, else as fine as 16-bit multipliers allow.
-    /// Weights (<= 2^14) times multipliers (< 2^15) fit 32 bits. The model's limits (|real values| <= 32767,
-    /// <= 64 lookups, |bias| <= 4096) make F = 0, K = d - 8 always fit, so the search ends.
+    /// 1. narrow: tables share a power-of-two unit and the whole sum fits 16 bits (SR-LUT at 8 bits);
+    /// 2. scaled: each lookup's sum fits 16 bits, the total 32 bits;
+    /// 3. wide: the total fits 32 bits.
+    /// In 2 and 3, K is the shared power-of-two unit's if there is one (multipliers 1), else as exact as possible,
+    /// else as fine as 16-bit multipliers allow. Weights (<= 2^14) times multipliers (< 2^15) fit 32 bits. The
+    /// model's limits (|real values| <= 32767, <= 64 lookups, |bias| <= 4096) make wide at F = 0, K = d - 8 always
+    /// fit, so the search ends.
     init(_ stage: EngineStage, bitDepth: Int) {
         let shift = bitDepth - 8
         let maxValue = (1 << bitDepth) - 1
@@ -240,25 +243,23 @@ struct Arithmetic {
 
         for f in stride(from: wanted, through: 0, by: -1) {
             let sums = luts.reduce(0) { $0 + $1.rotations * (1 << f) * $1.maxMagnitude }
-            if let k = shared, let bound = emitBound(f, k, sums) {
-                // 1. 16-bit lanes.
-                if bound <= Int(Int16.max) {
-                    (lanes, fractionBits, unitBits, multipliers, exact) = (.narrow, f, k, ones, isExact(f, k, multipliers: false))
-                    return
-                }
-                // 2. 32-bit lanes, one unit.
-                if bound <= Int(Int32.max) {
-                    (lanes, fractionBits, unitBits, multipliers, exact) = (.wide, f, k, ones, isExact(f, k, multipliers: false))
-                    return
-                }
+            if let k = shared, let bound = emitBound(f, k, sums), bound <= Int(Int16.max) {
+                (lanes, fractionBits, unitBits, multipliers, exact) = (.narrow, f, k, ones, isExact(f, k, multipliers: false))
+                return
             }
-            // 3. 32-bit lanes with multipliers.
-            for k in stride(from: min(exactUnitBits ?? multiplierBits, 30), through: shift - f, by: -1) {
-                let total = luts.reduce(0) { $0 + $1.rotations * (1 << f) * $1.maxMagnitude * abs(multiplier($1.unit, k)) }
-                if let bound = emitBound(f, k, total), bound <= Int(Int32.max) {
-                    (lanes, fractionBits, unitBits, exact) = (.wide, f, k, isExact(f, k, multipliers: true))
-                    multipliers = luts.map { Int32(multiplier($0.unit, k)) }
+            let lookupsFit = luts.allSatisfy { (1 << f) * $0.maxMagnitude <= Int(Int16.max) }
+            for candidate in lookupsFit ? [LaneWidth.scaled, .wide] : [.wide] {
+                if let k = shared, let bound = emitBound(f, k, sums), bound <= Int(Int32.max) {
+                    (lanes, fractionBits, unitBits, multipliers, exact) = (candidate, f, k, ones, isExact(f, k, multipliers: false))
                     return
+                }
+                for k in stride(from: min(exactUnitBits ?? multiplierBits, 30), through: shift - f, by: -1) {
+                    let total = luts.reduce(0) { $0 + $1.rotations * (1 << f) * $1.maxMagnitude * abs(multiplier($1.unit, k)) }
+                    if let bound = emitBound(f, k, total), bound <= Int(Int32.max) {
+                        (lanes, fractionBits, unitBits, exact) = (candidate, f, k, isExact(f, k, multipliers: true))
+                        multipliers = luts.map { Int32(multiplier($0.unit, k)) }
+                        return
+                    }
                 }
             }
         }

@@ -85,7 +85,7 @@ import Testing
             let differing = zip(out, expected).filter { $0 != $1 }.count
             #expect(differing == 0, "trial \(trial): \(w)x\(h) at \(bitDepth) bits")
         }
-        #expect(lanes == [.narrow, .wide] && multiplied, "16- and 32-bit lanes and multipliers exercised")
+        #expect(lanes == [.narrow, .scaled, .wide] && multiplied, "every way of summing, and multipliers, exercised: \(lanes)")
     }
 
     @Test("each pattern with 1 or 4 rotations, int8/int16/float32 tables, at 8 and 10 bits, on odd sizes equals the reference",

@@ -1,8 +1,9 @@
 // The LUT engine's hot loops, one set per instruction-set tier, chosen at run time (as dav1d and zimg do).
 //
 // Every tier is the same C source (kernels.inc) compiled for another target: the portable baseline (SSE2 on
-// x86-64, NEON or scalar elsewhere), AVX2 (x86-64-v3) and AVX-512 (x86-64-v4). The Swift engine (LUTEngine's
-// PlanStage) drives them; tests force each tier the CPU has and compare it with a slow reference.
+// x86-64, NEON or scalar elsewhere), AVX2 (x86-64-v3), AVX-512 (x86-64-v4) and AVX-512 with VBMI (Ice Lake,
+// Zen 4). The Swift engine (LUTEngine's PlanStage) drives them; tests force each tier the CPU has and compare it
+// with a slow reference.
 #ifndef LUTKERNELS_H
 #define LUTKERNELS_H
 
@@ -23,7 +24,7 @@ typedef struct {
 } lut_walk;
 
 /// One lookup of a window group: its table, the record of its anchor for the window at column 0 (the window at
-/// column x adds x records) and, in 32-bit lanes, the integer its weights are multiplied by (its table's unit).
+/// column x adds x records) and, in 32-bit records, the integer its sums are multiplied by (its table's unit).
 typedef struct {
     const void *table;
     void *target;
@@ -65,13 +66,14 @@ typedef struct {
     void (*prepare_walk)(const int16_t *keys, const uint8_t *cells, const int32_t window[4], int32_t first,
                          int32_t count, const int32_t strides[4], int16_t one, lut_walk *walk);
     /// Adds each lookup's 5 weighted table rows to its anchor's record for `count` windows from column `first`.
-    /// [wide][sixteen]: 16-bit (wrapping) or 32-bit lanes; table rows of 8 or 16 int16 values.
-    void (*accumulate[2][2])(const lut_walk *walk, int32_t first, int32_t count, int32_t far,
+    /// [lanes][sixteen]: lanes 0 = 16-bit records (wrapping), 1 = 32-bit records adding each lookup's 16-bit sum
+    /// times its multiplier, 2 = 32-bit records adding every row widened; table rows of 8 or 16 int16 values.
+    void (*accumulate[3][2])(const lut_walk *walk, int32_t first, int32_t count, int32_t far,
                              const lut_lookup *lookups, int32_t lookup_count);
     void (*emit_row)(const lut_emit_job *job);
 } lut_kernels;
 
-enum lut_tier { LUT_TIER_BASELINE = 0, LUT_TIER_AVX2 = 1, LUT_TIER_AVX512 = 2 };
+enum lut_tier { LUT_TIER_BASELINE = 0, LUT_TIER_AVX2 = 1, LUT_TIER_AVX512 = 2, LUT_TIER_AVX512ICL = 3 };
 
 /// The kernels of `tier`, or NULL when this build lacks it or this CPU (and OS) cannot run it.
 const lut_kernels *lut_kernels_for(int32_t tier);
