@@ -111,7 +111,10 @@ public final class Demuxer: @unchecked Sendable {
             } else {
                 nil
             }
-            if let seconds { frameCount = max(1, Int((seconds * frameRate.doubleValue).rounded())) }
+            // A damaged header can claim any duration: an estimate past 2^53 frames means nothing and would trap.
+            if let seconds, case let frames = (seconds * frameRate.doubleValue).rounded(), frames < 0x1p53 {
+                frameCount = max(1, Int(frames))
+            }
         }
         let format = p.codec_type == AVMEDIA_TYPE_VIDEO ? PixelFormat(rawValue: p.format) : nil
         return StreamInfo(

@@ -64,8 +64,10 @@ final class ProgressPrinter: @unchecked Sendable {
             text += "/\(total) (\(String(format: "%.1f", min(100, 100 * Double(p.frames) / Double(total))))%)"
         }
         text += String(format: " %.1f fps", fps)
-        if let total = p.totalFrames, fps > 0, total > p.frames {
-            let left = Int((Double(total - p.frames) / fps).rounded())
+        // Past a year the estimate means nothing (and a damaged header's frame count could overflow Int).
+        if let total = p.totalFrames, fps > 0, total > p.frames, case let seconds = (Double(total - p.frames) / fps).rounded(),
+           seconds < 365 * 86400 {
+            let left = Int(seconds)
             text += String(format: " ETA %d:%02d", left / 60, left % 60)
         }
         return text

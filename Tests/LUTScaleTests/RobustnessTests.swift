@@ -147,6 +147,13 @@ import Testing
         (["--scale", "2", "--codec", "nosuchcodec"], "unknown encoder 'nosuchcodec'"),
         (["--scale", "2", "--model", "nosuchmodel"], "unknown model 'nosuchmodel'"),
         (["--scale", "2", "--model", "/nonexistent/model.lut"], "/nonexistent/model.lut"),
+        // Sizes whose arithmetic would overflow Int (issue #20.1).
+        (["--size", "9223372036854775807x2"], "too large"),
+        (["--size", "2x9223372036854775807"], "too large"),
+        (["--size", "9223372036854775807x9223372036854775807"], "too large"),
+        (["--scale", "1e308"], "too large"),
+        (["--stream-size", "0=9223372036854775807x3", "--scale", "2"], "too large"),
+        (["--stream-scale", "0=1e308", "--scale", "2"], "too large"),
     ])
     func invalidOption(arguments: [String], message: String) throws {
         let scratch = try Scratch()
