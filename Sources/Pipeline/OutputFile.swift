@@ -49,6 +49,7 @@ public struct OutputFile: Sendable {
         // Hidden, unique per process and call, in the same directory so the final rename stays on one file system.
         let tag = String(UInt32.random(in: 0...UInt32.max), radix: 36)
         temporaryPath = (directory as NSString).appendingPathComponent(".\(name).lutscale-\(getpid())-\(tag).part")
+        PendingOutputs.shared.add(temporaryPath)
     }
 
     /// Gives the finished temporary file its final name.
@@ -56,10 +57,11 @@ public struct OutputFile: Sendable {
         if isStream { return }
         if overwrite {
             guard rename(temporaryPath, path) == 0 else { throw failure("renaming \(temporaryPath) to \(path)") }
+            PendingOutputs.shared.remove(temporaryPath)
             return
         }
         if link(temporaryPath, path) == 0 {
-            unlink(temporaryPath)
+            discard()
             return
         }
         let linkError = errno
@@ -69,14 +71,44 @@ public struct OutputFile: Sendable {
             throw .output("output \(path) appeared while working; kept the result in \(temporaryPath)")
         }
         guard rename(temporaryPath, path) == 0 else { throw failure("renaming \(temporaryPath) to \(path)") }
+        PendingOutputs.shared.remove(temporaryPath)
     }
 
     /// Removes the temporary file, if any was written.
     public func discard() {
-        if !isStream { unlink(temporaryPath) }
+        if !isStream { PendingOutputs.shared.discard(temporaryPath) }
     }
 
     private func failure(_ operation: String) -> PipelineError {
         .output("\(operation): \(String(cString: strerror(errno)))")
+    }
+}
+
+/// Temporary files not yet committed or discarded: what a forced exit (a second signal while a stage is stuck in
+/// the kernel) must remove, since the job that owns them will never get to.
+public final class PendingOutputs: @unchecked Sendable {
+    public static let shared = PendingOutputs()
+    // `paths` is guarded by `lock`.
+    private let lock = NSLock()
+    private var paths: Set<String> = []
+
+    func add(_ path: String) { lock.withLock { _ = paths.insert(path) } }
+
+    func remove(_ path: String) { lock.withLock { _ = paths.remove(path) } }
+
+    /// Unlinks `path` and forgets it.
+    func discard(_ path: String) {
+        lock.withLock {
+            unlink(path)
+            paths.remove(path)
+        }
+    }
+
+    /// Unlinks every pending file.
+    public func discardAll() {
+        lock.withLock {
+            for path in paths { unlink(path) }
+            paths.removeAll()
+        }
     }
 }

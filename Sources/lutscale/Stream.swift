@@ -50,10 +50,9 @@ struct StreamOptions: ParsableArguments {
 extension Upscale {
     /// `lutscale - -o - ...`: stdin to stdout; only frames go to stdout, everything else to stderr.
     func runStream() throws {
-        // A closed output pipe must come back as EPIPE from write, not kill the process.
-        signal(SIGPIPE, SIG_IGN)
         let log = StandardError()
-        let signals = SignalWatcher()
+        let signals = SignalWatcher.shared
+        signals.expectJob()
         do {
             let input = try stream.input()
             let preview = stream.preview && scaling.model == nil ? try PreviewModel.resolve() : nil

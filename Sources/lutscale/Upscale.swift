@@ -72,8 +72,9 @@ struct Upscale: ParsableCommand {
     func run() throws {
         if input == "-" { return try runStream() }
         let log = StandardError()
+        let signals = SignalWatcher.shared
+        signals.expectJob()
         MediaLog.configure(quiet: common.quiet)
-        let signals = SignalWatcher()
         do {
             let upscaler = try ModelResolver.resolve(scaling.modelName)
             let job = try UpscaleJob(UpscaleRequest(

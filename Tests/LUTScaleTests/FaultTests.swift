@@ -42,4 +42,61 @@ import Testing
         #expect(result.status == 1, "\(result.errors)")
         #expect(result.errors.contains("W\"100000000000000000000\": over the limit of 16384"), "\(result.errors)")
     }
+
+    // MARK: 2. a broken stderr loses messages, not the work
+
+    /// stderr closed, full, or a pipe whose reader is gone: the job finishes (exit 0, every frame, no leftover),
+    /// and a closed descriptor 2 is not handed to the output file (whose frames would then hold our messages).
+    @Test(arguments: ["2>&-", "2>/dev/full", "2>&1 >/dev/null | (exit 0)"])
+    func brokenStderr(redirection: String) throws {
+        let (scratch, _) = try Self.smallClip()
+        let result = try StreamTests.shell(#""$LUTSCALE" in.mp4 -o out.mkv --scale 2 "# + redirection, in: scratch)
+        #expect(result.status == 0, "status \(result.status)")
+        #expect(try RobustnessTests.frameCount(scratch.path("out.mkv")) == 2)
+        #expect(try RobustnessTests.listing(scratch) == ["in.mp4", "out.mkv"])
+    }
+
+    // MARK: 3, 4. signals
+
+    /// Starts `lutscale arguments` with stdin and stdout on /dev/null and stderr collected.
+    static func start(_ arguments: [String]) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: CLITests.binary)
+        process.arguments = arguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        return (process, errors)
+    }
+
+    /// Waits up to `seconds` for `process` to end; kills it if it does not. True when it ended by itself.
+    static func ends(_ process: Process, within seconds: Double) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        let ended = !process.isRunning
+        if !ended { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+        return ended
+    }
+
+    /// Output to a FIFO nobody reads: open() blocks for ever, so the first signal's graceful stop cannot finish;
+    /// the second ends the process promptly, with 128 + the signal.
+    @Test(arguments: [SIGINT, SIGTERM, SIGHUP])
+    func secondSignalEndsAStuckJob(signal: Int32) throws {
+        let (scratch, input) = try Self.smallClip()
+        let fifo = scratch.path("out.fifo")
+        try #require(mkfifo(fifo, 0o600) == 0)
+        let (process, errors) = try Self.start([input, "-o", fifo, "--scale", "2", "--model", "bicubic", "--format", "matroska"])
+        Thread.sleep(forTimeInterval: 1)
+        kill(process.processIdentifier, signal)
+        Thread.sleep(forTimeInterval: 0.3)
+        kill(process.processIdentifier, signal)
+        #expect(Self.ends(process, within: 5))
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationReason == .exit && process.terminationStatus == 128 + signal, "\(text)")
+        #expect(text.contains("aborted"), "\(text)")
+        #expect(try RobustnessTests.listing(scratch) == ["in.mp4", "out.fifo"])
+    }
 }

@@ -303,7 +303,7 @@ import Testing
     }
 
     /// SIGINT or SIGTERM mid-run: the frames so far make a finished, playable file; exit 128 + the signal.
-    @Test(arguments: [(SIGINT, "out.mp4"), (SIGTERM, "out.mkv")])
+    @Test(arguments: [(SIGINT, "out.mp4"), (SIGTERM, "out.mkv"), (SIGHUP, "out.mp4"), (SIGQUIT, "out.mkv")])
     func signalFinishesAPlayableFile(signal: Int32, name: String) throws {
         let scratch = try Scratch()
         let input = scratch.path("in.mkv"), output = scratch.path(name)
