@@ -99,4 +99,38 @@ import Testing
         #expect(text.contains("aborted"), "\(text)")
         #expect(try RobustnessTests.listing(scratch) == ["in.mp4", "out.fifo"])
     }
+
+    // MARK: 9, 13. model files: checked by kind and header before being read
+
+    /// A 4 GB sparse file named .npy (noise-free zeros, or a valid header over far too much data) is refused from its
+    /// first bytes: under a 3 GiB address-space limit, reading it whole would abort. A directory or a FIFO named
+    /// like a model is refused by what it is (and the FIFO without waiting for a writer).
+    @Test(arguments: ["zeros.npy", "header.npy", "dir.npy", "fifo.npy", "longer.lut"])
+    func modelFileRefusedByItsHeader(name: String) throws {
+        let (scratch, input) = try Self.smallClip()
+        let model = scratch.path(name)
+        let message: String
+        switch name {
+        case "zeros.npy", "header.npy":
+            let header = "{'descr': '|i1', 'fortran_order': False, 'shape': (83521, 1, 2, 2), }"
+            let padded = header + String(repeating: " ", count: 63 - (10 + header.utf8.count) % 64) + "\n"
+            let preamble = name == "zeros.npy" ? Data() : Data([0x93] + Array("NUMPY".utf8) + [1, 0, UInt8(padded.utf8.count), 0] + Array(padded.utf8))
+            try preamble.write(to: URL(fileURLWithPath: model))
+            try #require(truncate(model, 4 << 30) == 0)
+            message = name == "zeros.npy" ? "magic" : "data bytes"
+        case "dir.npy":
+            try FileManager.default.createDirectory(atPath: model, withIntermediateDirectories: false)
+            message = "is a directory"
+        case "fifo.npy":
+            try #require(mkfifo(model, 0o600) == 0)
+            message = "not a regular file"
+        default:
+            try (RobustnessTests.damagedModel { bytes, _ in bytes.append(0) }).write(to: URL(fileURLWithPath: model))
+            message = "but the file has"
+        }
+        let outcome = try RobustnessTests.lutscale([input, "-o", scratch.path("out.mp4"), "--scale", "2", "--model", model],
+                                                   setup: "ulimit -v 3145728")
+        try RobustnessTests.expectRefused(outcome, mentioning: message, in: scratch, files: ["in.mp4", name])
+        #expect(outcome.errors.contains("model \(model): "), "\(outcome.errors)")
+    }
 }
