@@ -62,11 +62,16 @@ public struct EncoderInfo: Sendable {
     }
 
     /// Whether the encoder has an option (generic or its own) called `option`.
-    public func hasOption(_ option: String) -> Bool {
-        guard let codec = avcodec_find_encoder_by_name(name), let context = try? CodecContext(codec: codec) else {
-            return false
-        }
-        return av_opt_find(UnsafeMutableRawPointer(context.pointer), option, nil, 0, AV_OPT_SEARCH_CHILDREN) != nil
+    public func hasOption(_ option: String) -> Bool { optionRange(option) != nil }
+
+    /// The values the encoder's option `option` takes (libx264's crf: 0...51); nil when it has no such option.
+    public func optionRange(_ option: String) -> ClosedRange<Double>? {
+        guard let codec = avcodec_find_encoder_by_name(name), let context = try? CodecContext(codec: codec),
+              let found = av_opt_find(UnsafeMutableRawPointer(context.pointer), option, nil, 0, AV_OPT_SEARCH_CHILDREN)
+        else { return nil }
+        // Options without a numeric range (strings) leave both bounds 0.
+        let (low, high) = (found.pointee.min, found.pointee.max)
+        return low < high ? low...high : -Double.infinity...Double.infinity
     }
 
     /// FFmpeg's quality scale ("global_quality" with the qscale flag) counts quantiser steps in these units.

@@ -18,6 +18,10 @@ enum EncoderChoice {
         return muxer.defaultVideoCodecName
     }
 
+    /// CRF ranges of encoders whose option declares a wider one than the library takes (x264 and x265 clamp to 51;
+    /// x264 at 10 bits would take up to 63, refused here for simplicity).
+    static let crfLimits: [String: ClosedRange<Double>] = ["libx264": 0...51, "libx265": 0...51]
+
     /// Encoder options: a constant-quality default where the encoder has one, then `crf`/`preset` if given
     /// (refused, with the encoder's name, where it has no such option).
     static func options(for encoder: EncoderInfo, crf: Double?, preset: String?) throws(PipelineError) -> [String: String] {
@@ -35,8 +39,14 @@ enum EncoderChoice {
             break
         }
         if let crf {
-            guard encoder.hasOption("crf") else {
+            guard let range = encoder.optionRange("crf") else {
                 throw .invalidRequest("encoder \(encoder.name) has no --crf setting; leave it out or pick a codec that has one (libx264, libx265, libvpx-vp9)")
+            }
+            // An out-of-range value would be clamped without a word.
+            let allowed = crfLimits[encoder.name] ?? range
+            guard allowed.contains(crf) else {
+                let text = { String(format: "%g", $0) }
+                throw .invalidRequest("--crf \(text(crf)) is outside \(encoder.name)'s range \(text(allowed.lowerBound))...\(text(allowed.upperBound))")
             }
             options["crf"] = crf == crf.rounded() ? String(Int(crf)) : String(crf)
         }

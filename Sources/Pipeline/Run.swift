@@ -117,6 +117,9 @@ extension UpscaleJob {
             } else if decoder.brokenPackets > 0 || readError.message != nil {
                 let cause = readError.message.map { "; \($0)" } ?? ""
                 noFrames = .invalidRequest("no frame of the input could be decoded (\(decoder.brokenPackets) broken packets\(cause))")
+            } else {
+                // A header without frames (a y4m header line alone): a file without video plays as nothing.
+                noFrames = .invalidRequest("the input holds no video frames (a header-only file?); nothing written")
             }
         }
         if let error = failure ?? noFrames {

@@ -62,7 +62,7 @@ final class VideoLane {
          codecName: String, encoderInfo: EncoderInfo, options: [String: String]) throws(PipelineError) {
         let video = demuxer.streams[index]
         guard let inputFormat = video.pixelFormat, video.width > 0, video.height > 0 else {
-            throw .media(.unsupported("\(request.inputPath): video stream \(index) of unknown size or pixel format"))
+            throw .media(.unsupported("\(request.inputPath): video stream \(index) of unknown size or pixel format: no frame of it could be decoded (a header-only or damaged file?)"))
         }
         // Formats: decoded -> work (planes the upscaler can take) -> output (what the encoder takes).
         let decodedLayout = inputFormat.withoutJPEGRange ?? inputFormat

@@ -21,7 +21,7 @@ struct Eval: ParsableCommand {
     @Option(help: ArgumentHelp("Folder of low-resolution images with the same file names.", valueName: "DIR"))
     var lr: String
 
-    @Option(help: ArgumentHelp("Scale from LR to HR, any real number above 1.", valueName: "S"))
+    @Option(help: ArgumentHelp("Scale from LR to HR, any real number above 1.", valueName: "S"), transform: decimal)
     var scale: Double
 
     @Option(help: ArgumentHelp("Model to measure: a name (\(ModelResolver.names.joined(separator: ", ")), a shipped model) or a .lut/.npy path.",

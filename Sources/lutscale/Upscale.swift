@@ -126,7 +126,7 @@ struct StreamSetting: ExpressibleByArgument {
         self.index = index
         if let size = OutputSize(argument: String(parts[1])) {
             value = .size(size.width, size.height)
-        } else if let scale = Double(parts[1]) {
+        } else if let scale = decimalNumber(String(parts[1])) {
             value = .scale(scale)
         } else {
             return nil
