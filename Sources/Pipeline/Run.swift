@@ -128,7 +128,7 @@ extension UpscaleJob {
         }
         try output.commit()
         var info = stat()
-        let bytes = stat(output.path, &info) == 0 ? Int64(info.st_size) : 0
+        let bytes = output.writesFile && stat(output.path, &info) == 0 ? Int64(info.st_size) : 0
         return Summary(frames: encodedFrames.value, elapsed: clock.now - start,
                        stoppedEarly: stop.isStopRequested, outputBytes: bytes,
                        corruptPackets: decoder.corruptPackets, brokenPackets: decoder.brokenPackets,

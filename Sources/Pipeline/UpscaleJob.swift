@@ -154,7 +154,9 @@ public final class UpscaleJob {
     public init(_ request: UpscaleRequest) throws(PipelineError) {
         let demuxer = try PipelineError.wrap { try Demuxer(path: request.inputPath) }
         let mainStream = try PipelineError.wrap { try demuxer.bestVideoStream() }
-        let output = try OutputFile(path: request.outputPath, inputPath: request.inputPath, overwrite: request.overwrite)
+        // The null container writes nothing (as with ffmpeg -f null): no file to check, create or rename.
+        let output = try OutputFile(path: request.outputPath, inputPath: request.inputPath, overwrite: request.overwrite,
+                                    writesFile: request.format != "null")
         let muxer = try PipelineError.wrap { try Muxer(formatFor: request.outputPath, formatName: request.format, writingTo: output.temporaryPath) }
 
         // Encoder.
@@ -179,7 +181,7 @@ public final class UpscaleJob {
         }
         var lanes = [try lane(mainStream)]
         var copied: [Int: (output: Int, timeBase: Rational)] = [:]
-        var notes: [String] = []
+        var notes = output.removedLeftovers.map { "removed \($0), left by an earlier run on this output that was killed" }
         for stream in demuxer.streams where stream.index != mainStream {
             let what = "stream \(stream.index) (\(stream.kind), \(stream.codecName))"
             if videoStreams.contains(stream.index) && !muxer.isImageFile {

@@ -133,4 +133,68 @@ import Testing
         try RobustnessTests.expectRefused(outcome, mentioning: message, in: scratch, files: ["in.mp4", name])
         #expect(outcome.errors.contains("model \(model): "), "\(outcome.errors)")
     }
+
+    // MARK: 6, 10, 11, 12. outputs
+
+    /// Names up to NAME_MAX (255 bytes, multi-byte characters included) work: the temporary name is shortened.
+    @Test(arguments: [String(repeating: "a", count: 245) + ".mkv", String(repeating: "é", count: 125) + ".mkv"])
+    func longOutputName(name: String) throws {
+        let (scratch, input) = try Self.smallClip()
+        let outcome = try RobustnessTests.lutscale([input, "-o", scratch.path(name), "--scale", "2", "--model", "bicubic"])
+        #expect(outcome.status == 0, "\(outcome.errors)")
+        #expect(try RobustnessTests.listing(scratch) == ["in.mp4", name].sorted())
+    }
+
+    /// The null container writes nothing: the path is neither created nor touched, and the run succeeds.
+    @Test func nullFormatWritesNothing() throws {
+        let (scratch, input) = try Self.smallClip()
+        let kept = Data("precious".utf8)
+        try kept.write(to: URL(fileURLWithPath: scratch.path("old.mp4")))
+        for name in ["new.mp4", "old.mp4"] {
+            let outcome = try RobustnessTests.lutscale([input, "-o", scratch.path(name), "--scale", "2", "--format", "null"])
+            #expect(outcome.status == 0, "\(outcome.errors)")
+        }
+        #expect(try RobustnessTests.listing(scratch) == ["in.mp4", "old.mp4"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: scratch.path("old.mp4"))) == kept)
+    }
+
+    /// /dev/stdout (a link to whatever the shell opened, a file or a pipe), /dev/null and a FIFO with a reader
+    /// are written in place, with or without -y, and stay what they were.
+    @Test(arguments: ["-o /dev/stdout > out.mkv", "-o /dev/stdout -y > out.mkv", "-o /dev/stdout | cat > out.mkv",
+                      "-o /dev/fd/1 > out.mkv", "-o fifo -y & cat fifo > out.mkv; wait $!", "-o /dev/null -y"])
+    func outputWrittenInPlace(redirection: String) throws {
+        let (scratch, _) = try Self.smallClip()
+        try #require(mkfifo(scratch.path("fifo"), 0o600) == 0)
+        let result = try StreamTests.shell(#""$LUTSCALE" in.mp4 --scale 2 --format matroska -q "# + redirection, in: scratch)
+        #expect(result.status == 0, "\(result.errors)")
+        if redirection.contains("out.mkv") {
+            #expect(try RobustnessTests.frameCount(scratch.path("out.mkv")) == 2)
+        }
+        #expect(try RobustnessTests.listing(scratch) == ["fifo", "in.mp4"] + (redirection.contains("out.mkv") ? ["out.mkv"] : []))
+        let links = try FileManager.default.attributesOfItem(atPath: "/dev/stdout")[.type] as? FileAttributeType
+        #expect(links == .typeSymbolicLink)
+        let null = try FileManager.default.attributesOfItem(atPath: "/dev/null")[.type] as? FileAttributeType
+        #expect(null == .typeCharacterSpecial)
+    }
+
+    /// A run killed by SIGKILL cannot remove its temporary file; the next run on the same output does (and says
+    /// so), leaving only the output. A temporary file of a live process is left alone.
+    @Test func leftoverOfAKilledRunIsRemoved() throws {
+        let scratch = try Scratch()
+        let input = scratch.path("in.mkv"), output = scratch.path("out.mkv")
+        try Fixtures.clip(input, size: "160x120", frames: 250, audio: nil)
+        let (process, _) = try Self.start([input, "-o", output, "--scale", "2", "--preset", "ultrafast"])
+        let deadline = Date().addingTimeInterval(20)
+        while try !RobustnessTests.listing(scratch).contains(where: { $0.hasSuffix(".part") }) && Date() < deadline { usleep(20_000) }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        let leftovers = try RobustnessTests.listing(scratch).filter { $0.hasSuffix(".part") }
+        try #require(leftovers.count == 1)
+        let live = ".out.mkv.lutscale-\(getpid())-live.part"
+        try Data().write(to: URL(fileURLWithPath: scratch.path(live)))
+        let outcome = try RobustnessTests.lutscale([input, "-o", output, "--scale", "2", "--preset", "ultrafast", "--model", "bicubic"])
+        #expect(outcome.status == 0, "\(outcome.errors)")
+        #expect(outcome.errors.contains("removed \(leftovers[0])"), "\(outcome.errors)")
+        #expect(try RobustnessTests.listing(scratch) == [live, "in.mkv", "out.mkv"].sorted())
+    }
 }
