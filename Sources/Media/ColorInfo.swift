@@ -48,11 +48,12 @@ public struct ColorInfo: Equatable, Sendable, CustomStringConvertible {
         set { range = newValue ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG }
     }
 
-    /// Tags for YUV made from RGB by `FrameConverter` (BT.709 matrix, full range): the matrix and range that
-    /// convert it back. Primaries and transfer stay those of the RGB source.
-    public func asYUVFromRGB() -> ColorInfo {
-        ColorInfo(range: AVCOL_RANGE_JPEG, primaries: primaries, transfer: transfer, matrix: AVCOL_SPC_BT709,
-                  chromaLocation: AVCHROMA_LOC_CENTER)
+    /// Tags for YUV made from RGB by `FrameConverter` (full range; BT.709 matrix, or BT.601 for JPEG, which has no
+    /// matrix tag and is decoded as BT.601): the matrix and range that convert it back. Primaries and transfer stay
+    /// those of the RGB source.
+    public func asYUVFromRGB(forJPEG jpeg: Bool = false) -> ColorInfo {
+        ColorInfo(range: AVCOL_RANGE_JPEG, primaries: primaries, transfer: transfer,
+                  matrix: jpeg ? AVCOL_SPC_BT470BG : AVCOL_SPC_BT709, chromaLocation: AVCHROMA_LOC_CENTER)
     }
 
     /// Tags for RGB: no matrix, full range, no chroma siting.

@@ -77,8 +77,8 @@ public struct EncoderInfo: Sendable {
     /// FFmpeg's quality scale ("global_quality" with the qscale flag) counts quantiser steps in these units.
     public static let lambdaPerQuantiser = Int(FF_QP2LAMBDA)
 
-    /// JPEG encoders take only full-range YUV.
-    public var requiresFullRange: Bool { codecID == AV_CODEC_ID_MJPEG.rawValue || codecID == AV_CODEC_ID_LJPEG.rawValue }
+    /// JPEG encoders: they take only full-range YUV, and JPEG has no matrix tag (decoders read BT.601).
+    public var isJPEG: Bool { codecID == AV_CODEC_ID_MJPEG.rawValue || codecID == AV_CODEC_ID_LJPEG.rawValue }
 }
 
 /// Encodes video frames; owns its codec context.

@@ -5,17 +5,11 @@ import Media
 enum EncoderChoice {
     /// The encoder used when none is asked for.
     static func defaultCodec(for muxer: Muxer, outputPath: String) -> String? {
-        let ext = (outputPath as NSString).pathExtension.lowercased()
-        if muxer.isImageFile {
-            switch ext {
-            case "png": return "png"
-            case "jpg", "jpeg": return "mjpeg"
-            default: return muxer.defaultVideoCodecName
-            }
-        }
+        if muxer.isImageFile { return muxer.guessedVideoCodecName(for: outputPath) }
         if muxer.formatName == "webm" { return "libvpx-vp9" }
-        if muxer.canHold(encoder: "libx264") { return "libx264" }
-        return muxer.defaultVideoCodecName
+        // Only where the container surely takes it: gif and webp take nothing but their own codec.
+        if muxer.holds(encoder: "libx264") == true { return "libx264" }
+        return muxer.guessedVideoCodecName(for: outputPath)
     }
 
     /// CRF ranges of encoders whose option declares a wider one than the library takes (x264 and x265 clamp to 51;

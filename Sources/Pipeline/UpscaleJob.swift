@@ -76,7 +76,7 @@ final class VideoLane {
         } else if request.planes == .luma {
             // RGB's luma: through YUV 4:4:4 at 16 bits, so the round trip back to RGB loses nothing visible.
             workFormat = PixelFormat(name: inputFormat.hasAlpha ? "yuva444p16le" : "yuv444p16le")
-            workColor = inputColor.asYUVFromRGB()
+            workColor = inputColor.asYUVFromRGB(forJPEG: encoderInfo.isJPEG)
         } else {
             workFormat = decodedLayout.planarEquivalent
             workColor = inputColor.asRGB()
@@ -87,11 +87,11 @@ final class VideoLane {
         var outputColor: ColorInfo = if outputFormat.isRGB {
             inputColor.asRGB()
         } else if workFormat.isRGB {
-            inputColor.asYUVFromRGB()
+            inputColor.asYUVFromRGB(forJPEG: encoderInfo.isJPEG)
         } else {
             workColor
         }
-        if encoderInfo.requiresFullRange && !outputFormat.isRGB { outputColor.isFullRange = true }
+        if encoderInfo.isJPEG && !outputFormat.isRGB { outputColor.isFullRange = true }
         let outputLayout = outputFormat.withoutJPEGRange ?? outputFormat
         let postConversion = outputLayout == workFormat && outputColor.isFullRange == workColor.isFullRange
             ? nil : (format: outputFormat, color: outputColor)
@@ -164,7 +164,7 @@ public final class UpscaleJob {
             throw .invalidRequest("no default video encoder for \(muxer.formatName) output; pass --codec")
         }
         let encoderInfo = try PipelineError.wrap { try EncoderInfo(name: codecName) }
-        guard muxer.canHold(encoder: codecName) else {
+        guard muxer.holds(encoder: codecName) != false else {
             throw .invalidRequest("the \(muxer.formatName) container cannot hold \(codecName) video; pick another --codec or output extension")
         }
         let options = try EncoderChoice.options(for: encoderInfo, crf: request.crf, preset: request.preset)
@@ -199,6 +199,12 @@ public final class UpscaleJob {
             copied[stream.index] = (index, stream.timeBase)
         }
         try PipelineError.wrap { try muxer.copyMetadata(from: demuxer) }
+        // A container that cannot hold these streams says so now, not after the first frames are made.
+        do {
+            try muxer.rehearseHeader()
+        } catch {
+            throw .invalidRequest("the \(muxer.formatName) container refuses this output (\(codecName) video\(copied.isEmpty ? "" : " and copied streams")): \(error); pick another --codec or output extension")
+        }
         demuxer.discardStreams(except: Set(copied.keys).union(lanes.map(\.inputStream)))
 
         let main = lanes[0]

@@ -197,4 +197,43 @@ import Testing
         #expect(outcome.errors.contains("removed \(leftovers[0])"), "\(outcome.errors)")
         #expect(try RobustnessTests.listing(scratch) == [live, "in.mkv", "out.mkv"].sorted())
     }
+
+    // MARK: 7, 8. output formats by extension, colours through each
+
+    /// Four flat quadrants, red, green, blue and white, as an RGB PNG of 32x32.
+    static let quadrants: [[UInt8]] = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]]
+
+    /// The extension picks the encoder FFmpeg's tools would (it used to be JPEG in .bmp and .tiff, and H.264 that
+    /// the gif and webp muxers refuse), and pure colours survive the RGB -> YUV -> RGB trips (JPEG was written
+    /// with BT.709 and read back as BT.601: red came back as (232, 0, 3)).
+    @Test(arguments: [("png", "png", 2), ("bmp", "bmp", 2), ("tiff", "tiff", 2), ("jpg", "mjpeg", 8), ("gif", "gif", 8),
+                      ("webp", "webp", 12)])
+    func imageFormatByExtension(ext: String, codec: String, tolerance: Int) throws {
+        let scratch = try Scratch()
+        var rgb = [UInt8]()
+        for y in 0..<32 { for x in 0..<32 { rgb += Self.quadrants[(y / 16) * 2 + x / 16] } }
+        try Data(rgb).write(to: URL(fileURLWithPath: scratch.path("in.rgb")))
+        try Fixtures.ffmpeg(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "32x32", "-i", scratch.path("in.rgb"), scratch.path("in.png")])
+        let output = scratch.path("out.\(ext)")
+        let outcome = try RobustnessTests.lutscale([scratch.path("in.png"), "-o", output, "--scale", "2", "--model", "bicubic"])
+        #expect(outcome.status == 0, "\(outcome.errors)")
+        #expect(try Fixtures.videoStream(output)["codec_name"] == codec)
+        try Fixtures.ffmpeg(["-i", output, "-f", "rawvideo", "-pix_fmt", "rgb24", scratch.path("out.rgb")])
+        let decoded = [UInt8](try Data(contentsOf: URL(fileURLWithPath: scratch.path("out.rgb"))))
+        try #require(decoded.count == 64 * 64 * 3)
+        for (quadrant, colour) in Self.quadrants.enumerated() {
+            let at = ((quadrant / 2 * 32 + 16) * 64 + quadrant % 2 * 32 + 16) * 3
+            let got = Array(decoded[at..<at + 3])
+            #expect(zip(got, colour).allSatisfy { abs(Int($0) - Int($1)) <= tolerance }, "\(ext): \(colour) came back as \(got)")
+        }
+    }
+
+    /// An encoder the container cannot hold is refused before any frame is made, with nothing written.
+    @Test func containerRefusingTheCodecIsRefusedUpFront() throws {
+        let (scratch, input) = try Self.smallClip()
+        let outcome = try RobustnessTests.lutscale([input, "-o", scratch.path("out.gif"), "--scale", "2", "--codec", "libx264"])
+        try RobustnessTests.expectRefused(outcome, mentioning: "the gif container refuses this output (libx264 video)",
+                                          in: scratch, files: ["in.mp4"])
+        #expect(!outcome.errors.contains("frame "), "\(outcome.errors)")
+    }
 }
