@@ -70,7 +70,7 @@ extension UpscaleJob {
                 do {
                     next = try demuxer.read()
                 } catch {
-                    readError.record("\(error)")
+                    readError.record(error)
                     return
                 }
                 guard case let .packet(packet) = next else { return }
@@ -379,13 +379,15 @@ final class FrameCounter: @unchecked Sendable {
     var value: Int { lock.withLock { count } }
 }
 
-/// Why the demuxer stopped early, if it did; read by the summary after the threads are joined.
+/// Why the input stopped early, if it did, recorded by the reading stage (which then ends the input normally, so
+/// that what was read still goes through); read after the threads are joined.
 final class ReadFailure: @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()
-    private var text: String?
-    func record(_ message: String) { lock.withLock { text = message } }
-    var message: String? { lock.withLock { text } }
+    private var recorded: PipelineError?
+    func record(_ error: any Error) { lock.withLock { recorded = PipelineError(error) } }
+    var error: PipelineError? { lock.withLock { recorded } }
+    var message: String? { error?.description }
 }
 
 /// The stage threads of one run: starts them, records the first failure, cancels every queue on failure so that

@@ -236,4 +236,45 @@ import Testing
                                           in: scratch, files: ["in.mp4"])
         #expect(!outcome.errors.contains("frame "), "\(outcome.errors)")
     }
+
+    // MARK: 5. pipes that end badly
+
+    /// A y4m stream whose last frame is cut short or followed by garbage, and raw input that is not a whole number of
+    /// frames: exit 1 naming the fault, after every complete frame was written (it used to be a varying number).
+    @Test(arguments: ["cut", "garbage", "raw"])
+    func everyCompleteFrameWrittenBeforeTheError(kind: String) throws {
+        let scratch = try Scratch()
+        let y4m = scratch.path("in.y4m")
+        try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=64x48:rate=25", "-frames:v", "6", "-pix_fmt", "yuv420p",
+                             "-f", "yuv4mpegpipe", y4m])
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: y4m))
+        let frameBytes = 64 * 48 * 3 / 2
+        var options = "--scale 2 --model bicubic"
+        let message: String
+        switch kind {
+        case "cut":
+            bytes.removeLast(frameBytes / 2)
+            message = "frame 5 starting at byte"
+        case "garbage":
+            bytes.removeLast(frameBytes + 6)
+            bytes += Data("GARBAGE\n".utf8) + Data(count: frameBytes)
+            message = "expected FRAME for frame 5"
+        default:
+            try Fixtures.ffmpeg(["-i", y4m, "-f", "rawvideo", "-pix_fmt", "yuv420p", scratch.path("in.raw")])
+            bytes = try Data(contentsOf: URL(fileURLWithPath: scratch.path("in.raw")))
+            bytes.removeLast(100)
+            options += " --raw-size 64x48 --pix-fmt yuv420p --fps 25 --raw"
+            message = "frame 5 starting at byte"
+        }
+        try bytes.write(to: URL(fileURLWithPath: scratch.path("bad")))
+        let result = try StreamTests.shell(#""$LUTSCALE" - -o - "# + options + " < bad > out", in: scratch)
+        #expect(result.status == 1, "\(result.errors)")
+        #expect(result.errors.contains(message), "\(result.errors)")
+        let out = try Data(contentsOf: URL(fileURLWithPath: scratch.path("out")))
+        let outFrame = 128 * 96 * 3 / 2
+        // Raw: frames back to back; y4m: the header line, then "FRAME\n" and the samples for each.
+        let header = kind == "raw" ? 0 : (out.firstIndex(of: UInt8(ascii: "\n")) ?? out.count) + 1
+        let perFrame = kind == "raw" ? outFrame : 6 + outFrame
+        #expect(out.count == header + 5 * perFrame, "\(out.count - header) bytes of frames, \(Double(out.count - header) / Double(perFrame)) frames")
+    }
 }
