@@ -77,8 +77,13 @@ public struct EncoderInfo: Sendable {
     /// FFmpeg's quality scale ("global_quality" with the qscale flag) counts quantiser steps in these units.
     public static let lambdaPerQuantiser = Int(FF_QP2LAMBDA)
 
-    /// JPEG encoders: they take only full-range YUV, and JPEG has no matrix tag (decoders read BT.601).
+    /// JPEG encoders take only full-range YUV.
     public var isJPEG: Bool { codecID == AV_CODEC_ID_MJPEG.rawValue || codecID == AV_CODEC_ID_LJPEG.rawValue }
+
+    /// JPEG, WebP and TIFF have no matrix tag that decoders honour: their YUV is read as BT.601.
+    public var decodesAsBT601: Bool {
+        isJPEG || codecID == AV_CODEC_ID_WEBP.rawValue || codecID == AV_CODEC_ID_TIFF.rawValue
+    }
 }
 
 /// Encodes video frames; owns its codec context.

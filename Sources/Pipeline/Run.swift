@@ -187,17 +187,18 @@ extension UpscaleJob {
             }
         }
 
-        let otherPlanes = lane.otherPlanes, postConversion = lane.postConversion
+        let otherPlanes = lane.otherPlanes, postConversions = lane.postConversions
         let inputWidth = lane.inputWidth, inputHeight = lane.inputHeight
         let encoderFormat = lane.encoder.settings.pixelFormat
         stages.spawn("scale-chroma") {
             defer { finished.finish() }
             var planned = otherPlanes, (width0, height0) = (inputWidth, inputHeight)
             var methods = try planned.map(PlaneWork.init)
-            let converter = try postConversion.map { conversion throws(MediaError) in
-                try FrameConverter(width: width, height: height, format: workFormat, color: workColor,
-                                   toWidth: width, height: height, format: conversion.format,
-                                   color: conversion.color)
+            var (format, color) = (workFormat, workColor)
+            let converters = try postConversions.map { step throws(MediaError) in
+                defer { (format, color) = (step.format, step.color) }
+                return try FrameConverter(width: width, height: height, format: format, color: color,
+                                          toWidth: width, height: height, format: step.format, color: step.color)
             }
             while let pair = upscaled.pop() {
                 if pair.source.width != width0 || pair.source.height != height0 {
@@ -208,13 +209,9 @@ extension UpscaleJob {
                     methods = try planned.map(PlaneWork.init)
                 }
                 try PlaneWork.run(methods, from: pair.source, into: pair.target)
-                let output: VideoFrame
-                if let converter {
-                    output = try converter.convert(pair.target)
-                } else {
-                    output = pair.target
-                    output.format = encoderFormat
-                }
+                var output = pair.target
+                for converter in converters { output = try converter.convert(output) }
+                if converters.isEmpty { output.format = encoderFormat }
                 guard finished.push(output) else { return }
             }
         }

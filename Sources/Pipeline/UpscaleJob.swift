@@ -51,8 +51,9 @@ final class VideoLane {
     let workColor: ColorInfo
     let lumaPlan: any UpscalePlan
     let otherPlanes: [OtherPlaneMethod]
-    /// Work frames -> encoder frames; nil when the encoder takes the work format as it is.
-    let postConversion: (format: PixelFormat, color: ColorInfo)?
+    /// Work frames -> encoder frames, one conversion after the other; none when the encoder takes the work format
+    /// as it is.
+    let postConversions: [(format: PixelFormat, color: ColorInfo)]
     let estimatedFrameCount: Int?
     let inputFormat: PixelFormat
     let outputFormat: PixelFormat
@@ -76,7 +77,7 @@ final class VideoLane {
         } else if request.planes == .luma {
             // RGB's luma: through YUV 4:4:4 at 16 bits, so the round trip back to RGB loses nothing visible.
             workFormat = PixelFormat(name: inputFormat.hasAlpha ? "yuva444p16le" : "yuv444p16le")
-            workColor = inputColor.asYUVFromRGB(forJPEG: encoderInfo.isJPEG)
+            workColor = inputColor.asYUVFromRGB(bt601: encoderInfo.decodesAsBT601)
         } else {
             workFormat = decodedLayout.planarEquivalent
             workColor = inputColor.asRGB()
@@ -87,14 +88,21 @@ final class VideoLane {
         var outputColor: ColorInfo = if outputFormat.isRGB {
             inputColor.asRGB()
         } else if workFormat.isRGB {
-            inputColor.asYUVFromRGB(forJPEG: encoderInfo.isJPEG)
+            inputColor.asYUVFromRGB(bt601: encoderInfo.decodesAsBT601)
         } else {
             workColor
         }
         if encoderInfo.isJPEG && !outputFormat.isRGB { outputColor.isFullRange = true }
+        if encoderInfo.decodesAsBT601 && !outputFormat.isRGB { outputColor = outputColor.withBT601Matrix() }
         let outputLayout = outputFormat.withoutJPEGRange ?? outputFormat
-        let postConversion = outputLayout == workFormat && outputColor.isFullRange == workColor.isFullRange
-            ? nil : (format: outputFormat, color: outputColor)
+        var postConversions: [(format: PixelFormat, color: ColorInfo)] = []
+        // swscale changes a YUV matrix only on the way to or from RGB: between two YUV matrices, 16-bit RGB goes between.
+        if !workFormat.isRGB && !outputFormat.isRGB && !outputColor.hasSameMatrix(as: workColor) {
+            postConversions.append((PixelFormat(name: "gbrp16le")!, inputColor.asRGB()))
+        }
+        if !postConversions.isEmpty || outputLayout != workFormat || outputColor.isFullRange != workColor.isFullRange {
+            postConversions.append((outputFormat, outputColor))
+        }
 
         // Geometry.
         let alignment = outputFormat.isRGB ? (x: 1, y: 1) : (x: 1 << outputFormat.chromaShift.x, y: 1 << outputFormat.chromaShift.y)
@@ -130,7 +138,7 @@ final class VideoLane {
         self.workFormat = workFormat
         self.workColor = workColor
         otherPlanes = plans.others
-        self.postConversion = postConversion
+        self.postConversions = postConversions
         estimatedFrameCount = video.estimatedFrameCount
         self.inputFormat = inputFormat
         self.outputFormat = outputFormat

@@ -204,18 +204,25 @@ import Testing
     static let quadrants: [[UInt8]] = [[255, 0, 0], [0, 255, 0], [0, 0, 255], [255, 255, 255]]
 
     /// The extension picks the encoder FFmpeg's tools would (it used to be JPEG in .bmp and .tiff, and H.264 that
-    /// the gif and webp muxers refuse), and pure colours survive the RGB -> YUV -> RGB trips (JPEG was written
-    /// with BT.709 and read back as BT.601: red came back as (232, 0, 3)).
+    /// the gif and webp muxers refuse), and pure colours survive every trip, from an RGB PNG and from BT.709 YUV
+    /// (JPEG, WebP and YUV TIFF are read as BT.601 whatever they are tagged: red came back as (232, 0, 3)).
     @Test(arguments: [("png", "png", 2), ("bmp", "bmp", 2), ("tiff", "tiff", 2), ("jpg", "mjpeg", 8), ("gif", "gif", 8),
-                      ("webp", "webp", 12)])
-    func imageFormatByExtension(ext: String, codec: String, tolerance: Int) throws {
+                      ("webp", "webp", 12)], ["in.png", "in709.mkv"])
+    func imageFormatByExtension(format: (ext: String, codec: String, tolerance: Int), source: String) throws {
+        let (ext, codec, tolerance) = format
         let scratch = try Scratch()
         var rgb = [UInt8]()
         for y in 0..<32 { for x in 0..<32 { rgb += Self.quadrants[(y / 16) * 2 + x / 16] } }
         try Data(rgb).write(to: URL(fileURLWithPath: scratch.path("in.rgb")))
-        try Fixtures.ffmpeg(["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "32x32", "-i", scratch.path("in.rgb"), scratch.path("in.png")])
+        let raw = ["-f", "rawvideo", "-pix_fmt", "rgb24", "-s", "32x32", "-i", scratch.path("in.rgb")]
+        if source == "in.png" {
+            try Fixtures.ffmpeg(raw + [scratch.path(source)])
+        } else {
+            try Fixtures.ffmpeg(raw + ["-vf", "scale=out_color_matrix=bt709:out_range=tv,format=yuv444p", "-colorspace", "bt709",
+                                       "-color_range", "tv", "-c:v", "libx264", "-qp", "0", scratch.path(source)])
+        }
         let output = scratch.path("out.\(ext)")
-        let outcome = try RobustnessTests.lutscale([scratch.path("in.png"), "-o", output, "--scale", "2", "--model", "bicubic"])
+        let outcome = try RobustnessTests.lutscale([scratch.path(source), "-o", output, "--scale", "2", "--model", "bicubic"])
         #expect(outcome.status == 0, "\(outcome.errors)")
         #expect(try Fixtures.videoStream(output)["codec_name"] == codec)
         try Fixtures.ffmpeg(["-i", output, "-f", "rawvideo", "-pix_fmt", "rgb24", scratch.path("out.rgb")])
@@ -224,7 +231,7 @@ import Testing
         for (quadrant, colour) in Self.quadrants.enumerated() {
             let at = ((quadrant / 2 * 32 + 16) * 64 + quadrant % 2 * 32 + 16) * 3
             let got = Array(decoded[at..<at + 3])
-            #expect(zip(got, colour).allSatisfy { abs(Int($0) - Int($1)) <= tolerance }, "\(ext): \(colour) came back as \(got)")
+            #expect(zip(got, colour).allSatisfy { abs(Int($0) - Int($1)) <= tolerance }, "\(source) -> \(ext): \(colour) came back as \(got)")
         }
     }
 
