@@ -89,7 +89,14 @@ import Testing
         let fifo = scratch.path("out.fifo")
         try #require(mkfifo(fifo, 0o600) == 0)
         let (process, errors) = try Self.start([input, "-o", fifo, "--scale", "2", "--model", "bicubic", "--format", "matroska"])
-        Thread.sleep(forTimeInterval: 1)
+        // Signal once a thread sleeps in the FIFO's open() (the kernel's wait_for_partner).
+        let tasks = "/proc/\(process.processIdentifier)/task"
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline, !((try? FileManager.default.contentsOfDirectory(atPath: tasks)) ?? []).contains(where: {
+            (try? String(contentsOfFile: "\(tasks)/\($0)/wchan", encoding: .utf8)) == "wait_for_partner"
+        }) {
+            usleep(20_000)
+        }
         kill(process.processIdentifier, signal)
         Thread.sleep(forTimeInterval: 0.3)
         kill(process.processIdentifier, signal)
