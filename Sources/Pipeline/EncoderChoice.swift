@@ -12,9 +12,23 @@ enum EncoderChoice {
         return muxer.guessedVideoCodecName(for: outputPath)
     }
 
-    /// CRF ranges of encoders whose option declares a wider one than the library takes (x264 and x265 clamp to 51;
-    /// x264 at 10 bits would take up to 63, refused here for simplicity).
-    static let crfLimits: [String: ClosedRange<Double>] = ["libx264": 0...51, "libx265": 0...51]
+    /// The CRF range of encoders whose option declares a wider one than the library takes, for frames of
+    /// `bitDepth` bits: x264 clamps to 51 plus 6 per bit over 8, x265 to 51.
+    static func crfLimit(of encoder: String, bitDepth: Int) -> ClosedRange<Double>? {
+        switch encoder {
+        case "libx264": 0...Double(51 + 6 * max(0, bitDepth - 8))
+        case "libx265": 0...51
+        default: nil
+        }
+    }
+
+    /// Refuses a CRF the encoder would clamp without a word, once the encoder's pixel format is known.
+    static func checkCRF(_ crf: Double?, encoder: EncoderInfo, bitDepth: Int) throws(PipelineError) {
+        guard let crf, let allowed = crfLimit(of: encoder.name, bitDepth: bitDepth) ?? encoder.optionRange("crf"),
+              !allowed.contains(crf) else { return }
+        let text = { String(format: "%g", $0) }
+        throw .invalidRequest("--crf \(text(crf)) is outside \(encoder.name)'s range \(text(allowed.lowerBound))...\(text(allowed.upperBound)) at \(bitDepth) bits")
+    }
 
     /// Encoder options: a constant-quality default where the encoder has one, then `crf`/`preset` if given
     /// (refused, with the encoder's name, where it has no such option).
@@ -33,14 +47,8 @@ enum EncoderChoice {
             break
         }
         if let crf {
-            guard let range = encoder.optionRange("crf") else {
+            guard encoder.hasOption("crf") else {
                 throw .invalidRequest("encoder \(encoder.name) has no --crf setting; leave it out or pick a codec that has one (libx264, libx265, libvpx-vp9)")
-            }
-            // An out-of-range value would be clamped without a word.
-            let allowed = crfLimits[encoder.name] ?? range
-            guard allowed.contains(crf) else {
-                let text = { String(format: "%g", $0) }
-                throw .invalidRequest("--crf \(text(crf)) is outside \(encoder.name)'s range \(text(allowed.lowerBound))...\(text(allowed.upperBound))")
             }
             options["crf"] = crf == crf.rounded() ? String(Int(crf)) : String(crf)
         }

@@ -94,6 +94,7 @@ final class VideoLane {
         }
         if encoderInfo.isJPEG && !outputFormat.isRGB { outputColor.isFullRange = true }
         if encoderInfo.decodesAsBT601 && !outputFormat.isRGB { outputColor = outputColor.withBT601Matrix() }
+        try EncoderChoice.checkCRF(request.crf, encoder: encoderInfo, bitDepth: outputFormat.bitDepth)
         let outputLayout = outputFormat.withoutJPEGRange ?? outputFormat
         var postConversions: [(format: PixelFormat, color: ColorInfo)] = []
         // swscale changes a YUV matrix only on the way to or from RGB: between two YUV matrices, 16-bit RGB goes between.

@@ -23,6 +23,16 @@ import Testing
         #expect(!outcome.errors.contains(absent), "\(outcome.errors)")
     }
 
+    /// x264 takes a CRF up to 51 at 8 bits (refused above, instead of clamped without a word) and up to 63 at 10.
+    @Test func crfRangeFollowsTheBitDepth() throws {
+        let scratch = try Scratch()
+        let input = scratch.path("in10.mkv")
+        try Fixtures.ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=64x48", "-frames:v", "2", "-pix_fmt", "yuv420p10le", "-c:v", "ffv1", input])
+        let outcome = try RobustnessTests.lutscale([input, "-o", scratch.path("out.mkv"), "--scale", "2", "--crf", "60", "--model", "bicubic"])
+        #expect(outcome.status == 0, "\(outcome.errors)")
+        #expect(try Fixtures.videoStream(scratch.path("out.mkv"))["pix_fmt"] == "yuv420p10le")
+    }
+
     @Test func evalRefusesAHugeScale() throws {
         let scratch = try Scratch()
         for dir in ["hr", "lr"] {

@@ -159,7 +159,7 @@ import Testing
         (["--scale", "0x10"], "'0x10' is invalid for '--scale"),
         (["--scale", "0X1p4"], "is invalid for '--scale"),
         (["--stream-scale", "0=0x10", "--scale", "2"], "'0=0x10' is invalid for '--stream-scale"),
-        (["--scale", "2", "--crf", "63"], "--crf 63 is outside libx264's range 0...51"),
+        (["--scale", "2", "--crf", "63"], "--crf 63 is outside libx264's range 0...51 at 8 bits"),
         (["--scale", "2", "--crf", "0x10"], "is invalid for '--crf"),
     ])
     func invalidOption(arguments: [String], message: String) throws {
