@@ -11,12 +11,58 @@ public enum LUTFile {
     // MARK: Reading
 
     public static func read(path: String) throws(LUTFileError) -> LUTModelSpec {
-        try decode(readBytes(path: path))
+        try decode(readFile(path: path))
     }
 
     /// Reads a file of any known kind.
     public static func readContents(path: String) throws(LUTFileError) -> LUTFileContents {
-        try decodeContents(readBytes(path: path))
+        try decodeContents(readFile(path: path))
+    }
+
+    /// The file's bytes, read only once its preamble and header agree with its size.
+    static func readFile(path: String) throws(LUTFileError) -> [UInt8] {
+        try ModelFileReader.read(path: path, prefixLength: 16 + maxHeaderLength) { prefix, fileLength throws(LUTFileError) in
+            _ = try decodePreamble(prefix, fileLength: fileLength)
+        }
+    }
+
+    /// What the first bytes of a file declare: where its payload starts and the tables in it.
+    struct Preamble {
+        var payloadStart: Int
+        var layout: HeaderSchema.Layout
+    }
+
+    /// Checks the first bytes of a file of `fileLength` bytes (at least its header, or the whole file if shorter):
+    /// magic, version, header length, JSON, schema, table placement, and that the file ends where the header's last
+    /// table and the checksum do (a file longer than its header declares is refused, not read).
+    static func decodePreamble(_ bytes: [UInt8], fileLength: Int) throws(LUTFileError) -> Preamble {
+        guard fileLength >= 20 else { throw .truncated("\(fileLength) bytes, fewer than the 20 of an empty file") }
+        guard Array(bytes[0..<8]) == magic else { throw .badMagic }
+        let version = readU32(bytes, at: 8)
+        guard version == LUTFile.version else { throw .unsupportedVersion(version) }
+        let headerLength = Int(readU32(bytes, at: 12))
+        guard headerLength >= 2, headerLength <= maxHeaderLength else {
+            throw .badHeaderLength("\(headerLength) bytes, must be 2...\(maxHeaderLength)")
+        }
+        let checksumAt = fileLength - 4
+        guard 16 + headerLength <= checksumAt else {
+            throw .truncated("the header needs bytes 16..<\(16 + headerLength) but the file has \(fileLength) bytes")
+        }
+        let payloadStart = roundUp(16 + headerLength, to: alignment)
+        guard payloadStart <= checksumAt else {
+            throw .truncated("the payload starts at byte \(payloadStart) but the file has \(fileLength) bytes")
+        }
+        if let bad = (16 + headerLength..<min(payloadStart, bytes.count)).first(where: { bytes[$0] != 0 }) {
+            throw .badHeaderLength("padding byte \(bad) after the header is not zero (header length \(headerLength) wrong?)")
+        }
+        let header = try JSONValue.parse(Array(bytes[16..<16 + headerLength]))
+        let layout = try HeaderSchema.parse(header)
+        try checkPlacement(layout.tables, payloadLength: checksumAt - payloadStart)
+        let declared = payloadStart + (layout.tables.map { $0.offset + $0.byteCount }.max() ?? 0) + 4
+        guard fileLength == declared else {
+            throw .badTable("the header's tables and checksum end at byte \(declared), but the file has \(fileLength) bytes")
+        }
+        return Preamble(payloadStart: payloadStart, layout: layout)
     }
 
     /// Parses and validates a whole "srlut" file (an "imlut" file is refused with `wrongKind`).
@@ -30,29 +76,9 @@ public enum LUTFile {
     /// Parses and validates a whole file of any known kind. Checks run in file order (magic, version, header
     /// length, JSON, schema, table placement, checksum, values) so the first fault found is the one reported.
     public static func decodeContents(_ bytes: [UInt8]) throws(LUTFileError) -> LUTFileContents {
-        guard bytes.count >= 20 else { throw .truncated("\(bytes.count) bytes, fewer than the 20 of an empty file") }
-        guard Array(bytes[0..<8]) == magic else { throw .badMagic }
-        let version = readU32(bytes, at: 8)
-        guard version == LUTFile.version else { throw .unsupportedVersion(version) }
-        let headerLength = Int(readU32(bytes, at: 12))
-        guard headerLength >= 2, headerLength <= maxHeaderLength else {
-            throw .badHeaderLength("\(headerLength) bytes, must be 2...\(maxHeaderLength)")
-        }
+        let preamble = try decodePreamble(bytes, fileLength: bytes.count)
+        let payloadStart = preamble.payloadStart, layout = preamble.layout
         let checksumAt = bytes.count - 4
-        guard 16 + headerLength <= checksumAt else {
-            throw .truncated("the header needs bytes 16..<\(16 + headerLength) but the file has \(bytes.count) bytes")
-        }
-        let payloadStart = roundUp(16 + headerLength, to: alignment)
-        guard payloadStart <= checksumAt else {
-            throw .truncated("the payload starts at byte \(payloadStart) but the file has \(bytes.count) bytes")
-        }
-        if let bad = (16 + headerLength..<payloadStart).first(where: { bytes[$0] != 0 }) {
-            throw .badHeaderLength("padding byte \(bad) after the header is not zero (header length \(headerLength) wrong?)")
-        }
-        let header = try JSONValue.parse(Array(bytes[16..<16 + headerLength]))
-        let layout = try HeaderSchema.parse(header)
-        try checkPlacement(layout.tables, payloadLength: checksumAt - payloadStart)
-
         let stored = readU32(bytes, at: checksumAt)
         let computed = bytes.withUnsafeBytes { CRC32.checksum(UnsafeRawBufferPointer(rebasing: $0[0..<checksumAt])) }
         guard stored == computed else { throw .checksumMismatch(stored: stored, computed: computed) }
@@ -168,14 +194,6 @@ public enum LUTFile {
     }
 
     // MARK: Helpers
-
-    static func readBytes(path: String) throws(LUTFileError) -> [UInt8] {
-        do {
-            return Array(try Data(contentsOf: URL(fileURLWithPath: path)))
-        } catch {
-            throw .io(path: path, reason: "\(error.localizedDescription)")
-        }
-    }
 
     static func readU32(_ bytes: [UInt8], at offset: Int) -> UInt32 {
         (0..<4).reduce(UInt32(0)) { $0 | UInt32(bytes[offset + $1]) << (8 * $1) }

@@ -6,18 +6,22 @@ public enum SRLUTNpy {
 
     public static func read(path: String, name: String? = nil) throws(LUTFileError) -> LUTModelSpec {
         let file = path.split(separator: "/").last.map(String.init) ?? path
-        return try decode(LUTFile.readBytes(path: path), name: name, sourceFile: file)
+        // The header declares the data's length: a file of another size is refused before it is read.
+        let bytes = try ModelFileReader.read(path: path, prefixLength: 10 + Int(UInt16.max)) { prefix, fileLength throws(LUTFileError) in
+            _ = try parseHeader(prefix, fileLength: fileLength)
+        }
+        return try decode(bytes, name: name, sourceFile: file)
     }
 
-    /// Parses the file strictly (magic, version, header dict, dtype, order, shape, exact data length) and
-    /// wraps the table in a model description with provenance metadata.
-    public static func decode(_ bytes: [UInt8], name: String? = nil, sourceFile: String = "(memory)") throws(LUTFileError) -> LUTModelSpec {
-        guard bytes.count >= 10 else { throw .badNpy("\(bytes.count) bytes, too short for the .npy preamble") }
+    /// Checks the preamble and header of a file of `fileLength` bytes whose first bytes (at least the header) are
+    /// `bytes`; returns where the data starts and the table's r (outputs r x r per entry).
+    static func parseHeader(_ bytes: [UInt8], fileLength: Int) throws(LUTFileError) -> (dataStart: Int, r: Int) {
+        guard fileLength >= 10 else { throw .badNpy("\(fileLength) bytes, too short for the .npy preamble") }
         guard Array(bytes[0..<6]) == magic else { throw .badNpy("magic is not \\x93NUMPY") }
         guard bytes[6] == 1, bytes[7] == 0 else { throw .badNpy("format version \(bytes[6]).\(bytes[7]), only 1.0 is supported") }
         let headerLength = Int(bytes[8]) | Int(bytes[9]) << 8
         let dataStart = 10 + headerLength
-        guard dataStart <= bytes.count else { throw .badNpy("header of \(headerLength) bytes runs past the end of the file") }
+        guard dataStart <= fileLength else { throw .badNpy("header of \(headerLength) bytes runs past the end of the file") }
         // NumPy pads the header so the data starts aligned (64 bytes today, 16 in releases before 1.14).
         guard dataStart % 16 == 0 else { throw .badNpy("data offset \(dataStart) is not 16-byte aligned") }
         let header = Array(bytes[10..<dataStart])
@@ -40,9 +44,16 @@ public enum SRLUTNpy {
         }
         let r = shape[2]
         let dataLength = entries * r * r
-        guard bytes.count - dataStart == dataLength else {
-            throw .badNpy("\(bytes.count - dataStart) data bytes, shape (\(entries), 1, \(r), \(r)) needs \(dataLength)")
+        guard fileLength - dataStart == dataLength else {
+            throw .badNpy("\(fileLength - dataStart) data bytes, shape (\(entries), 1, \(r), \(r)) needs \(dataLength)")
         }
+        return (dataStart, r)
+    }
+
+    /// Parses the file strictly (magic, version, header dict, dtype, order, shape, exact data length) and
+    /// wraps the table in a model description with provenance metadata.
+    public static func decode(_ bytes: [UInt8], name: String? = nil, sourceFile: String = "(memory)") throws(LUTFileError) -> LUTModelSpec {
+        let (dataStart, r) = try parseHeader(bytes, fileLength: bytes.count)
         let values = bytes[dataStart...].map { Int8(bitPattern: $0) }
         let lut = LUTModelSpec.LUT(pattern: .s, rotations: 4, levels: LUTModelSpec.uniformLevels17,
                                    table: .init(entries: entries, outputs: r * r, scale: 1, values: .int8(values)))

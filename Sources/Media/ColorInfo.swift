@@ -48,12 +48,23 @@ public struct ColorInfo: Equatable, Sendable, CustomStringConvertible {
         set { range = newValue ? AVCOL_RANGE_JPEG : AVCOL_RANGE_MPEG }
     }
 
-    /// Tags for YUV made from RGB by `FrameConverter` (BT.709 matrix, full range): the matrix and range that
-    /// convert it back. Primaries and transfer stay those of the RGB source.
-    public func asYUVFromRGB() -> ColorInfo {
-        ColorInfo(range: AVCOL_RANGE_JPEG, primaries: primaries, transfer: transfer, matrix: AVCOL_SPC_BT709,
-                  chromaLocation: AVCHROMA_LOC_CENTER)
+    /// Tags for YUV made from RGB by `FrameConverter` (full range; BT.709 matrix, or BT.601 for formats decoded as
+    /// BT.601 whatever their tags say): the matrix and range that convert it back. Primaries and transfer stay
+    /// those of the RGB source.
+    public func asYUVFromRGB(bt601: Bool = false) -> ColorInfo {
+        ColorInfo(range: AVCOL_RANGE_JPEG, primaries: primaries, transfer: transfer,
+                  matrix: bt601 ? AVCOL_SPC_BT470BG : AVCOL_SPC_BT709, chromaLocation: AVCHROMA_LOC_CENTER)
     }
+
+    /// The same tags with the BT.601 matrix.
+    public func withBT601Matrix() -> ColorInfo {
+        var tags = self
+        tags.matrix = AVCOL_SPC_BT470BG
+        return tags
+    }
+
+    /// Whether YUV under these tags and `other`'s converts to RGB by the same coefficients.
+    public func hasSameMatrix(as other: ColorInfo) -> Bool { swsCoefficients == other.swsCoefficients }
 
     /// Tags for RGB: no matrix, full range, no chroma siting.
     public func asRGB() -> ColorInfo {

@@ -1,4 +1,7 @@
 import CFFmpeg
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// What a stream carries.
 public enum StreamKind: Sendable, Equatable {
@@ -39,7 +42,11 @@ public final class Demuxer: @unchecked Sendable {
 
     public init(path: String) throws(MediaError) {
         var context: UnsafeMutablePointer<AVFormatContext>?
-        try MediaError.check(avformat_open_input(&context, path, nil, nil), "opening \(path)")
+        let opened = avformat_open_input(&context, path, nil, nil)
+        // FFmpeg's words for an empty file vary by the format its name suggests ("Invalid argument" for .y4m).
+        var info = stat()
+        if opened < 0, stat(path, &info) == 0, info.st_mode & S_IFMT == S_IFREG, info.st_size == 0 { throw .emptyFile(path) }
+        try MediaError.check(opened, "opening \(path)")
         guard let context else { throw .outOfMemory("format context") }
         self.context = context
         self.path = path
@@ -111,7 +118,10 @@ public final class Demuxer: @unchecked Sendable {
             } else {
                 nil
             }
-            if let seconds { frameCount = max(1, Int((seconds * frameRate.doubleValue).rounded())) }
+            // A damaged header can claim any duration: an estimate past 2^53 frames means nothing and would trap.
+            if let seconds, case let frames = (seconds * frameRate.doubleValue).rounded(), frames < 0x1p53 {
+                frameCount = max(1, Int(frames))
+            }
         }
         let format = p.codec_type == AVMEDIA_TYPE_VIDEO ? PixelFormat(rawValue: p.format) : nil
         return StreamInfo(

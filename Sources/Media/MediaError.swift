@@ -5,6 +5,7 @@ public enum MediaError: Error, CustomStringConvertible, Sendable {
     /// An FFmpeg call failed: what we were doing, FFmpeg's code and its message.
     case ffmpeg(operation: String, code: Int32, message: String)
     case noVideoStream(path: String)
+    case emptyFile(String)
     case unsupported(String)
     case outOfMemory(String)
     case unknownCodec(String)
@@ -14,6 +15,7 @@ public enum MediaError: Error, CustomStringConvertible, Sendable {
         switch self {
         case let .ffmpeg(operation, _, message): "\(operation): \(message)"
         case let .noVideoStream(path): "\(path): no video stream"
+        case let .emptyFile(path): "\(path) is empty (0 bytes)"
         case let .unsupported(what): "unsupported: \(what)"
         case let .outOfMemory(what): "out of memory allocating a \(what)"
         case let .unknownCodec(name): "unknown encoder '\(name)' (`ffmpeg -encoders` lists them)"

@@ -36,18 +36,20 @@ public final class Muxer: @unchecked Sendable {
     public var isImageFile: Bool { formatName == "image2" }
     /// Codecs must put their headers in extradata (mp4, mkv) rather than in the stream.
     public var needsGlobalHeader: Bool { context.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 }
-    /// The container's own default video codec, as FFmpeg names it.
-    public var defaultVideoCodecName: String? {
-        let id = context.pointee.oformat.pointee.video_codec
+    /// The encoder FFmpeg's own tools pick for this container and file name (for still images by the extension:
+    /// .bmp is bmp, .tif tiff, .jpg mjpeg), as FFmpeg names it; nil when there is none.
+    public func guessedVideoCodecName(for path: String) -> String? {
+        let id = av_guess_codec(context.pointee.oformat, nil, path, nil, AVMEDIA_TYPE_VIDEO)
         guard id != AV_CODEC_ID_NONE, let encoder = avcodec_find_encoder(id) else { return nil }
         return String(cString: encoder.pointee.name)
     }
 
-    /// Whether the container can store the named encoder's output (yes when FFmpeg cannot tell: the header
-    /// write then has the last word).
-    public func canHold(encoder name: String) -> Bool {
+    /// Whether the container can store the named encoder's output: nil when FFmpeg cannot tell (the header
+    /// rehearsal then has the last word).
+    public func holds(encoder name: String) -> Bool? {
         guard let codec = avcodec_find_encoder_by_name(name) else { return false }
-        return avformat_query_codec(context.pointee.oformat, codec.pointee.id, FF_COMPLIANCE_NORMAL) != 0
+        let answer = avformat_query_codec(context.pointee.oformat, codec.pointee.id, FF_COMPLIANCE_NORMAL)
+        return answer < 0 ? nil : answer == 1
     }
 
     /// Whether the container can store stream `index` of `demuxer` as it is (yes when FFmpeg cannot tell).
@@ -95,10 +97,40 @@ public final class Muxer: @unchecked Sendable {
             try MediaError.check(avio_open(&context.pointee.pb, path, AVIO_FLAG_WRITE), "creating \(path)")
             fileOpen = true
         }
-        // image2 names files from a pattern; "update" makes it write every frame to the one given name instead.
-        let options = try OptionDictionary(isImageFile ? ["update": "1"] : [:])
+        let options = try OptionDictionary(headerOptions)
         try MediaError.check(avformat_write_header(context, &options.pointer), "writing the \(formatName) header")
         headerWritten = true
+    }
+
+    /// image2 names files from a pattern; "update" makes it write every frame to the one given name instead.
+    private var headerOptions: [String: String] { isImageFile ? ["update": "1"] : [:] }
+
+    /// Writes the header of a copy of this output, same streams, into memory: a container that refuses its
+    /// streams (H.264 in a .gif) fails here, before any frame is made and without touching the file system.
+    public func rehearseHeader() throws(MediaError) {
+        var made: UnsafeMutablePointer<AVFormatContext>?
+        try MediaError.check(avformat_alloc_output_context2(&made, context.pointee.oformat, nil, path), "setting up the output \(path)")
+        guard let rehearsal = made else { throw .outOfMemory("output context") }
+        defer {
+            if let buffer = rehearsal.pointee.pb {
+                var bytes: UnsafeMutablePointer<UInt8>?
+                avio_close_dyn_buf(buffer, &bytes)
+                av_free(bytes)
+                rehearsal.pointee.pb = nil
+            }
+            avformat_free_context(rehearsal)
+        }
+        for index in 0..<Int(context.pointee.nb_streams) {
+            let original = context.pointee.streams[index]!
+            guard let copy = avformat_new_stream(rehearsal, nil) else { throw .outOfMemory("output stream") }
+            try MediaError.check(avcodec_parameters_copy(copy.pointee.codecpar, original.pointee.codecpar), "copying stream \(index)")
+            copy.pointee.time_base = original.pointee.time_base
+        }
+        if context.pointee.oformat.pointee.flags & AVFMT_NOFILE == 0 {
+            try MediaError.check(avio_open_dyn_buf(&rehearsal.pointee.pb), "setting up a memory buffer")
+        }
+        let options = try OptionDictionary(headerOptions)
+        try MediaError.check(avformat_write_header(rehearsal, &options.pointer), "writing the \(formatName) header")
     }
 
     /// Writes `packet` (timestamps in `timeBase`) to output stream `stream`, interleaving by time.

@@ -62,18 +62,28 @@ public struct EncoderInfo: Sendable {
     }
 
     /// Whether the encoder has an option (generic or its own) called `option`.
-    public func hasOption(_ option: String) -> Bool {
-        guard let codec = avcodec_find_encoder_by_name(name), let context = try? CodecContext(codec: codec) else {
-            return false
-        }
-        return av_opt_find(UnsafeMutableRawPointer(context.pointer), option, nil, 0, AV_OPT_SEARCH_CHILDREN) != nil
+    public func hasOption(_ option: String) -> Bool { optionRange(option) != nil }
+
+    /// The values the encoder's option `option` takes (libx264's crf: 0...51); nil when it has no such option.
+    public func optionRange(_ option: String) -> ClosedRange<Double>? {
+        guard let codec = avcodec_find_encoder_by_name(name), let context = try? CodecContext(codec: codec),
+              let found = av_opt_find(UnsafeMutableRawPointer(context.pointer), option, nil, 0, AV_OPT_SEARCH_CHILDREN)
+        else { return nil }
+        // Options without a numeric range (strings) leave both bounds 0.
+        let (low, high) = (found.pointee.min, found.pointee.max)
+        return low < high ? low...high : -Double.infinity...Double.infinity
     }
 
     /// FFmpeg's quality scale ("global_quality" with the qscale flag) counts quantiser steps in these units.
     public static let lambdaPerQuantiser = Int(FF_QP2LAMBDA)
 
     /// JPEG encoders take only full-range YUV.
-    public var requiresFullRange: Bool { codecID == AV_CODEC_ID_MJPEG.rawValue || codecID == AV_CODEC_ID_LJPEG.rawValue }
+    public var isJPEG: Bool { codecID == AV_CODEC_ID_MJPEG.rawValue || codecID == AV_CODEC_ID_LJPEG.rawValue }
+
+    /// JPEG, WebP and TIFF have no matrix tag that decoders honour: their YUV is read as BT.601.
+    public var decodesAsBT601: Bool {
+        isJPEG || codecID == AV_CODEC_ID_WEBP.rawValue || codecID == AV_CODEC_ID_TIFF.rawValue
+    }
 }
 
 /// Encodes video frames; owns its codec context.

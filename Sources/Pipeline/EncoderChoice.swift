@@ -5,17 +5,29 @@ import Media
 enum EncoderChoice {
     /// The encoder used when none is asked for.
     static func defaultCodec(for muxer: Muxer, outputPath: String) -> String? {
-        let ext = (outputPath as NSString).pathExtension.lowercased()
-        if muxer.isImageFile {
-            switch ext {
-            case "png": return "png"
-            case "jpg", "jpeg": return "mjpeg"
-            default: return muxer.defaultVideoCodecName
-            }
-        }
+        if muxer.isImageFile { return muxer.guessedVideoCodecName(for: outputPath) }
         if muxer.formatName == "webm" { return "libvpx-vp9" }
-        if muxer.canHold(encoder: "libx264") { return "libx264" }
-        return muxer.defaultVideoCodecName
+        // Only where the container surely takes it: gif and webp take nothing but their own codec.
+        if muxer.holds(encoder: "libx264") == true { return "libx264" }
+        return muxer.guessedVideoCodecName(for: outputPath)
+    }
+
+    /// The CRF range of encoders whose option declares a wider one than the library takes, for frames of
+    /// `bitDepth` bits: x264 clamps to 51 plus 6 per bit over 8, x265 to 51.
+    static func crfLimit(of encoder: String, bitDepth: Int) -> ClosedRange<Double>? {
+        switch encoder {
+        case "libx264": 0...Double(51 + 6 * max(0, bitDepth - 8))
+        case "libx265": 0...51
+        default: nil
+        }
+    }
+
+    /// Refuses a CRF the encoder would clamp without a word, once the encoder's pixel format is known.
+    static func checkCRF(_ crf: Double?, encoder: EncoderInfo, bitDepth: Int) throws(PipelineError) {
+        guard let crf, let allowed = crfLimit(of: encoder.name, bitDepth: bitDepth) ?? encoder.optionRange("crf"),
+              !allowed.contains(crf) else { return }
+        let text = { String(format: "%g", $0) }
+        throw .invalidRequest("--crf \(text(crf)) is outside \(encoder.name)'s range \(text(allowed.lowerBound))...\(text(allowed.upperBound)) at \(bitDepth) bits")
     }
 
     /// Encoder options: a constant-quality default where the encoder has one, then `crf`/`preset` if given

@@ -27,16 +27,28 @@ public enum OutputGeometry {
             size = (alignedRound(w, to: alignment.x), alignedRound(h, to: alignment.y))
         case let .exact(w, h):
             guard w > 0, h > 0 else { throw .invalidRequest("output size \(w)x\(h) must be positive") }
+            // Limits before alignment: the suggestion below must itself be a size we accept (and cannot overflow).
+            try checkLimits(w, h)
             guard w % alignment.x == 0, h % alignment.y == 0 else {
-                let suggestion = "\(roundUp(w, to: alignment.x))x\(roundUp(h, to: alignment.y))"
+                // Rounded up, or down where up would pass the pixel limit: a suggestion that is accepted.
+                let up = (roundUp(w, to: alignment.x), roundUp(h, to: alignment.y))
+                let suggested = fits(up.0, up.1) ? up : (w / alignment.x * alignment.x, h / alignment.y * alignment.y)
+                let suggestion = "\(suggested.0)x\(suggested.1)"
                 throw .invalidRequest("output size \(w)x\(h) does not fit \(formatName)'s chroma subsampling: width must be a multiple of \(alignment.x) and height of \(alignment.y); try \(suggestion)")
             }
             size = (w, h)
         }
-        guard size.width <= maximumSide, size.height <= maximumSide, size.width * size.height <= maximumPixels else {
-            throw tooLarge("\(size.width)x\(size.height)")
-        }
+        try checkLimits(size.width, size.height)
         return size
+    }
+
+    private static func checkLimits(_ width: Int, _ height: Int) throws(PipelineError) {
+        guard fits(width, height) else { throw tooLarge("\(width)x\(height)") }
+    }
+
+    /// Sides first, so the product cannot overflow.
+    private static func fits(_ width: Int, _ height: Int) -> Bool {
+        width <= maximumSide && height <= maximumSide && width * height <= maximumPixels
     }
 
     private static func roundUp(_ value: Int, to step: Int) -> Int { (value + step - 1) / step * step }

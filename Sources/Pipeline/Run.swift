@@ -70,7 +70,7 @@ extension UpscaleJob {
                 do {
                     next = try demuxer.read()
                 } catch {
-                    readError.record("\(error)")
+                    readError.record(error)
                     return
                 }
                 guard case let .packet(packet) = next else { return }
@@ -117,6 +117,9 @@ extension UpscaleJob {
             } else if decoder.brokenPackets > 0 || readError.message != nil {
                 let cause = readError.message.map { "; \($0)" } ?? ""
                 noFrames = .invalidRequest("no frame of the input could be decoded (\(decoder.brokenPackets) broken packets\(cause))")
+            } else {
+                // A header without frames (a y4m header line alone): a file without video plays as nothing.
+                noFrames = .invalidRequest("the input holds no video frames (a header-only file?); nothing written")
             }
         }
         if let error = failure ?? noFrames {
@@ -125,7 +128,7 @@ extension UpscaleJob {
         }
         try output.commit()
         var info = stat()
-        let bytes = stat(output.path, &info) == 0 ? Int64(info.st_size) : 0
+        let bytes = output.writesFile && stat(output.path, &info) == 0 ? Int64(info.st_size) : 0
         return Summary(frames: encodedFrames.value, elapsed: clock.now - start,
                        stoppedEarly: stop.isStopRequested, outputBytes: bytes,
                        corruptPackets: decoder.corruptPackets, brokenPackets: decoder.brokenPackets,
@@ -184,17 +187,18 @@ extension UpscaleJob {
             }
         }
 
-        let otherPlanes = lane.otherPlanes, postConversion = lane.postConversion
+        let otherPlanes = lane.otherPlanes, postConversions = lane.postConversions
         let inputWidth = lane.inputWidth, inputHeight = lane.inputHeight
         let encoderFormat = lane.encoder.settings.pixelFormat
         stages.spawn("scale-chroma") {
             defer { finished.finish() }
             var planned = otherPlanes, (width0, height0) = (inputWidth, inputHeight)
             var methods = try planned.map(PlaneWork.init)
-            let converter = try postConversion.map { conversion throws(MediaError) in
-                try FrameConverter(width: width, height: height, format: workFormat, color: workColor,
-                                   toWidth: width, height: height, format: conversion.format,
-                                   color: conversion.color)
+            var (format, color) = (workFormat, workColor)
+            let converters = try postConversions.map { step throws(MediaError) in
+                defer { (format, color) = (step.format, step.color) }
+                return try FrameConverter(width: width, height: height, format: format, color: color,
+                                          toWidth: width, height: height, format: step.format, color: step.color)
             }
             while let pair = upscaled.pop() {
                 if pair.source.width != width0 || pair.source.height != height0 {
@@ -205,13 +209,9 @@ extension UpscaleJob {
                     methods = try planned.map(PlaneWork.init)
                 }
                 try PlaneWork.run(methods, from: pair.source, into: pair.target)
-                let output: VideoFrame
-                if let converter {
-                    output = try converter.convert(pair.target)
-                } else {
-                    output = pair.target
-                    output.format = encoderFormat
-                }
+                var output = pair.target
+                for converter in converters { output = try converter.convert(output) }
+                if converters.isEmpty { output.format = encoderFormat }
                 guard finished.push(output) else { return }
             }
         }
@@ -376,13 +376,15 @@ final class FrameCounter: @unchecked Sendable {
     var value: Int { lock.withLock { count } }
 }
 
-/// Why the demuxer stopped early, if it did; read by the summary after the threads are joined.
+/// Why the input stopped early, if it did, recorded by the reading stage (which then ends the input normally, so
+/// that what was read still goes through); read after the threads are joined.
 final class ReadFailure: @unchecked Sendable {
     // Guarded by `lock`.
     private let lock = NSLock()
-    private var text: String?
-    func record(_ message: String) { lock.withLock { text = message } }
-    var message: String? { lock.withLock { text } }
+    private var recorded: PipelineError?
+    func record(_ error: any Error) { lock.withLock { recorded = PipelineError(error) } }
+    var error: PipelineError? { lock.withLock { recorded } }
+    var message: String? { error?.description }
 }
 
 /// The stage threads of one run: starts them, records the first failure, cancels every queue on failure so that

@@ -134,6 +134,7 @@ public final class StreamJob {
         let writeQueue = stages.queue(BoundedQueue<VideoFrame>(highWatermark: max(1, depth / 2), lowWatermark: 0))
         let read = FrameCounter(), written = FrameCounter(), dropped = FrameCounter()
         let closed = Flag()
+        let readError = ReadFailure()
         let schedule = preview ? PreviewSchedule(frameRate: frameRate) : nil
 
         let reader = self.reader, input = inputFormat, workFormat = self.workFormat
@@ -142,7 +143,16 @@ public final class StreamJob {
             let pool = try FramePool(format: workFormat, width: input.width, height: input.height)
             while !stop.isStopRequested {
                 let frame = try pool.frame()
-                guard try reader.read(into: frame.mutablePlaneViews(input.planeCount)) == .frame else { return }
+                let result: FrameReadResult
+                do {
+                    result = try reader.read(into: frame.mutablePlaneViews(input.planeCount))
+                } catch {
+                    // A cut-short or garbled input: every complete frame before it is still written, then the run
+                    // fails with this error.
+                    readError.record(error)
+                    return
+                }
+                guard result == .frame else { return }
                 // The frame number rides in pts: the preview schedule is by frame number.
                 frame.pts = Int64(read.increment() - 1)
                 guard readQueue.push(frame) else { return }
@@ -187,7 +197,7 @@ public final class StreamJob {
             }
         }
 
-        if let error = stages.wait() { throw error }
+        if let error = stages.wait() ?? (closed.value ? nil : readError.error) { throw error }
         return StreamSummary(framesRead: read.value, framesWritten: written.value, framesDropped: dropped.value,
                              elapsed: clock.now - start, consumerClosed: closed.value)
     }

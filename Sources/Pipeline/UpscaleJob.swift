@@ -51,8 +51,9 @@ final class VideoLane {
     let workColor: ColorInfo
     let lumaPlan: any UpscalePlan
     let otherPlanes: [OtherPlaneMethod]
-    /// Work frames -> encoder frames; nil when the encoder takes the work format as it is.
-    let postConversion: (format: PixelFormat, color: ColorInfo)?
+    /// Work frames -> encoder frames, one conversion after the other; none when the encoder takes the work format
+    /// as it is.
+    let postConversions: [(format: PixelFormat, color: ColorInfo)]
     let estimatedFrameCount: Int?
     let inputFormat: PixelFormat
     let outputFormat: PixelFormat
@@ -62,7 +63,7 @@ final class VideoLane {
          codecName: String, encoderInfo: EncoderInfo, options: [String: String]) throws(PipelineError) {
         let video = demuxer.streams[index]
         guard let inputFormat = video.pixelFormat, video.width > 0, video.height > 0 else {
-            throw .media(.unsupported("\(request.inputPath): video stream \(index) of unknown size or pixel format"))
+            throw .media(.unsupported("\(request.inputPath): video stream \(index) of unknown size or pixel format: no frame of it could be decoded (a header-only or damaged file?)"))
         }
         // Formats: decoded -> work (planes the upscaler can take) -> output (what the encoder takes).
         let decodedLayout = inputFormat.withoutJPEGRange ?? inputFormat
@@ -76,7 +77,7 @@ final class VideoLane {
         } else if request.planes == .luma {
             // RGB's luma: through YUV 4:4:4 at 16 bits, so the round trip back to RGB loses nothing visible.
             workFormat = PixelFormat(name: inputFormat.hasAlpha ? "yuva444p16le" : "yuv444p16le")
-            workColor = inputColor.asYUVFromRGB()
+            workColor = inputColor.asYUVFromRGB(bt601: encoderInfo.decodesAsBT601)
         } else {
             workFormat = decodedLayout.planarEquivalent
             workColor = inputColor.asRGB()
@@ -87,14 +88,22 @@ final class VideoLane {
         var outputColor: ColorInfo = if outputFormat.isRGB {
             inputColor.asRGB()
         } else if workFormat.isRGB {
-            inputColor.asYUVFromRGB()
+            inputColor.asYUVFromRGB(bt601: encoderInfo.decodesAsBT601)
         } else {
             workColor
         }
-        if encoderInfo.requiresFullRange && !outputFormat.isRGB { outputColor.isFullRange = true }
+        if encoderInfo.isJPEG && !outputFormat.isRGB { outputColor.isFullRange = true }
+        if encoderInfo.decodesAsBT601 && !outputFormat.isRGB { outputColor = outputColor.withBT601Matrix() }
+        try EncoderChoice.checkCRF(request.crf, encoder: encoderInfo, bitDepth: outputFormat.bitDepth)
         let outputLayout = outputFormat.withoutJPEGRange ?? outputFormat
-        let postConversion = outputLayout == workFormat && outputColor.isFullRange == workColor.isFullRange
-            ? nil : (format: outputFormat, color: outputColor)
+        var postConversions: [(format: PixelFormat, color: ColorInfo)] = []
+        // swscale changes a YUV matrix only on the way to or from RGB: between two YUV matrices, 16-bit RGB goes between.
+        if !workFormat.isRGB && !outputFormat.isRGB && !outputColor.hasSameMatrix(as: workColor) {
+            postConversions.append((PixelFormat(name: "gbrp16le")!, inputColor.asRGB()))
+        }
+        if !postConversions.isEmpty || outputLayout != workFormat || outputColor.isFullRange != workColor.isFullRange {
+            postConversions.append((outputFormat, outputColor))
+        }
 
         // Geometry.
         let alignment = outputFormat.isRGB ? (x: 1, y: 1) : (x: 1 << outputFormat.chromaShift.x, y: 1 << outputFormat.chromaShift.y)
@@ -130,7 +139,7 @@ final class VideoLane {
         self.workFormat = workFormat
         self.workColor = workColor
         otherPlanes = plans.others
-        self.postConversion = postConversion
+        self.postConversions = postConversions
         estimatedFrameCount = video.estimatedFrameCount
         self.inputFormat = inputFormat
         self.outputFormat = outputFormat
@@ -154,7 +163,9 @@ public final class UpscaleJob {
     public init(_ request: UpscaleRequest) throws(PipelineError) {
         let demuxer = try PipelineError.wrap { try Demuxer(path: request.inputPath) }
         let mainStream = try PipelineError.wrap { try demuxer.bestVideoStream() }
-        let output = try OutputFile(path: request.outputPath, inputPath: request.inputPath, overwrite: request.overwrite)
+        // The null container writes nothing (as with ffmpeg -f null): no file to check, create or rename.
+        let output = try OutputFile(path: request.outputPath, inputPath: request.inputPath, overwrite: request.overwrite,
+                                    writesFile: request.format != "null")
         let muxer = try PipelineError.wrap { try Muxer(formatFor: request.outputPath, formatName: request.format, writingTo: output.temporaryPath) }
 
         // Encoder.
@@ -162,7 +173,7 @@ public final class UpscaleJob {
             throw .invalidRequest("no default video encoder for \(muxer.formatName) output; pass --codec")
         }
         let encoderInfo = try PipelineError.wrap { try EncoderInfo(name: codecName) }
-        guard muxer.canHold(encoder: codecName) else {
+        guard muxer.holds(encoder: codecName) != false else {
             throw .invalidRequest("the \(muxer.formatName) container cannot hold \(codecName) video; pick another --codec or output extension")
         }
         let options = try EncoderChoice.options(for: encoderInfo, crf: request.crf, preset: request.preset)
@@ -179,7 +190,7 @@ public final class UpscaleJob {
         }
         var lanes = [try lane(mainStream)]
         var copied: [Int: (output: Int, timeBase: Rational)] = [:]
-        var notes: [String] = []
+        var notes = output.removedLeftovers.map { "removed \($0), left by an earlier run on this output that was killed" }
         for stream in demuxer.streams where stream.index != mainStream {
             let what = "stream \(stream.index) (\(stream.kind), \(stream.codecName))"
             if videoStreams.contains(stream.index) && !muxer.isImageFile {
@@ -197,6 +208,12 @@ public final class UpscaleJob {
             copied[stream.index] = (index, stream.timeBase)
         }
         try PipelineError.wrap { try muxer.copyMetadata(from: demuxer) }
+        // A container that cannot hold these streams says so now, not after the first frames are made.
+        do {
+            try muxer.rehearseHeader()
+        } catch {
+            throw .invalidRequest("the \(muxer.formatName) container refuses this output (\(codecName) video\(copied.isEmpty ? "" : " and copied streams")): \(error); pick another --codec or output extension")
+        }
         demuxer.discardStreams(except: Set(copied.keys).union(lanes.map(\.inputStream)))
 
         let main = lanes[0]

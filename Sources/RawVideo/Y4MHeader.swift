@@ -96,6 +96,8 @@ public struct Y4MHeader: Hashable, Sendable {
             case UInt8(ascii: "W"), UInt8(ascii: "H"):
                 // Saturates instead of overflowing; anything over the limit is refused below.
                 guard let number = parseDecimal(value), number > 0 else { throw bad("expected a positive integer") }
+                // Refused here, where the digits as written can be quoted (the number saturated at 2^40).
+                guard number <= maxDimension else { throw bad("over the limit of \(maxDimension)") }
                 if tag == UInt8(ascii: "W") { width = number } else { height = number }
             case UInt8(ascii: "F"):
                 guard let ratio = parseRatio(value) else { throw bad("expected numerator:denominator") }

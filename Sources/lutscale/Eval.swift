@@ -21,7 +21,7 @@ struct Eval: ParsableCommand {
     @Option(help: ArgumentHelp("Folder of low-resolution images with the same file names.", valueName: "DIR"))
     var lr: String
 
-    @Option(help: ArgumentHelp("Scale from LR to HR, any real number above 1.", valueName: "S"))
+    @Option(help: ArgumentHelp("Scale from LR to HR, any real number above 1.", valueName: "S"), transform: decimal)
     var scale: Double
 
     @Option(help: ArgumentHelp("Model to measure: a name (\(ModelResolver.names.joined(separator: ", ")), a shipped model) or a .lut/.npy path.",
@@ -33,6 +33,10 @@ struct Eval: ParsableCommand {
 
     func validate() throws {
         guard scale.isFinite, scale > 1 else { throw ValidationError("--scale must be a number above 1, not \(scale).") }
+        // No image grows past the largest side, and the shave is an Int.
+        guard scale <= Double(OutputGeometry.maximumSide) else {
+            throw ValidationError("--scale \(scale) is too large (at most \(OutputGeometry.maximumSide)).")
+        }
         for dir in [hr, lr] {
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir), isDir.boolValue else {
@@ -84,13 +88,18 @@ struct Eval: ParsableCommand {
         } catch let error as UpscaleError {
             log.line("lutscale: error: \(error)")
             throw ExitCode.failure
+        } catch let error as PipelineError {
+            log.line("lutscale: error: \(error)")
+            throw ExitCode.validationFailure
         }
     }
 
     /// The SR image's Y (unrounded, as the protocol computes it), and its size.
     private func upscaleLuma(_ image: RGBImage, with method: any PlaneUpscaler) throws -> ([Double], Int, Int) {
         let input = PlaneSize(width: image.width, height: image.height)
-        let output = PlaneSize(width: Int((Double(image.width) * scale).rounded()), height: Int((Double(image.height) * scale).rounded()))
+        // The same checked arithmetic as an upscale: a huge --scale is refused, never an Int overflow.
+        let size = try OutputGeometry.resolve(.scale(scale), width: image.width, height: image.height, alignment: (1, 1), formatName: "RGB")
+        let output = PlaneSize(width: size.width, height: size.height)
         let plan = try method.makePlan(input: input, output: output, bitDepth: 8)
         let count = image.width * image.height
         func upscale(_ samples: [UInt8]) -> PlaneBuffer {

@@ -13,4 +13,9 @@ struct LUTScale: ParsableCommand {
         subcommands: [Upscale.self, Eval.self, Models.self],
         defaultSubcommand: Upscale.self
     )
+
+    static func main() {
+        ProcessSetup.run()
+        main(nil)
+    }
 }

@@ -10,7 +10,8 @@ struct CommonOptions: ParsableArguments {
 /// How big the output is and which method makes it; shared by commands that upscale.
 struct ScalingOptions: ParsableArguments {
     // Unconditional, so that `--scale -2` reaches `validate()` and its message instead of "missing value".
-    @Option(parsing: .unconditional, help: ArgumentHelp("Scale factor, any real number above 1 (e.g. 2 or 2.25).", valueName: "S"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Scale factor, any real number above 1 (e.g. 2 or 2.25).", valueName: "S"),
+            transform: decimal)
     var scale: Double?
 
     @Option(help: ArgumentHelp("Exact output size instead of --scale (e.g. 3840x2160).", valueName: "WxH"))
@@ -55,7 +56,7 @@ struct EncodingOptions: ParsableArguments {
     var codec: String?
 
     @Option(help: ArgumentHelp("Constant-quality factor for encoders that have one (libx264 default 18; lower is better).",
-                               valueName: "N"))
+                               valueName: "N"), transform: decimal)
     var crf: Double?
 
     @Option(help: ArgumentHelp("Encoder speed preset for encoders that have one (libx264: ultrafast ... veryslow; default medium).",
@@ -84,3 +85,14 @@ struct OutputSize: ExpressibleByArgument {
 }
 
 extension PlaneMode: ExpressibleByArgument {}
+
+/// A number as people type it: Swift's `Double(_:)` also reads hexadecimal ("0x10" is 16), which nobody means.
+func decimalNumber(_ text: String) -> Double? {
+    text.lowercased().contains("x") ? nil : Double(text)
+}
+
+/// `decimalNumber` as an option's transform.
+func decimal(_ text: String) throws -> Double {
+    guard let value = decimalNumber(text) else { throw ValidationError("not a decimal number") }
+    return value
+}

@@ -42,7 +42,7 @@ struct StreamOptions: ParsableArguments {
     static func rate(_ text: String) -> Y4MRatio? {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
         if parts.count == 2, let n = Int(parts[0]), let d = Int(parts[1]), n > 0, d > 0 { return Y4MRatio(n, d) }
-        guard parts.count == 1, let value = Double(text), value.isFinite, value > 0, value < 1_000_000 else { return nil }
+        guard parts.count == 1, let value = decimalNumber(text), value.isFinite, value > 0, value < 1_000_000 else { return nil }
         return value == value.rounded() ? Y4MRatio(Int(value), 1) : Y4MRatio(Int((value * 1000).rounded()), 1000)
     }
 }
@@ -50,10 +50,9 @@ struct StreamOptions: ParsableArguments {
 extension Upscale {
     /// `lutscale - -o - ...`: stdin to stdout; only frames go to stdout, everything else to stderr.
     func runStream() throws {
-        // A closed output pipe must come back as EPIPE from write, not kill the process.
-        signal(SIGPIPE, SIG_IGN)
         let log = StandardError()
-        let signals = SignalWatcher()
+        let signals = SignalWatcher.shared
+        signals.expectJob()
         do {
             let input = try stream.input()
             let preview = stream.preview && scaling.model == nil ? try PreviewModel.resolve() : nil

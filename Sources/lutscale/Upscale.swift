@@ -72,8 +72,9 @@ struct Upscale: ParsableCommand {
     func run() throws {
         if input == "-" { return try runStream() }
         let log = StandardError()
+        let signals = SignalWatcher.shared
+        signals.expectJob()
         MediaLog.configure(quiet: common.quiet)
-        let signals = SignalWatcher()
         do {
             let upscaler = try ModelResolver.resolve(scaling.modelName)
             let job = try UpscaleJob(UpscaleRequest(
@@ -125,7 +126,7 @@ struct StreamSetting: ExpressibleByArgument {
         self.index = index
         if let size = OutputSize(argument: String(parts[1])) {
             value = .size(size.width, size.height)
-        } else if let scale = Double(parts[1]) {
+        } else if let scale = decimalNumber(String(parts[1])) {
             value = .scale(scale)
         } else {
             return nil

@@ -43,6 +43,17 @@ import Testing
         return (String(decoding: file[16..<16 + h], as: UTF8.self), Array(file[start..<file.count - 4]))
     }
 
+    /// `bytes` as a file read by `readContents(path:)`, which checks the preamble and header before reading the
+    /// rest: it must agree with the in-memory decoder, error for error.
+    static func expectFileReaderAgrees(_ bytes: [UInt8], sourceLocation: SourceLocation = #_sourceLocation) throws {
+        let url = FileManager.default.temporaryDirectory.appendingPathComponent("lutfile-\(getpid())-\(UInt32.random(in: 0...UInt32.max)).lut")
+        try Data(bytes).write(to: url)
+        defer { try? FileManager.default.removeItem(at: url) }
+        let fromFile = Result { () throws(LUTFileError) in try LUTFile.readContents(path: url.path) }
+        let fromMemory = Result { () throws(LUTFileError) in try LUTFile.decodeContents(bytes) }
+        #expect(fromFile == fromMemory, sourceLocation: sourceLocation)
+    }
+
     static func decodeError(_ bytes: [UInt8]) -> LUTFileError? {
         do {
             _ = try LUTFile.decode(bytes)
@@ -226,6 +237,7 @@ import Testing
                 }
                 bytes = Self.assemble(header: String(decoding: text, as: UTF8.self), payload: payload)
             }
+            if i % 10 == 0 { try Self.expectFileReaderAgrees(bytes) }
             do {
                 let contents = try LUTFile.decodeContents(bytes)
                 loaded += 1
@@ -336,6 +348,20 @@ import Testing
                 bytes[at] = UInt8.random(in: 0...255, using: &g)
             }
             if Self.npyError(bytes) != nil { rejected += 1 }
+            // Through a file too: the header is checked against the file's size before the data is read.
+            if i % 10 == 0 {
+                let url = FileManager.default.temporaryDirectory.appendingPathComponent("npy-\(getpid())-\(i).npy")
+                try Data(bytes).write(to: url)
+                defer { try? FileManager.default.removeItem(at: url) }
+                let fromFile: String?
+                do {
+                    _ = try SRLUTNpy.read(path: url.path)
+                    fromFile = nil
+                } catch {
+                    fromFile = String(describing: error)
+                }
+                #expect(fromFile == Self.npyError(bytes))
+            }
         }
         #expect(rejected >= 250)
     }

@@ -60,13 +60,14 @@ import Testing
         try Self.expectRefused(outcome, mentioning: "does not exist", in: scratch, files: [])
     }
 
-    @Test(arguments: [("text.mp4", Data("this is not a video\n".utf8)), ("empty.mp4", Data())])
-    func unreadableInput(name: String, bytes: Data) throws {
+    @Test(arguments: [("text.mp4", Data("this is not a video\n".utf8), "Invalid data"), ("empty.mp4", Data(), "is empty"),
+                      ("empty.y4m", Data(), "is empty"), ("header.y4m", Data("YUV4MPEG2 W64 H48 F25:1\n".utf8), "no video frames")])
+    func unreadableInput(name: String, bytes: Data, message: String) throws {
         let scratch = try Scratch()
         let input = scratch.path(name)
         try bytes.write(to: URL(fileURLWithPath: input))
         let outcome = try Self.lutscale([input, "-o", scratch.path("out.mp4"), "--scale", "2"])
-        try Self.expectRefused(outcome, mentioning: "opening \(input): Invalid data", in: scratch, files: [name],
+        try Self.expectRefused(outcome, mentioning: message, in: scratch, files: [name],
                                input: input, inputBytes: bytes)
     }
 
@@ -147,6 +148,19 @@ import Testing
         (["--scale", "2", "--codec", "nosuchcodec"], "unknown encoder 'nosuchcodec'"),
         (["--scale", "2", "--model", "nosuchmodel"], "unknown model 'nosuchmodel'"),
         (["--scale", "2", "--model", "/nonexistent/model.lut"], "/nonexistent/model.lut"),
+        // Sizes whose arithmetic would overflow Int (issue #20.1).
+        (["--size", "9223372036854775807x2"], "too large"),
+        (["--size", "2x9223372036854775807"], "too large"),
+        (["--size", "9223372036854775807x9223372036854775807"], "too large"),
+        (["--scale", "1e308"], "too large"),
+        (["--stream-size", "0=9223372036854775807x3", "--scale", "2"], "too large"),
+        (["--stream-scale", "0=1e308", "--scale", "2"], "too large"),
+        // Misleading acceptances (issue #20.13): hexadecimal read as a number, a CRF the encoder would clamp.
+        (["--scale", "0x10"], "'0x10' is invalid for '--scale"),
+        (["--scale", "0X1p4"], "is invalid for '--scale"),
+        (["--stream-scale", "0=0x10", "--scale", "2"], "'0=0x10' is invalid for '--stream-scale"),
+        (["--scale", "2", "--crf", "63"], "--crf 63 is outside libx264's range 0...51 at 8 bits"),
+        (["--scale", "2", "--crf", "0x10"], "is invalid for '--crf"),
     ])
     func invalidOption(arguments: [String], message: String) throws {
         let scratch = try Scratch()
@@ -296,7 +310,7 @@ import Testing
     }
 
     /// SIGINT or SIGTERM mid-run: the frames so far make a finished, playable file; exit 128 + the signal.
-    @Test(arguments: [(SIGINT, "out.mp4"), (SIGTERM, "out.mkv")])
+    @Test(arguments: [(SIGINT, "out.mp4"), (SIGTERM, "out.mkv"), (SIGHUP, "out.mp4"), (SIGQUIT, "out.mkv")])
     func signalFinishesAPlayableFile(signal: Int32, name: String) throws {
         let scratch = try Scratch()
         let input = scratch.path("in.mkv"), output = scratch.path(name)

@@ -108,7 +108,7 @@ import Testing
         let png = try EncoderInfo(name: "png")
         #expect(png.bestPixelFormat(for: .yuv420p) == .rgb24)
         #expect(!png.hasOption("crf"))
-        #expect(try EncoderInfo(name: "mjpeg").requiresFullRange)
+        #expect(try EncoderInfo(name: "mjpeg").isJPEG)
     }
 }
 
