@@ -49,6 +49,11 @@ public struct Resampler: PlaneUpscaler {
     public var name: String { kernel.rawValue }
 
     public func makePlan(input: PlaneSize, output: PlaneSize, bitDepth: Int) throws(UpscaleError) -> any UpscalePlan {
+        try makePlan(input: input, output: output, bitDepth: bitDepth, kernels: .active)
+    }
+
+    /// A plan whose kernels are those of `kernels` rather than the active tier (tests check every tier).
+    public func makePlan(input: PlaneSize, output: PlaneSize, bitDepth: Int, kernels: KernelTier) throws(UpscaleError) -> any UpscalePlan {
         guard (8...16).contains(bitDepth) else { throw .unsupportedBitDepth(bitDepth) }
         guard input.width > 0, input.height > 0, output.width > 0, output.height > 0 else {
             throw .unsupportedSize(input: input, output: output, reason: "empty plane")
@@ -56,7 +61,7 @@ public struct Resampler: PlaneUpscaler {
         return ResamplePlan(
             input: input, output: output, bitDepth: bitDepth,
             horizontal: RowFilter(FilterBank(kernel: kernel, from: input.width, to: output.width)),
-            vertical: FilterBank(kernel: kernel, from: input.height, to: output.height))
+            vertical: FilterBank(kernel: kernel, from: input.height, to: output.height), kernels: kernels)
     }
 }
 
@@ -149,36 +154,17 @@ struct RowFilter: Sendable {
         self.weights = weights
         paddedSourceLength = Int(starts.last ?? 0) + window
     }
-
-    /// One row: `line` holds the source row as floats (padded to `paddedSourceLength`), `out` room for
-    /// `blocks` x 8 samples.
-    func apply(_ line: UnsafePointer<Float>, into out: UnsafeMutablePointer<Float>) {
-        weights.withUnsafeBufferPointer { w in
-            starts.withUnsafeBufferPointer { s in
-                let raw = UnsafeRawPointer(w.baseAddress!)
-                let stride = MemoryLayout<SIMD8<Float>>.size
-                for b in 0..<blocks {
-                    let src = line + Int(s[b])
-                    let blockWeights = raw + b * window * stride
-                    var acc = SIMD8<Float>(repeating: 0)
-                    for j in 0..<window {
-                        acc += SIMD8<Float>(repeating: src[j]) * blockWeights.loadUnaligned(fromByteOffset: j * stride, as: SIMD8<Float>.self)
-                    }
-                    UnsafeMutableRawPointer(out + b * Self.lanes).storeBytes(of: acc, as: SIMD8<Float>.self)
-                }
-            }
-        }
-    }
 }
 
 /// Horizontal pass first (each source row once, into a band-local cache), then the vertical pass over whole rows,
-/// which is contiguous and vectorises well.
+/// which is contiguous and vectorises well; both in the kernels of the plan's instruction-set tier.
 struct ResamplePlan: UpscalePlan {
     let input: PlaneSize
     let output: PlaneSize
     let bitDepth: Int
     let horizontal: RowFilter
     let vertical: FilterBank
+    let kernels: KernelTier
 
     var rowAlignment: Int { 1 }
 
@@ -186,65 +172,38 @@ struct ResamplePlan: UpscalePlan {
         precondition(source.size == input && destination.size == output, "plane sizes differ from the plan")
         precondition(source.bitDepth == bitDepth && destination.bitDepth == bitDepth, "bit depth differs from the plan")
         guard !rows.isEmpty else { return }
-        if bitDepth > 8 {
-            run(UInt16.self, source, destination, rows)
-        } else {
-            run(UInt8.self, source, destination, rows)
-        }
-    }
-
-    private func run<S: FixedWidthInteger & UnsignedInteger & SIMDScalar>(
-        _: S.Type, _ source: PlaneView, _ destination: MutablePlaneView, _ rows: Range<Int>
-    ) {
+        let k = kernels.kernels.pointee
+        let sampleBytes = Int32(source.bytesPerSample)
         // Source rows this band reads.
         let firstRow = Int(vertical.starts[rows.lowerBound])
         let lastRow = Int(vertical.starts[rows.upperBound - 1]) + vertical.taps - 1
         let cachedRows = lastRow - firstRow + 1
-        let outWidth = output.width
         // Rows hold whole 8-sample blocks of the horizontal filter.
         let cacheStride = horizontal.blocks * RowFilter.lanes
         let cache = UnsafeMutablePointer<Float>.allocate(capacity: cachedRows * cacheStride)
         let line = UnsafeMutablePointer<Float>.allocate(capacity: horizontal.paddedSourceLength)
+        let sum = UnsafeMutablePointer<Float>.allocate(capacity: cacheStride)
         defer {
             cache.deallocate()
             line.deallocate()
+            sum.deallocate()
         }
         line.initialize(repeating: 0, count: horizontal.paddedSourceLength)
-        for r in 0..<cachedRows {
-            let src = (source.base + (firstRow + r) * source.bytesPerRow).assumingMemoryBound(to: S.self)
-            for x in 0..<input.width { line[x] = Float(src[x]) }
-            horizontal.apply(line, into: cache + r * cacheStride)
+        horizontal.starts.withUnsafeBufferPointer { starts in
+            horizontal.weights.withUnsafeBufferPointer { weights in
+                for r in 0..<cachedRows {
+                    k.samples_to_floats!(source.base + (firstRow + r) * source.bytesPerRow, sampleBytes, Int32(input.width), line)
+                    k.resample_row!(line, starts.baseAddress, weights.baseAddress, Int32(horizontal.blocks), Int32(horizontal.window),
+                                    cache + r * cacheStride)
+                }
+            }
         }
-        let maxValue = Float((1 << bitDepth) - 1)
-        let sum = UnsafeMutablePointer<Float>.allocate(capacity: cacheStride)
-        defer { sum.deallocate() }
-        let taps = vertical.taps
-        let rowBytes = cacheStride * MemoryLayout<Float>.stride
-        vertical.weights.withUnsafeBufferPointer { vw in
+        vertical.weights.withUnsafeBufferPointer { weights in
             for y in rows {
-                let w = vw.baseAddress! + y * vertical.stride
-                let first = UnsafeRawPointer(cache + (Int(vertical.starts[y]) - firstRow) * cacheStride)
-                // Every tap of 16 columns in registers (two independent sums keep the adders busy), one store per
-                // 8; cache rows are whole 8-column blocks long, an odd last block is summed twice.
-                for pair in stride(from: 0, to: horizontal.blocks, by: 2) {
-                    let left = first + pair * MemoryLayout<SIMD8<Float>>.size
-                    let right = first + min(pair + 1, horizontal.blocks - 1) * MemoryLayout<SIMD8<Float>>.size
-                    var a = SIMD8<Float>(repeating: 0), b = SIMD8<Float>(repeating: 0)
-                    for k in 0..<taps {
-                        let wk = SIMD8<Float>(repeating: w[k])
-                        a += wk * left.loadUnaligned(fromByteOffset: k * rowBytes, as: SIMD8<Float>.self)
-                        b += wk * right.loadUnaligned(fromByteOffset: k * rowBytes, as: SIMD8<Float>.self)
-                    }
-                    UnsafeMutableRawPointer(sum + pair * RowFilter.lanes).storeBytes(of: a, as: SIMD8<Float>.self)
-                    UnsafeMutableRawPointer(sum + min(pair + 1, horizontal.blocks - 1) * RowFilter.lanes).storeBytes(of: b, as: SIMD8<Float>.self)
-                }
-                let dst = (destination.base + y * destination.bytesPerRow).assumingMemoryBound(to: S.self)
-                // A plain loop: the compiler vectorises the rounding and narrowing (the generic SIMD types did not).
-                for x in 0..<outWidth {
-                    // Adding 1.5 * 2^23 leaves round-half-even(value) in the low mantissa bits.
-                    let v = min(max(sum[x], 0), maxValue) + 12_582_912
-                    dst[x] = S(truncatingIfNeeded: v.bitPattern & 0xFFFF)
-                }
+                k.resample_column!(cache + (Int(vertical.starts[y]) - firstRow) * cacheStride, cacheStride, weights.baseAddress! + y * vertical.stride,
+                                   Int32(vertical.taps), Int32(cacheStride), sum)
+                k.floats_to_samples!(sum, Int32((1 << bitDepth) - 1), sampleBytes, Int32(output.width),
+                                     destination.base + y * destination.bytesPerRow)
             }
         }
     }

@@ -44,8 +44,9 @@ private func randomPlane(_ w: Int, _ h: Int, bitDepth: Int, seed: UInt64) -> Pla
     return PlaneBuffer(width: w, height: h, bitDepth: bitDepth, samples: (0..<w * h).map { _ in UInt16(rng.next() % (maxValue + 1)) })
 }
 
-private func resample(_ plane: PlaneBuffer, to size: PlaneSize, kernel: ResamplingKernel, parallel: Bool = false) throws -> PlaneBuffer {
-    let plan = try Resampler(kernel: kernel).makePlan(input: plane.size, output: size, bitDepth: plane.bitDepth)
+private func resample(_ plane: PlaneBuffer, to size: PlaneSize, kernel: ResamplingKernel, parallel: Bool = false,
+                      kernels: KernelTier = .active) throws -> PlaneBuffer {
+    let plan = try Resampler(kernel: kernel).makePlan(input: plane.size, output: size, bitDepth: plane.bitDepth, kernels: kernels)
     let out = PlaneBuffer(size: size, bitDepth: plane.bitDepth)
     if parallel {
         plan.renderParallel(plane.view, into: out.mutableView, workers: 3)
@@ -56,8 +57,8 @@ private func resample(_ plane: PlaneBuffer, to size: PlaneSize, kernel: Resampli
 }
 
 @Suite struct ResamplerTests {
-    @Test(arguments: ResamplingKernel.allCases)
-    func matchesReferenceAtManyScales(kernel: ResamplingKernel) throws {
+    @Test(arguments: ResamplingKernel.allCases, KernelTier.available)
+    func matchesReferenceAtManyScales(kernel: ResamplingKernel, kernels: KernelTier) throws {
         let cases: [(PlaneSize, PlaneSize, Int)] = [
             (PlaneSize(width: 37, height: 23), PlaneSize(width: 74, height: 46), 8),
             (PlaneSize(width: 40, height: 30), PlaneSize(width: 90, height: 68), 8),      // x2.25
@@ -70,7 +71,7 @@ private func resample(_ plane: PlaneBuffer, to size: PlaneSize, kernel: Resampli
         ]
         for (index, (input, output, depth)) in cases.enumerated() {
             let plane = randomPlane(input.width, input.height, bitDepth: depth, seed: UInt64(index + 1))
-            let fast = try resample(plane, to: output, kernel: kernel).samples
+            let fast = try resample(plane, to: output, kernel: kernel, kernels: kernels).samples
             let reference = referenceResample(plane, to: output, kernel: kernel)
             let worst = zip(fast, reference).map { abs($0 - $1) }.max()!
             #expect(worst <= 1, "\(kernel) \(input)->\(output) \(depth)-bit: max difference \(worst)")
@@ -81,6 +82,16 @@ private func resample(_ plane: PlaneBuffer, to size: PlaneSize, kernel: Resampli
     func sameSizeIsIdentity(kernel: ResamplingKernel) throws {
         let plane = randomPlane(31, 9, bitDepth: 8, seed: 7)
         #expect(try resample(plane, to: plane.size, kernel: kernel).samples == plane.samples)
+    }
+
+    @Test("every kernel tier gives the same bits (no fused multiply-adds)", arguments: ResamplingKernel.allCases)
+    func tiersAgreeBitForBit(kernel: ResamplingKernel) throws {
+        for (index, depth) in [8, 10, 16].enumerated() {
+            let plane = randomPlane(45, 31, bitDepth: depth, seed: UInt64(40 + index))
+            let size = PlaneSize(width: 101, height: 70)
+            let outputs = try KernelTier.available.map { try resample(plane, to: size, kernel: kernel, kernels: $0).samples }
+            #expect(outputs.allSatisfy { $0 == outputs[0] }, "\(kernel) \(depth)-bit")
+        }
     }
 
     @Test func flatPlaneStaysFlat() throws {

@@ -71,6 +71,19 @@ typedef struct {
     void (*accumulate[3][2])(const lut_walk *walk, int32_t first, int32_t count, int32_t far,
                              const lut_lookup *lookups, int32_t lookup_count);
     void (*emit_row)(const lut_emit_job *job);
+
+    /// Classic resampling (LUTEngine's `ResamplePlan`), in float without fused multiply-adds so that every tier
+    /// gives the same bits. Samples (8-bit, or 16-bit when sample_bytes is 2) to floats:
+    void (*samples_to_floats)(const void *src, int32_t sample_bytes, int32_t count, float *dst);
+    /// Horizontal pass: output block b (8 samples) = sum over j < window of line[starts[b] + j] x the 8 weights at
+    /// weights[(b x window + j) x 8].
+    void (*resample_row)(const float *line, const int32_t *starts, const float *weights, int32_t blocks,
+                         int32_t window, float *out);
+    /// Vertical pass: sum[x] = sum over k < taps of weights[k] x first[k x stride + x], for x < count (a multiple of 8).
+    void (*resample_column)(const float *first, intptr_t stride, const float *weights, int32_t taps, int32_t count,
+                            float *sum);
+    /// Sums to samples: clamped to 0...max_value, rounded half to even.
+    void (*floats_to_samples)(const float *sum, int32_t max_value, int32_t sample_bytes, int32_t count, void *dst);
 } lut_kernels;
 
 enum lut_tier { LUT_TIER_BASELINE = 0, LUT_TIER_AVX2 = 1, LUT_TIER_AVX512 = 2, LUT_TIER_AVX512ICL = 3 };
