@@ -27,6 +27,9 @@ struct EngineBenchmark: ParsableCommand {
     var size = "1280x720"
     @Option(help: ArgumentHelp("'no' times the LUT model alone (e.g. under callgrind), without swscale and our resamplers.", valueName: "yes|no"))
     var compare = "yes"
+    @Option(help: ArgumentHelp("Kernel tiers to time side by side, comma-separated, or 'all' this CPU has (default: the active one).",
+                               valueName: "all|baseline,avx2,avx512,avx512icl"))
+    var kernels: String?
 
     func validate() throws {
         guard runs > 0 else { throw ValidationError("--runs must be positive.") }
@@ -37,6 +40,17 @@ struct EngineBenchmark: ParsableCommand {
         guard workers.map({ positiveIntegers($0) != nil }) ?? true else { throw ValidationError("--workers takes positive counts, comma-separated.") }
         guard let counts = positiveIntegers(rotations), counts.allSatisfy([1, 4].contains) else { throw ValidationError("--rotations takes 1 and/or 4.") }
         guard compare == "yes" || compare == "no" else { throw ValidationError("--compare is yes or no.") }
+        guard let tiers = kernelTiers, !tiers.isEmpty, tiers.allSatisfy(\.isAvailable) else {
+            throw ValidationError("--kernels takes 'all' or tiers this CPU runs: \(KernelTier.available.map(\.description).joined(separator: ", ")).")
+        }
+    }
+
+    var kernelTiers: [KernelTier]? {
+        guard let kernels else { return [.active] }
+        if kernels == "all" { return KernelTier.available }
+        let names = kernels.split(separator: ",").map(String.init)
+        let tiers = names.compactMap { name in KernelTier.allCases.first { $0.description == name } }
+        return tiers.count == names.count ? tiers : nil
     }
 
     var planeSize: PlaneSize? {
@@ -82,15 +96,25 @@ struct EngineBenchmark: ParsableCommand {
         var bicubicFPS: Double?
         func report(_ label: String, bitDepth: Int, workers: Int, _ t: Timing) {
             let ratio = bicubicFPS.map { String(format: "  %5.2fx swscale bicubic", 1000 / t.ms / $0) } ?? ""
-            let line = "\(label.padding(toLength: 16, withPad: " ", startingAt: 0)) \(bitDepth)-bit \(workers) worker\(workers == 1 ? " " : "s")"
+            let line = "\(label.padding(toLength: 26, withPad: " ", startingAt: 0)) \(bitDepth)-bit \(workers) worker\(workers == 1 ? " " : "s")"
             print(line + String(format: "  %7.2f ms  %6.1f fps  %7.1f Mpx/s out   (min %.2f ms; CPU %.2f ms per frame)",
                                 t.ms, 1000 / t.ms, megapixels / t.ms * 1000, t.min, t.cpu) + ratio)
         }
+        let tiers = kernelTiers!
+        func plan(_ upscaler: any PlaneUpscaler, bitDepth: Int, tier: KernelTier) throws -> any UpscalePlan {
+            switch upscaler {
+            case let model as LUTModel: try model.makePlan(input: size, output: output, bitDepth: bitDepth, kernels: tier)
+            case let resampler as Resampler: try resampler.makePlan(input: size, output: output, bitDepth: bitDepth, kernels: tier)
+            default: try upscaler.makePlan(input: size, output: output, bitDepth: bitDepth)
+            }
+        }
         func bench(_ upscaler: any PlaneUpscaler, label: String, bitDepth: Int, workers: Int) throws {
             let source = source(bitDepth: bitDepth), destination = PlaneBuffer(size: output, bitDepth: bitDepth)
-            let plan = try upscaler.makePlan(input: size, output: output, bitDepth: bitDepth)
-            report(label, bitDepth: bitDepth, workers: workers,
-                   measure(runs: runs) { plan.renderParallel(source.view, into: destination.mutableView, workers: workers) })
+            for tier in tiers {
+                let plan = try plan(upscaler, bitDepth: bitDepth, tier: tier)
+                report(tiers.count > 1 ? "\(label) \(tier)" : label, bitDepth: bitDepth, workers: workers,
+                       measure(runs: runs) { plan.renderParallel(source.view, into: destination.mutableView, workers: workers) })
+            }
         }
         /// The same plane through FFmpeg's swscale (one thread, as FFmpeg 5.1 runs it per plane); its fps.
         func benchSwscale(_ filter: PlaneScaler.Filter, bitDepth: Int) throws -> Double {
@@ -108,7 +132,8 @@ struct EngineBenchmark: ParsableCommand {
         let depths = positiveIntegers(bits)!, rotationCounts = positiveIntegers(rotations)!
         let workerCounts = workers.flatMap(positiveIntegers) ?? Set([activeProcessorCount, 1]).sorted(by: >)
         print("\(fourRotations.name): \(size.width)x\(size.height) -> x\(scale), median of \(runs) runs, input "
-              + "\(fromFile != nil ? "first frame of \(frame)" : "synthetic"), \(activeProcessorCount) cores")
+              + "\(fromFile != nil ? "first frame of \(frame)" : "synthetic"), \(activeProcessorCount) cores, kernels "
+              + tiers.map(\.description).joined(separator: ", "))
         for bitDepth in depths {
             if compare == "yes" {
                 let fps = try benchSwscale(.bicubic, bitDepth: bitDepth)
