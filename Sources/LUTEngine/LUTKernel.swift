@@ -72,8 +72,9 @@ extension PlanStage {
         let cells = UnsafeMutablePointer<UInt8>.allocate(capacity: cellTables.count * planeCount)
         keys.initialize(repeating: 0, count: cellTables.count * planeCount)
         cells.initialize(repeating: 0, count: cellTables.count * planeCount)
-        let records = UnsafeMutableRawPointer.allocate(byteCount: ringRows * rowBytes, alignment: 64)
-        records.initializeMemory(as: UInt8.self, repeating: 0, count: ringRows * rowBytes)
+        let sets = recordSets.count
+        let records = UnsafeMutableRawPointer.allocate(byteCount: sets * ringRows * rowBytes, alignment: 64)
+        records.initializeMemory(as: UInt8.self, repeating: 0, count: sets * ringRows * rowBytes)
         // emit_row's block rows read up to 256 bytes from any pixel's samples.
         let samples = UnsafeMutableRawPointer.allocate(byteCount: 32 * columns + 256, alignment: 64)
         let walk = UnsafeMutablePointer<lut_walk>.allocate(capacity: 1)
@@ -100,10 +101,10 @@ extension PlanStage {
                              keys + g * planeCount + i * paddedWidth, cells + g * planeCount + i * paddedWidth)
             }
         }
-        /// Records of LR row `y`, at column 0.
-        func recordRow(_ y: Int) -> UnsafeMutableRawPointer {
+        /// Records of set `set` for LR row `y`, at column 0.
+        func recordRow(_ set: Int, _ y: Int) -> UnsafeMutableRawPointer {
             let slot = ((y - lowest) % ringRows + ringRows) % ringRows
-            return records + slot * rowBytes + margin * recordBytes
+            return records + (set * ringRows + slot) * rowBytes + margin * recordBytes
         }
         let byRowWidth = switch lanes {
         case .narrow: k.accumulate.0
@@ -114,6 +115,8 @@ extension PlanStage {
         let r = emit.upscale
         var job = lut_emit_job()
         job.samples = samples
+        job.sets = Int32(sets)
+        _ = withUnsafeMutableBytes(of: &job.multipliers) { $0.bindMemory(to: Int32.self).update(from: recordSets) }
         job.count = Int32(columns)
         job.width = Int32(target.width)
         job.shift = emit.shift
@@ -129,7 +132,7 @@ extension PlanStage {
                 var count = 0, first = Int.max, last = Int.min
                 for member in group.members where lrRows.contains(b + member.target.dy) {
                     resolved[count] = lut_lookup(table: tables.table(member),
-                                                 target: recordRow(b + member.target.dy) + member.target.dx * recordBytes,
+                                                 target: recordRow(recordSet[member.lut], b + member.target.dy) + member.target.dx * recordBytes,
                                                  multiplier: multipliers[member.lut])
                     count += 1
                     first = min(first, -member.target.dx)
@@ -148,7 +151,12 @@ extension PlanStage {
             // Row y gets nothing from later window rows.
             let y = b + lowest
             guard lrRows.contains(y) else { continue }
-            job.records = recordRow(y)
+            withUnsafeMutableBytes(of: &job.records) { pointers in
+                for set in 0..<sets {
+                    pointers.storeBytes(of: recordRow(set, y), toByteOffset: set * MemoryLayout<UnsafeMutableRawPointer>.stride,
+                                        as: UnsafeMutableRawPointer.self)
+                }
+            }
             job.anchors = input.row(y)
             func row(_ a: Int) -> UnsafeMutableRawPointer? {
                 let o = r * y + a

@@ -111,6 +111,11 @@ struct PlanStage: Sendable {
     let lanes: LaneWidth
     /// Per LUT: the integer its lookups are multiplied by (all 1 in 16-bit lanes).
     let multipliers: [Int32]
+    /// The multiplier of each set of records: with `scaled` lanes one set per distinct multiplier, applied when a
+    /// row is emitted; otherwise one set, times 1.
+    let recordSets: [Int32]
+    /// Per LUT: the set of records its lookups add to.
+    let recordSet: [Int]
     /// Whether this stage computes the format's semantics exactly: cells powers of two and at most 2^14 samples
     /// wide at this depth (2^(22-d) in 8-bit units), table values, multipliers and bias exact in the fixed
     /// point (true for SR-LUT's tables at every depth).
@@ -129,6 +134,15 @@ struct PlanStage: Sendable {
         let arithmetic = Arithmetic(stage, bitDepth: bitDepth)
         lanes = arithmetic.lanes
         multipliers = arithmetic.multipliers
+        if lanes == .scaled {
+            var sets: [Int32] = []
+            for m in multipliers where !sets.contains(m) { sets.append(m) }
+            recordSets = sets
+            recordSet = multipliers.map { sets.firstIndex(of: $0)! }
+        } else {
+            recordSets = [1]
+            recordSet = multipliers.map { _ in 0 }
+        }
         isExact = arithmetic.exact
         tables = model.preparedTables(stage: index)
         one = 1 << UInt64(arithmetic.fractionBits)
@@ -173,8 +187,8 @@ struct EmitParams: Sendable {
 }
 
 /// How a stage's lookups are summed, fastest first: all of them in 16-bit lanes that wrap (exact when the plan
-/// proves the final value fits); each lookup in 16-bit lanes, then times its table's multiplier into 32-bit
-/// lanes; or every row widened to 32-bit lanes and multiplied there.
+/// proves the final value fits); each lookup in 16-bit lanes, then added to 32-bit lanes of its table unit's
+/// records, which are multiplied once per pixel; or every row widened to 32-bit lanes and multiplied there.
 enum LaneWidth: Hashable, Sendable {
     case narrow, scaled, wide
 }

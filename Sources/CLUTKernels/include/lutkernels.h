@@ -24,18 +24,25 @@ typedef struct {
 } lut_walk;
 
 /// One lookup of a window group: its table, the record of its anchor for the window at column 0 (the window at
-/// column x adds x records) and, in 32-bit records, the integer its sums are multiplied by (its table's unit).
+/// column x adds x records) and, where every row is widened (accumulate's lanes 2), the integer its weights are
+/// multiplied by (its table's unit).
 typedef struct {
     const void *table;
     void *target;
     int32_t multiplier;
 } lut_lookup;
 
+enum { LUT_MAX_RECORD_SETS = 16 };
+
 /// One LR row of sums to samples: value = (sum + bias [+ anchor << shift]) / 2^shift, rounded half to even,
 /// clamped to 0...max_value, written as `upscale` x `upscale` blocks into `rows` (NULL: that block row is
-/// outside the band), cropped to `width` samples. Records are cleared on the way for the next row.
+/// outside the band), cropped to `width` samples. The sum is that of the `sets` record rows, each times its
+/// multiplier (32-bit records only; 16-bit ones come as one set times 1). Records are cleared on the way for the
+/// next row.
 typedef struct {
-    void *records;
+    void *records[LUT_MAX_RECORD_SETS];
+    int32_t multipliers[LUT_MAX_RECORD_SETS];
+    int32_t sets;
     const void *anchors;
     /// Scratch room for 16 samples per pixel.
     void *samples;
@@ -67,7 +74,8 @@ typedef struct {
                          int32_t count, const int32_t strides[4], int16_t one, lut_walk *walk);
     /// Adds each lookup's 5 weighted table rows to its anchor's record for `count` windows from column `first`.
     /// [lanes][sixteen]: lanes 0 = 16-bit records (wrapping), 1 = 32-bit records adding each lookup's 16-bit sum
-    /// times its multiplier, 2 = 32-bit records adding every row widened; table rows of 8 or 16 int16 values.
+    /// (one set of records per table unit, multiplied at emit), 2 = 32-bit records adding every row widened;
+    /// table rows of 8 or 16 int16 values.
     void (*accumulate[3][2])(const lut_walk *walk, int32_t first, int32_t count, int32_t far,
                              const lut_lookup *lookups, int32_t lookup_count);
     void (*emit_row)(const lut_emit_job *job);
