@@ -26,8 +26,9 @@ let package = Package(
         .target(name: "LUTEngine", dependencies: ["CLUTKernels"]),
         .target(name: "Pipeline", dependencies: ["Media", "LUTEngine", "RawVideo"]),
         .target(name: "RawVideo", dependencies: ["LUTEngine"]),
-        // libFuzzer harness: build with `--sanitize fuzzer --sanitize address` (Tools/Fuzz/README.md).
+        // libFuzzer harnesses: build with `--sanitize fuzzer --sanitize address` (Tools/Fuzz/README.md).
         .executableTarget(name: "Y4MFuzz", dependencies: ["RawVideo"], path: "Tools/Fuzz/Y4MFuzz"),
+        .executableTarget(name: "ModelFuzz", dependencies: ["LUTEngine"], path: "Tools/Fuzz/ModelFuzz"),
         .executableTarget(
             name: "lutscale",
             dependencies: ["Pipeline", "Media", "LUTEngine", "RawVideo", .product(name: "ArgumentParser", package: "swift-argument-parser")],
