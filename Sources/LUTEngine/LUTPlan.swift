@@ -90,16 +90,6 @@ struct StageTarget {
     var rows: Range<Int>
 }
 
-/// NumPy 'reflect' extension of index `i` into 0..<n (the edge sample is not repeated).
-@inline(__always)
-func reflect(_ i: Int, _ n: Int) -> Int {
-    guard n > 1 else { return 0 }
-    let period = 2 * (n - 1)
-    var m = i % period
-    if m < 0 { m += period }
-    return m < n ? m : period - m
-}
-
 /// One stage of a plan: its arithmetic, fixed-point parameters, window groups (see `PreparedStage`) and
 /// per-value (cell, fraction) tables.
 ///
