@@ -1,4 +1,3 @@
-import Dispatch
 import LUTEngine
 import Media
 
@@ -31,8 +30,11 @@ struct UpscaleStage: Stage {
                 work = try others.map(PlaneWork.init)
             }
             let target = try pool.frame(propertiesOf: frame)
-            try luma.renderParallel(source, into: target.mutablePlaneView(0))
-            try PlaneWork.run(work, from: frame, into: target)
+            // One set of work items for the frame: the luma plane's row bands and each other plane, on all cores.
+            let others = try PlaneWork.items(work, from: frame, into: target)
+            try withExtendedLifetime(frame) { () throws(PipelineError) in
+                luma.renderParallel(source, into: try target.mutablePlaneView(0), workers: activeProcessorCount, alongside: others)
+            }
             guard upscaled.push(target) else { return }
         }
     }
@@ -51,36 +53,19 @@ enum PlaneWork {
         }
     }
 
-    /// Planes 1... of `source` into `target`: swscale planes side by side (one scaler each), upscaler planes
-    /// each across all cores.
-    static func run(_ work: [PlaneWork], from source: VideoFrame, into target: VideoFrame) throws(PipelineError) {
-        var scaled: [(PlaneScaler, FramePlane, FramePlane)] = []
+    /// Planes 1... of `source` into `target` as independent work items, one per plane, to run beside the luma
+    /// plane's row bands (`renderParallel(alongside:)`): each scaler has its own plane, each plan is one thread's.
+    static func items(_ work: [PlaneWork], from source: VideoFrame, into target: VideoFrame) throws(PipelineError) -> [@Sendable () -> Void] {
+        var items: [@Sendable () -> Void] = []
         for (offset, method) in work.enumerated() {
-            let plane = offset + 1
+            let from = try source.framePlane(offset + 1), to = try target.framePlane(offset + 1)
             switch method {
-            case let .upscaler(plan):
-                try plan.renderParallel(source.planeView(plane), into: target.mutablePlaneView(plane))
-            case let .swscale(scaler):
-                scaled.append((scaler, try source.framePlane(plane), try target.framePlane(plane)))
+            case let .swscale(scaler): items.append { scaler.scale(from, into: to) }
+            case let .upscaler(plan): items.append { plan.renderParallel(from.view, into: to.mutableView, workers: 1) }
             }
         }
-        if scaled.count == 1 {
-            scaled[0].0.scale(scaled[0].1, into: scaled[0].2)
-        } else if !scaled.isEmpty {
-            let jobs = UncheckedSendable(scaled)
-            DispatchQueue.concurrentPerform(iterations: scaled.count) { i in
-                let (scaler, from, to) = jobs.value[i]
-                scaler.scale(from, into: to)
-            }
-        }
+        return items
     }
-}
-
-/// Lets `concurrentPerform` workers read an array of jobs; each worker touches only its own element, and each
-/// element has its own scaler and destination plane.
-private struct UncheckedSendable<Value>: @unchecked Sendable {
-    let value: Value
-    init(_ value: Value) { self.value = value }
 }
 
 extension VideoFrame {
