@@ -148,9 +148,9 @@ struct ChainedPlan: UpscalePlan {
         second.render(middle.view, into: destination, rows: rows)
     }
 
-    func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int) {
+    func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int, alongside others: [@Sendable () -> Void]) {
         let middle = PlaneBuffer(size: first.output, bitDepth: bitDepth)
         first.renderParallel(source, into: middle.mutableView, workers: workers)
-        second.renderParallel(middle.view, into: destination, workers: workers)
+        second.renderParallel(middle.view, into: destination, workers: workers, alongside: others)
     }
 }

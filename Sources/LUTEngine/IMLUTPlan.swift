@@ -42,15 +42,16 @@ struct IMLUTPlan: UpscalePlan {
         }
     }
 
-    /// Row bands on `workers` threads, after the ensemble's transposed run (itself in bands) where there is one.
-    func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int) {
+    /// Row bands (with `others`) on `workers` threads, after the ensemble's transposed run (itself in bands) where
+    /// there is one.
+    func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int, alongside others: [@Sendable () -> Void]) {
         check(source, destination)
         if bitDepth > 8 {
             let other = transposedRun(UInt16.self, source, workers: workers)
-            forEachBand(height: output.height, alignment: 1, workers: workers) { render(UInt16.self, source, destination, $0, other: other) }
+            forEachBand(height: output.height, alignment: 1, workers: workers, alongside: others) { render(UInt16.self, source, destination, $0, other: other) }
         } else {
             let other = transposedRun(UInt8.self, source, workers: workers)
-            forEachBand(height: output.height, alignment: 1, workers: workers) { render(UInt8.self, source, destination, $0, other: other) }
+            forEachBand(height: output.height, alignment: 1, workers: workers, alongside: others) { render(UInt8.self, source, destination, $0, other: other) }
         }
     }
 

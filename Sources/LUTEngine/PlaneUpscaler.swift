@@ -42,8 +42,11 @@ public protocol UpscalePlan: Sendable {
     /// Sizes and bit depths must match the plan (checked with preconditions). Safe to call concurrently for
     /// disjoint row ranges of the same destination.
     func render(_ source: PlaneView, into destination: MutablePlaneView, rows: Range<Int>)
-    /// Renders the whole plane on `workers` threads; plans made of several passes replace the row-band default.
-    func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int)
+    /// Renders the whole plane on `workers` threads, its row bands and the independent work items `others` (the
+    /// other planes of a frame) as one set, so that a thread done with its part takes the next item instead of
+    /// idling while another finishes a plane alone. Plans made of several passes replace the row-band default and
+    /// run `others` beside their last pass.
+    func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int, alongside others: [@Sendable () -> Void])
 }
 
 extension UpscalePlan {
@@ -52,27 +55,36 @@ extension UpscalePlan {
         renderParallel(source, into: destination, workers: activeProcessorCount)
     }
 
-    /// Renders the whole plane, split into row bands across `workers` threads.
+    /// Renders the whole plane across `workers` threads.
     public func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int) {
-        forEachBand(height: output.height, alignment: rowAlignment, workers: workers) {
+        renderParallel(source, into: destination, workers: workers, alongside: [])
+    }
+
+    /// Renders the whole plane, split into row bands, with `others`, across `workers` threads.
+    public func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int, alongside others: [@Sendable () -> Void]) {
+        forEachBand(height: output.height, alignment: rowAlignment, workers: workers, alongside: others) {
             render(source, into: destination, rows: $0)
         }
     }
 }
 
-/// Runs `body` on bands of rows 0..<height that start at multiples of `alignment`, across `workers` threads.
-func forEachBand(height: Int, alignment: Int, workers: Int, _ body: @Sendable (Range<Int>) -> Void) {
+/// Runs `body` on bands of rows 0..<height that start at multiples of `alignment`, and each of `others`, as one
+/// set of items across `workers` threads; `others` (whole planes, larger than a band) are taken first.
+func forEachBand(height: Int, alignment: Int, workers: Int, alongside others: [@Sendable () -> Void] = [],
+                 _ body: @Sendable (Range<Int>) -> Void) {
     let align = max(1, alignment)
     // A few bands per worker balances uneven rows without paying much per-band overhead.
     let bands = max(1, min(workers * 4, height / max(align, 16)))
     let bandRows = ((height + bands - 1) / bands + align - 1) / align * align
     let count = (height + bandRows - 1) / bandRows
-    if count == 1 || workers == 1 {
+    if workers == 1 || count + others.count == 1 {
+        for item in others { item() }
         body(0..<height)
         return
     }
-    DispatchQueue.concurrentPerform(iterations: count) { band in
-        let start = band * bandRows
+    DispatchQueue.concurrentPerform(iterations: others.count + count) { item in
+        if item < others.count { return others[item]() }
+        let start = (item - others.count) * bandRows
         body(start..<min(height, start + bandRows))
     }
 }

@@ -19,7 +19,7 @@ enum OtherPlaneMethod: Sendable {
 
 /// The plans of every plane of a stream, made once when a job is set up (file and pipe jobs alike): the upscaler on
 /// plane 0 (and on every plane in `all` mode), swscale Lanczos on the others.
-struct PlanePlans {
+struct PlanePlans: Sendable {
     let luma: any UpscalePlan
     let others: [OtherPlaneMethod]
 

@@ -60,8 +60,8 @@ public final class StreamJob {
     private let reader: FrameReader
     private let writer: FrameWriter
     private let workFormat: PixelFormat
-    private let lumaPlan: any UpscalePlan
-    private let otherPlanes: [OtherPlaneMethod]
+    private let upscaler: any PlaneUpscaler
+    private let plans: PlanePlans
     private let preview: Bool
     private var started = false
 
@@ -114,184 +114,37 @@ public final class StreamJob {
         self.frameRate = header.frameRate ?? Y4MRatio(25, 1)
         self.upscalerName = request.upscaler.describe(input: plans.luma.input, output: plans.luma.output)
         self.workFormat = workFormat
-        self.lumaPlan = plans.luma
-        self.otherPlanes = plans.others
+        self.upscaler = request.upscaler
+        self.plans = plans
         self.preview = request.preview
     }
 
-    /// Runs until the input ends, the consumer closes the output, or `stop` is requested. `progress` is called
-    /// on the writing thread after every frame.
+    /// Runs until the input ends, the consumer closes the output, or `stop` is requested: pipe source -> upscale ->
+    /// pipe sink, each on its own thread. `progress` is called on the writing thread after every frame.
     public func run(stop: StopSignal = StopSignal(), progress: @escaping @Sendable (JobProgress) -> Void = { _ in }) throws(PipelineError) -> StreamSummary {
         precondition(!started, "a StreamJob runs once")
         started = true
         let clock = ContinuousClock()
         let start = clock.now
-        let stages = StageGroup()
-        stop.onAbort { stages.fail(.aborted) }
-        // Preview keeps a single frame waiting at each step so that latency cannot build up.
-        let depth = preview ? 1 : 4
-        let readQueue = stages.queue(BoundedQueue<VideoFrame>(highWatermark: depth, lowWatermark: depth / 2))
-        let writeQueue = stages.queue(BoundedQueue<VideoFrame>(highWatermark: max(1, depth / 2), lowWatermark: 0))
+        let job = JobBuilder(stop: stop)
+        let depth: QueueDepth = preview ? .preview : .frames
+        let frames: BoundedQueue<VideoFrame> = job.queue(depth)
+        let upscaled: BoundedQueue<VideoFrame> = job.queue(preview ? .preview : QueueDepth(high: 2, low: 0))
         let read = FrameCounter(), written = FrameCounter(), dropped = FrameCounter()
         let closed = Flag()
         let readError = ReadFailure()
-        let schedule = preview ? PreviewSchedule(frameRate: frameRate) : nil
+        let pacing = preview ? PreviewPacing(schedule: PreviewSchedule(frameRate: frameRate), dropped: dropped) : nil
 
-        let reader = self.reader, input = inputFormat, workFormat = self.workFormat
-        stages.spawn("read") {
-            defer { readQueue.finish() }
-            let pool = try FramePool(format: workFormat, width: input.width, height: input.height)
-            while !stop.isStopRequested {
-                let frame = try pool.frame()
-                let result: FrameReadResult
-                do {
-                    result = try reader.read(into: frame.mutablePlaneViews(input.planeCount))
-                } catch {
-                    // A cut-short or garbled input: every complete frame before it is still written, then the run
-                    // fails with this error.
-                    readError.record(error)
-                    return
-                }
-                guard result == .frame else { return }
-                // The frame number rides in pts: the preview schedule is by frame number.
-                frame.pts = Int64(read.increment() - 1)
-                guard readQueue.push(frame) else { return }
-            }
-        }
+        job.add(PipeSource(reader: reader, format: inputFormat, workFormat: workFormat, frames: frames, count: read, readError: readError))
+        job.add(UpscaleStage(upscaler: upscaler, plans: plans, format: workFormat, output: outputFormat.planeSize(0),
+                             input: frames, upscaled: upscaled, pacing: pacing))
+        job.add(PipeSink(writer: writer, planes: outputFormat.planeCount, frames: upscaled, pacing: pacing, count: written, closed: closed) { frames in
+            progress(JobProgress(frames: frames, totalFrames: nil, elapsed: clock.now - start))
+        })
 
-        let lumaPlan = self.lumaPlan, otherPlanes = self.otherPlanes, output = outputFormat
-        stages.spawn("upscale") {
-            defer { writeQueue.finish() }
-            let pool = try FramePool(format: workFormat, width: output.width, height: output.height)
-            let methods = try otherPlanes.map(PlaneWork.init)
-            while let frame = readQueue.pop() {
-                // A frame whose successor is already due is not worth upscaling: skipping it is how preview catches
-                // up. One only just late is still shown (a moment late beats a frame missing).
-                if let schedule, schedule.isLate(frame.pts ?? 0, now: clock.now) {
-                    _ = dropped.increment()
-                    continue
-                }
-                let target = try pool.frame()
-                target.pts = frame.pts
-                try lumaPlan.renderParallel(frame.planeView(0), into: target.mutablePlaneView(0))
-                try PlaneWork.run(methods, from: frame, into: target)
-                guard writeQueue.push(target) else { return }
-            }
-        }
-
-        let writer = self.writer
-        stages.spawn("write") {
-            do {
-                while let frame = writeQueue.pop() {
-                    if let schedule { schedule.wait(until: frame.pts ?? 0, clock: clock) }
-                    try writer.write(frame, planes: output.planeCount)
-                    progress(JobProgress(frames: written.increment(), totalFrames: nil, elapsed: clock.now - start))
-                }
-                guard !stages.hasFailed else { return }
-                try writer.finish()
-            } catch RawVideoError.consumerClosed {
-                // Not a failure: the reader of our output has what it wanted. The other stages stop at their next push.
-                closed.set()
-                readQueue.cancel()
-                writeQueue.cancel()
-            }
-        }
-
-        if let error = stages.wait() ?? (closed.value ? nil : readError.error) { throw error }
+        if let error = job.wait() ?? (closed.value ? nil : readError.error) { throw error }
         return StreamSummary(framesRead: read.value, framesWritten: written.value, framesDropped: dropped.value,
                              elapsed: clock.now - start, consumerClosed: closed.value)
     }
 }
 
-/// The two input framings behind one call.
-private enum FrameReader: @unchecked Sendable {
-    // Sound as the readers' own Sendable conformances: the job hands its reader to the read stage, its only user.
-    case y4m(Y4MReader<FileDescriptorByteSource>)
-    case raw(RawVideoReader<FileDescriptorByteSource>)
-
-    func read(into planes: [MutablePlaneView]) throws(RawVideoError) -> FrameReadResult {
-        switch self {
-        case let .y4m(reader): try reader.readFrame(into: planes)
-        case let .raw(reader): try reader.readFrame(into: planes)
-        }
-    }
-}
-
-private enum FrameWriter: @unchecked Sendable {
-    // Sound as `FrameReader`: used by the write stage only.
-    case y4m(Y4MWriter<FileDescriptorByteSink>)
-    case raw(RawVideoWriter<FileDescriptorByteSink>)
-
-    func write(_ frame: VideoFrame, planes count: Int) throws(RawVideoError) {
-        // Views do not retain the frame: it is kept alive until its planes are written.
-        defer { withExtendedLifetime(frame) {} }
-        let planes = frame.pixelViews(count)
-        switch self {
-        case let .y4m(writer): try writer.writeFrame(planes)
-        case let .raw(writer): try writer.writeFrame(planes)
-        }
-    }
-
-    /// A y4m stream of no frames still gets its header.
-    func finish() throws(RawVideoError) {
-        if case let .y4m(writer) = self { try writer.finish() }
-    }
-}
-
-/// When each preview frame is due: the first frame written starts the clock (so the time the first frame takes,
-/// plans warming up, counts against no frame), and frame n is due n frame durations after frame 0.
-final class PreviewSchedule: @unchecked Sendable {
-    // `origin` is guarded by `lock`; the write stage sets it, the upscale stage reads it.
-    private let lock = NSLock()
-    private var origin: ContinuousClock.Instant?
-    private let frameDuration: Duration
-
-    init(frameRate: Y4MRatio) {
-        let rate = frameRate.numerator > 0 && frameRate.denominator > 0 ? Double(frameRate.numerator) / Double(frameRate.denominator) : 25
-        frameDuration = .seconds(1 / rate)
-    }
-
-    /// True when the next frame's display time has already passed; nothing is late before the first frame is shown.
-    func isLate(_ frame: Int64, now: ContinuousClock.Instant) -> Bool {
-        guard let start = lock.withLock({ origin }) else { return false }
-        return now > start + frameDuration * Double(frame + 1)
-    }
-
-    /// When the frame is due; the first frame asked about is due `now`, and the schedule counts from it.
-    func due(_ frame: Int64, now: ContinuousClock.Instant) -> ContinuousClock.Instant {
-        lock.withLock {
-            let start = origin ?? now - frameDuration * Double(frame)
-            origin = start
-            return start + frameDuration * Double(frame)
-        }
-    }
-
-    /// Sleeps until the frame is due.
-    func wait(until frame: Int64, clock: ContinuousClock) {
-        let now = clock.now
-        let target = due(frame, now: now)
-        if target > now { Thread.sleep(forTimeInterval: Double((target - now) / .milliseconds(1)) / 1000) }
-    }
-}
-
-/// A one-way flag set on one thread and read after the threads are joined.
-private final class Flag: @unchecked Sendable {
-    // Guarded by `lock`.
-    private let lock = NSLock()
-    private var isSet = false
-    func set() { lock.withLock { isSet = true } }
-    var value: Bool { lock.withLock { isSet } }
-}
-
-extension VideoFrame {
-    /// Views of planes the frame is known to have (frames from a pool of the stream's format).
-    func pixelViews(_ count: Int) -> [PlaneView] {
-        (0..<count).map { plane($0)!.view }
-    }
-
-    func mutablePlaneViews(_ count: Int) throws(PipelineError) -> [MutablePlaneView] {
-        var views: [MutablePlaneView] = []
-        for plane in 0..<count { views.append(try mutablePlaneView(plane)) }
-        return views
-    }
-}

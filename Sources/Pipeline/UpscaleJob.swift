@@ -37,7 +37,7 @@ public struct VideoStreamSize: Sendable, Equatable {
 }
 
 /// One upscaled video stream: its decoder, plans and encoder. A file with several video streams has one each,
-/// all run in the same pass (their upscale stages share the cores through `renderParallel`).
+/// all run in the same pass (their upscale stages share the cores).
 final class VideoLane {
     let inputStream: Int
     let outputStream: Int
@@ -49,8 +49,7 @@ final class VideoLane {
     let outputHeight: Int
     let workFormat: PixelFormat
     let workColor: ColorInfo
-    let lumaPlan: any UpscalePlan
-    let otherPlanes: [OtherPlaneMethod]
+    let plans: PlanePlans
     /// Work frames -> encoder frames, one conversion after the other; none when the encoder takes the work format
     /// as it is.
     let postConversions: [(format: PixelFormat, color: ColorInfo)]
@@ -121,7 +120,7 @@ final class VideoLane {
         }
         let plans = try PlanePlans(upscaler: request.upscaler, mode: request.planes, bitDepth: workFormat.bitDepth,
                                    input: planeSizes(video.width, video.height), output: planeSizes(size.width, size.height))
-        lumaPlan = plans.luma
+        self.plans = plans
 
         let settings = EncoderSettings(
             codecName: codecName, width: size.width, height: size.height, pixelFormat: outputFormat,
@@ -138,7 +137,6 @@ final class VideoLane {
         outputHeight = size.height
         self.workFormat = workFormat
         self.workColor = workColor
-        otherPlanes = plans.others
         self.postConversions = postConversions
         estimatedFrameCount = video.estimatedFrameCount
         self.inputFormat = inputFormat
@@ -220,7 +218,7 @@ public final class UpscaleJob {
         self.description = JobDescription(
             inputWidth: main.inputWidth, inputHeight: main.inputHeight, inputFormat: main.inputFormat,
             outputWidth: main.outputWidth, outputHeight: main.outputHeight, workFormat: main.workFormat, outputFormat: main.outputFormat,
-            codec: codecName, container: muxer.formatName, upscaler: request.upscaler.describe(input: main.lumaPlan.input, output: main.lumaPlan.output), planes: request.planes,
+            codec: codecName, container: muxer.formatName, upscaler: request.upscaler.describe(input: main.plans.luma.input, output: main.plans.luma.output), planes: request.planes,
             estimatedFrameCount: main.estimatedFrameCount, copiedStreams: copied.count, notes: notes,
             videoStreams: lanes.map { VideoStreamSize(index: $0.inputStream, inputWidth: $0.inputWidth, inputHeight: $0.inputHeight,
                                                       outputWidth: $0.outputWidth, outputHeight: $0.outputHeight) })

@@ -10,12 +10,14 @@ struct LUTScale: ParsableCommand {
               lutscale in.mp4 -o out.mp4 --scale 2
               lutscale photo.png -o big.png --scale 3 --planes all
             """,
+        version: Version.text,
         subcommands: [Upscale.self, Eval.self, Models.self],
         defaultSubcommand: Upscale.self
     )
 
     static func main() {
         ProcessSetup.run()
+        Version.warnAboutKernelRequest(StandardError())
         main(nil)
     }
 }

@@ -1,0 +1,102 @@
+import LUTEngine
+import Media
+
+/// Work-format frames -> frames at the output size: the upscaler on luma (and on every plane in `all` mode),
+/// swscale on the others. A stream whose size changes midway keeps its output size: its planes are planned again.
+struct UpscaleStage: Stage {
+    let upscaler: any PlaneUpscaler
+    let plans: PlanePlans
+    let format: PixelFormat
+    let output: PlaneSize
+    let input: BoundedQueue<VideoFrame>
+    let upscaled: BoundedQueue<VideoFrame>
+    /// Preview: frames the sink would show too late are skipped before they cost anything.
+    let pacing: PreviewPacing?
+    var name: String { "upscale" }
+
+    func run(in job: JobBuilder) throws {
+        defer { upscaled.finish() }
+        let pool = try FramePool(format: format, width: output.width, height: output.height)
+        var luma = plans.luma, others = plans.others
+        var work = try others.map(PlaneWork.init)
+        while let frame = input.pop() {
+            if let pacing, pacing.decide(frame.pts ?? 0) == .drop { continue }
+            let source = try frame.planeView(0)
+            if source.size != luma.input {
+                luma = try PipelineError.wrap { try upscaler.makePlan(input: source.size, output: luma.output, bitDepth: luma.bitDepth) }
+                others = try others.enumerated().map { offset, method throws(PipelineError) in
+                    try method.replanned(from: frame.planeView(offset + 1).size, upscaler: upscaler)
+                }
+                work = try others.map(PlaneWork.init)
+            }
+            let target = try pool.frame(propertiesOf: frame)
+            // One set of work items for the frame: the luma plane's row bands and each other plane, on all cores.
+            let others = try PlaneWork.items(work, from: frame, into: target)
+            try withExtendedLifetime(frame) { () throws(PipelineError) in
+                luma.renderParallel(source, into: try target.mutablePlaneView(0), workers: activeProcessorCount, alongside: others)
+            }
+            guard upscaled.push(target) else { return }
+        }
+    }
+}
+
+/// How the upscale stage brings one plane after the first to the output size.
+enum PlaneWork {
+    case swscale(PlaneScaler)
+    case upscaler(any UpscalePlan)
+
+    /// The method ready to run; a scaler is made here so that each stage owns its own.
+    init(_ method: OtherPlaneMethod) throws(MediaError) {
+        switch method {
+        case let .swscale(from, to, bitDepth): self = .swscale(try PlaneScaler(from: from, to: to, bitDepth: bitDepth))
+        case let .upscaler(plan): self = .upscaler(plan)
+        }
+    }
+
+    /// Planes 1... of `source` into `target` as independent work items, one per plane, to run beside the luma
+    /// plane's row bands (`renderParallel(alongside:)`): each scaler has its own plane, each plan is one thread's.
+    static func items(_ work: [PlaneWork], from source: VideoFrame, into target: VideoFrame) throws(PipelineError) -> [@Sendable () -> Void] {
+        var items: [@Sendable () -> Void] = []
+        for (offset, method) in work.enumerated() {
+            let from = try source.framePlane(offset + 1), to = try target.framePlane(offset + 1)
+            switch method {
+            case let .swscale(scaler): items.append { scaler.scale(from, into: to) }
+            case let .upscaler(plan): items.append { plan.renderParallel(from.view, into: to.mutableView, workers: 1) }
+            }
+        }
+        return items
+    }
+}
+
+extension VideoFrame {
+    func framePlane(_ index: Int) throws(PipelineError) -> FramePlane {
+        guard let plane = plane(index) else { throw .media(.unsupported("plane \(index) of a \(format) frame")) }
+        return plane
+    }
+
+    func planeView(_ index: Int) throws(PipelineError) -> PlaneView { try framePlane(index).view }
+
+    func mutablePlaneView(_ index: Int) throws(PipelineError) -> MutablePlaneView { try framePlane(index).mutableView }
+
+    /// Views of planes the frame is known to have (frames from a pool of the stream's format).
+    func pixelViews(_ count: Int) -> [PlaneView] {
+        (0..<count).map { plane($0)!.view }
+    }
+
+    func mutablePlaneViews(_ count: Int) throws(PipelineError) -> [MutablePlaneView] {
+        var views: [MutablePlaneView] = []
+        for plane in 0..<count { views.append(try mutablePlaneView(plane)) }
+        return views
+    }
+}
+
+extension FramePlane {
+    /// The engine's view of the plane; it does not keep the frame alive.
+    var view: PlaneView {
+        PlaneView(base: UnsafeRawPointer(base), size: PlaneSize(width: width, height: height), bytesPerRow: bytesPerRow, bitDepth: bitDepth)
+    }
+
+    var mutableView: MutablePlaneView {
+        MutablePlaneView(base: base, size: PlaneSize(width: width, height: height), bytesPerRow: bytesPerRow, bitDepth: bitDepth)
+    }
+}
