@@ -4,6 +4,8 @@
 #
 #   Tools/PipelineBenchmark.sh [SECONDS]     SECONDS of Samples/cockatoo.mp4 (720p, 20 fps) for the speed runs (default 5)
 #
+# Cases: --model bicubic / lanczos3 against ffmpeg's scaler of the same name (raw to null, raw on a pipe, x264
+# ultrafast), then the default model against ffmpeg lanczos with the same encoder: 4K ultrafast and x2 medium.
 # Environment: SCRATCH (SwiftPM scratch path, default .build), REPEATS (runs per figure, median taken; default 3),
 # RSS_SECONDS (seconds of the sample for the short memory run, default 14 = all of it; the long run is 6 times that).
 set -euo pipefail
@@ -78,6 +80,13 @@ for size in 2560x1440 3840x2160; do
             "$ours -o '$work/ours.mp4' -y --crf 18 --preset ultrafast"
     done
 done
+# The product's own jobs: the default model (auto) against ffmpeg's lanczos with the same encoder settings.
+compare "3840x2160 auto vs lanczos, x264 ultrafast" \
+    "ffmpeg -nostdin -v error -y -i '$in' -vf scale=3840:2160:flags=lanczos -c:v libx264 -crf 18 -preset ultrafast -c:a copy '$work/ff.mp4'" \
+    "'$lutscale' '$in' --size 3840x2160 -q -o '$work/ours.mp4' -y --crf 18 --preset ultrafast"
+compare "2560x1440 auto vs lanczos, x264 medium" \
+    "ffmpeg -nostdin -v error -y -i '$in' -vf scale=2560:1440:flags=lanczos -c:v libx264 -crf 18 -preset medium -c:a copy '$work/ff.mp4'" \
+    "'$lutscale' '$in' --scale 2 -q -o '$work/ours.mp4' -y --crf 18"
 echo "ratio columns: above 1 means lutscale is faster (fps) or uses less CPU per frame"
 
 # Peak memory must not grow with the input: the same clip once and six times over (-stream_loop 5).
