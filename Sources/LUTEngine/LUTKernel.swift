@@ -54,7 +54,7 @@ extension PlanStage {
              columns: Int, bitDepth: Int) {
         guard !lrRows.isEmpty else { return }
         let k = kernels.pointee
-        let fillCells = k.fill_cells!, prepareWalk = k.prepare_walk!, emitRow = k.emit_row!
+        let fillCells = k.fill_cells!, fillUniform = k.fill_cells_uniform!, prepareWalk = k.prepare_walk!, emitRow = k.emit_row!
         let groups = tables.groups
         let members = groups.flatMap(\.members)
         let lowest = members.map(\.target.dy).min()!, highest = members.map(\.target.dy).max()!
@@ -94,11 +94,17 @@ extension PlanStage {
         // Reflect-padded key and cell planes, one pair per distinct levels list.
         let columnMap = (0..<paddedWidth).map { Int32(reflect($0 - pad, size.width)) }
         let sampleBytes = bitDepth > 8 ? 2 : 1
+        let maxValue = Int32((1 << bitDepth) - 1)
         for (g, table) in cellTables.enumerated() {
             for i in 0..<paddedRows {
                 let src = input.row(reflect(lrRows.lowerBound - pad + i, size.height))
-                fillCells(src, Int32(sampleBytes), columnMap, Int32(paddedWidth), table, Int32((1 << bitDepth) - 1),
-                             keys + g * planeCount + i * paddedWidth, cells + g * planeCount + i * paddedWidth)
+                let rowKeys = keys + g * planeCount + i * paddedWidth, rowCells = cells + g * planeCount + i * paddedWidth
+                if let shifts = uniformCells[g] {
+                    fillUniform(src, Int32(sampleBytes), columnMap, Int32(pad), Int32(paddedWidth), shifts.cell, shifts.fraction,
+                                maxValue, rowKeys, rowCells)
+                } else {
+                    fillCells(src, Int32(sampleBytes), columnMap, Int32(paddedWidth), table, maxValue, rowKeys, rowCells)
+                }
             }
         }
         /// Records of set `set` for LR row `y`, at column 0.

@@ -115,6 +115,9 @@ struct PlanStage: Sendable {
     let cellTableIndex: [Int]
     /// For each distinct levels list: value -> key << 16 | cell (see `cellTable`).
     let cellTables: [[UInt32]]
+    /// For each distinct levels list whose cells are a power of two wide, with fractions exact in F bits: the cell
+    /// and fraction shifts that compute the same keys and cells (`fill_cells_uniform`).
+    let uniformCells: [(cell: Int32, fraction: Int32)?]
     let one: UInt64
     let emit: EmitParams
     let reach: Int
@@ -141,6 +144,12 @@ struct PlanStage: Sendable {
         for group in tables.groups where !levelLists.contains(group.levels) { levelLists.append(group.levels) }
         cellTableIndex = tables.groups.map { levelLists.firstIndex(of: $0.levels)! }
         cellTables = levelLists.map { PlanStage.cellTable(levels: $0, bitDepth: bitDepth, fractionBits: arithmetic.fractionBits) }
+        uniformCells = levelLists.map { levels in
+            let width = (levels[1] - levels[0]) << (bitDepth - 8), bits = width.trailingZeroBitCount
+            let uniform = levels.first == 0 && width.nonzeroBitCount == 1
+                && zip(levels, levels.dropFirst()).allSatisfy { ($1 - $0) << (bitDepth - 8) == width }
+            return uniform && bits <= arithmetic.fractionBits ? (Int32(bits), Int32(arithmetic.fractionBits - bits)) : nil
+        }
         emit = EmitParams(
             shift: Int32(arithmetic.fractionBits + arithmetic.unitBits - (bitDepth - 8)),
             bias: Int32((stage.bias * Double(sign: .plus, exponent: arithmetic.fractionBits + arithmetic.unitBits, significand: 1)).rounded(.toNearestOrEven)),

@@ -67,6 +67,12 @@ typedef struct {
     /// then table[v] = key << 16 | cell.
     void (*fill_cells)(const void *src, int32_t sample_bytes, const int32_t *column_map, int32_t count,
                        const uint32_t *table, int32_t max_value, int16_t *keys, uint8_t *cells);
+    /// The same for levels a power of two apart (2^cell_shift samples at this depth) with fractions exact in the
+    /// plan's fixed point: cell = v >> cell_shift, key = ((v mod 2^cell_shift) << fraction_shift << 2) ^ 0x8000,
+    /// computed rather than looked up; `pad` columns each side, column_map[j] = j - pad between them.
+    void (*fill_cells_uniform)(const void *src, int32_t sample_bytes, const int32_t *column_map, int32_t pad,
+                               int32_t count, int32_t cell_shift, int32_t fraction_shift, int32_t max_value,
+                               int16_t *keys, uint8_t *cells);
     /// Sorts the windows at columns first..<first+count (count <= LUT_WALK_WINDOWS) of one row, whose 4 pixels lie
     /// at element offsets `window` from a window's origin in `keys` and `cells`, and fills `walk`. `strides` is
     /// the table stride of a cell step of each window pixel. Reads up to 15 keys and cells past the last window.
