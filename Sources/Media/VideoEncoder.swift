@@ -14,9 +14,13 @@ public struct EncoderSettings: Sendable {
     public var color: ColorInfo
     /// Codec options by FFmpeg name, generic ("g", "flags") or the encoder's own ("crf", "preset").
     public var options: [String: String]
+    /// The source's picture side data (rotation, HDR10): the muxer stores it, and libx265 writes HDR10 into the
+    /// bitstream as well.
+    public var sideData: [StreamSideData]
 
     public init(codecName: String, width: Int, height: Int, pixelFormat: PixelFormat, timeBase: Rational,
-                frameRate: Rational, sampleAspectRatio: Rational, color: ColorInfo, options: [String: String]) {
+                frameRate: Rational, sampleAspectRatio: Rational, color: ColorInfo, options: [String: String],
+                sideData: [StreamSideData] = []) {
         self.codecName = codecName
         self.width = width
         self.height = height
@@ -26,6 +30,20 @@ public struct EncoderSettings: Sendable {
         self.sampleAspectRatio = sampleAspectRatio
         self.color = color
         self.options = options
+        self.sideData = sideData
+    }
+
+    /// Whether the encoder writes the HDR10 side data into the video bitstream (SEI), where every container keeps it.
+    public var carriesHDR10: Bool { codecName == "libx265" && sideData.contains { $0.x265Parameter != nil } }
+
+    /// `options` with the HDR10 side data added to libx265's own parameters (after the user's).
+    var optionsWithSideData: [String: String] {
+        guard codecName == "libx265" else { return options }
+        let parameters = sideData.compactMap(\.x265Parameter)
+        guard !parameters.isEmpty else { return options }
+        var merged = options
+        merged["x265-params"] = ((options["x265-params"].map { [$0] } ?? []) + parameters).joined(separator: ":")
+        return merged
     }
 }
 
@@ -112,7 +130,7 @@ public final class VideoEncoder: @unchecked Sendable {
         c.pointee.chroma_sample_location = settings.color.chromaLocation
         c.pointee.thread_count = 0
         if globalHeader { c.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER) }
-        let options = try OptionDictionary(settings.options)
+        let options = try OptionDictionary(settings.optionsWithSideData)
         try MediaError.check(avcodec_open2(c, encoder, &options.pointer),
                              "opening the \(settings.codecName) encoder for \(settings.width)x\(settings.height) \(settings.pixelFormat)")
         if let unused = options.keys.first {

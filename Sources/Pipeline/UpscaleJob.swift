@@ -126,7 +126,7 @@ final class VideoLane {
         let settings = EncoderSettings(
             codecName: codecName, width: size.width, height: size.height, pixelFormat: outputFormat,
             timeBase: video.timeBase, frameRate: video.averageFrameRate, sampleAspectRatio: video.sampleAspectRatio,
-            color: outputColor, options: options)
+            color: outputColor, options: options, sideData: demuxer.pictureMetadata(of: index).sideData)
         let encoder = try PipelineError.wrap { try VideoEncoder(settings: settings, globalHeader: muxer.needsGlobalHeader) }
         outputStream = try PipelineError.wrap { try muxer.addVideoStream(encoder: encoder, replacing: index, of: demuxer) }
         inputStream = index
@@ -197,17 +197,22 @@ public final class UpscaleJob {
                 lanes.append(try lane(stream.index))
                 continue
             }
-            guard stream.kind == .audio || stream.kind == .subtitle, !muxer.isImageFile else {
+            if stream.kind == .attachment && !muxer.holdsAttachments {
+                notes.append("\(what) left out: the \(muxer.formatName) container cannot hold attachments (fonts of ASS subtitles); .mkv holds them")
+                continue
+            }
+            guard [.audio, .subtitle, .attachment].contains(stream.kind), !muxer.isImageFile else {
                 notes.append("\(what) left out")
                 continue
             }
-            guard muxer.canHold(streamOf: demuxer, index: stream.index) else {
+            guard stream.kind == .attachment || muxer.canHold(streamOf: demuxer, index: stream.index) else {
                 throw .invalidRequest("the \(muxer.formatName) container cannot hold \(what) unchanged; use .mkv, which holds nearly everything")
             }
             let index = try PipelineError.wrap { try muxer.addCopiedStream(from: demuxer, index: stream.index) }
             copied[stream.index] = (index, stream.timeBase)
         }
         try PipelineError.wrap { try muxer.copyMetadata(from: demuxer) }
+        notes += muxer.lostMetadata(of: demuxer, encoders: Dictionary(uniqueKeysWithValues: lanes.map { ($0.inputStream, $0.encoder.settings) }))
         // A container that cannot hold these streams says so now, not after the first frames are made.
         do {
             try muxer.rehearseHeader()
