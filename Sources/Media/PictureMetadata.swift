@@ -142,9 +142,9 @@ extension Muxer {
         }
         for (index, encoder) in encoders.sorted(by: { $0.key < $1.key }) {
             for data in encoder.sideData {
-                if !data.describesPicture {
+                if data.isWorthANoteWhenLeftOut {
                     notes.append("stream \(index): \(data.name) left out: it describes the input's bitstream, not the re-encoded one")
-                } else if !(Self.sideDataHolders[data.type]?.contains(formatName) ?? false) && !(data.isHDR10 && encoder.carriesHDR10) {
+                } else if data.describesPicture && !(Self.sideDataHolders[data.type]?.contains(formatName) ?? false) && !(data.isHDR10 && encoder.carriesHDR10) {
                     let rotation = data.rotation.map { " (rotation \(Int($0.rounded())) degrees: players will show the picture unrotated; .mp4 and .mov hold it)" } ?? ""
                     notes.append("stream \(index): the \(formatName) container cannot hold \(data.name)\(rotation)")
                 }

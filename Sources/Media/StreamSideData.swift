@@ -19,6 +19,10 @@ public struct StreamSideData: Sendable {
          AV_PKT_DATA_CONTENT_LIGHT_LEVEL, AV_PKT_DATA_ICC_PROFILE].contains(type)
     }
 
+    /// Kinds worth a word when left out: a Dolby Vision stream re-encoded without its RPUs plays as plain HDR10.
+    /// Others that describe the old bitstream (CPB sizes) are replaced by the encoder's own.
+    var isWorthANoteWhenLeftOut: Bool { type == AV_PKT_DATA_DOVI_CONF }
+
     var isHDR10: Bool { type == AV_PKT_DATA_MASTERING_DISPLAY_METADATA || type == AV_PKT_DATA_CONTENT_LIGHT_LEVEL }
 
     /// The same data for a picture scaled by `x`, `y`: a display matrix's translation is in pixels.

@@ -17,10 +17,12 @@ public struct EncoderSettings: Sendable {
     /// The source's picture side data (rotation, HDR10): the muxer stores it, and libx265 writes HDR10 into the
     /// bitstream as well.
     public var sideData: [StreamSideData]
+    /// Interlaced frames are coded as such where the encoder can (x264, MPEG-2), and flagged in the stream.
+    public var fieldOrder: FieldOrder
 
     public init(codecName: String, width: Int, height: Int, pixelFormat: PixelFormat, timeBase: Rational,
                 frameRate: Rational, sampleAspectRatio: Rational, color: ColorInfo, options: [String: String],
-                sideData: [StreamSideData] = []) {
+                sideData: [StreamSideData] = [], fieldOrder: FieldOrder = .progressive) {
         self.codecName = codecName
         self.width = width
         self.height = height
@@ -31,6 +33,7 @@ public struct EncoderSettings: Sendable {
         self.color = color
         self.options = options
         self.sideData = sideData
+        self.fieldOrder = fieldOrder
     }
 
     /// Whether the encoder writes the HDR10 side data into the video bitstream (SEI), where every container keeps it.
@@ -129,6 +132,10 @@ public final class VideoEncoder: @unchecked Sendable {
         c.pointee.colorspace = settings.color.matrix
         c.pointee.chroma_sample_location = settings.color.chromaLocation
         c.pointee.thread_count = 0
+        c.pointee.field_order = settings.fieldOrder.av
+        // Field-aware coding (x264's PAFF/MBAFF, MPEG-2 field DCT); other encoders code the frame whole and the
+        // container flags it.
+        if settings.fieldOrder.isInterlaced { c.pointee.flags |= Int32(AV_CODEC_FLAG_INTERLACED_DCT | AV_CODEC_FLAG_INTERLACED_ME) }
         if globalHeader { c.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER) }
         let options = try OptionDictionary(settings.optionsWithSideData)
         try MediaError.check(avcodec_open2(c, encoder, &options.pointer),

@@ -169,7 +169,7 @@ extension UpscaleJob {
             _ = try drain()
         }
 
-        let upscaler = self.upscaler, initialLumaPlan = lane.lumaPlan
+        let upscaler = self.upscaler, initialLumaPlan = lane.lumaPlan, fields = lane.fields
         let width = lane.outputWidth, height = lane.outputHeight
         stages.spawn("upscale-luma") {
             defer { upscaled.finish() }
@@ -177,12 +177,14 @@ extension UpscaleJob {
             var lumaPlan = initialLumaPlan
             while let frame = decoded.pop() {
                 let target = try pool.frame(propertiesOf: frame)
-                let source = try frame.planeView(0)
-                // A stream whose size changes midway keeps its output size: the upscaler is planned again.
-                if source.size != lumaPlan.input {
-                    lumaPlan = try upscaler.makePlan(input: source.size, output: lumaPlan.output, bitDepth: lumaPlan.bitDepth)
+                fields.label(target)
+                for (source, destination) in try fields.pairs(0, of: frame, into: target) {
+                    // A stream whose size changes midway keeps its output size: the upscaler is planned again.
+                    if source.view.size != lumaPlan.input {
+                        lumaPlan = try upscaler.makePlan(input: source.view.size, output: lumaPlan.output, bitDepth: lumaPlan.bitDepth)
+                    }
+                    try lumaPlan.renderParallel(source.view, into: destination.mutableView)
                 }
-                try lumaPlan.renderParallel(source, into: target.mutablePlaneView(0))
                 guard upscaled.push(FramePair(source: frame, target: target)) else { return }
             }
         }
@@ -204,11 +206,11 @@ extension UpscaleJob {
                 if pair.source.width != width0 || pair.source.height != height0 {
                     (width0, height0) = (pair.source.width, pair.source.height)
                     planned = try planned.enumerated().map { offset, method throws(PipelineError) in
-                        try method.replanned(from: pair.source.planeView(offset + 1).size, upscaler: upscaler)
+                        try method.replanned(from: fields.sourceSize(offset + 1, of: pair.source), upscaler: upscaler)
                     }
                     methods = try planned.map(PlaneWork.init)
                 }
-                try PlaneWork.run(methods, from: pair.source, into: pair.target)
+                try PlaneWork.run(methods, from: pair.source, into: pair.target, fields: fields)
                 var output = pair.target
                 for converter in converters { output = try converter.convert(output) }
                 if converters.isEmpty { output.format = encoderFormat }
@@ -272,27 +274,23 @@ enum PlaneWork {
         }
     }
 
-    /// Planes 1... of `source` into `target`: swscale planes side by side (one scaler each), upscaler planes
-    /// each across all cores.
-    static func run(_ work: [PlaneWork], from source: VideoFrame, into target: VideoFrame) throws(PipelineError) {
-        var scaled: [(PlaneScaler, FramePlane, FramePlane)] = []
+    /// Planes 1... of `source` into `target` (field by field as `fields` says): swscale planes side by side (one
+    /// scaler each, its fields one after the other), upscaler planes each across all cores.
+    static func run(_ work: [PlaneWork], from source: VideoFrame, into target: VideoFrame, fields: FieldSplit = .frame) throws(PipelineError) {
+        var scaled: [(PlaneScaler, [(FramePlane, FramePlane)])] = []
         for (offset, method) in work.enumerated() {
-            let plane = offset + 1
+            let pairs = try fields.pairs(offset + 1, of: source, into: target)
             switch method {
             case let .upscaler(plan):
-                try plan.renderParallel(source.planeView(plane), into: target.mutablePlaneView(plane))
+                for (from, to) in pairs { plan.renderParallel(from.view, into: to.mutableView) }
             case let .swscale(scaler):
-                scaled.append((scaler, try source.framePlane(plane), try target.framePlane(plane)))
+                scaled.append((scaler, pairs))
             }
         }
-        if scaled.count == 1 {
-            scaled[0].0.scale(scaled[0].1, into: scaled[0].2)
-        } else if !scaled.isEmpty {
-            let jobs = UncheckedSendable(scaled)
-            DispatchQueue.concurrentPerform(iterations: scaled.count) { i in
-                let (scaler, from, to) = jobs.value[i]
-                scaler.scale(from, into: to)
-            }
+        let jobs = UncheckedSendable(scaled)
+        DispatchQueue.concurrentPerform(iterations: scaled.count) { i in
+            let (scaler, pairs) = jobs.value[i]
+            for (from, to) in pairs { scaler.scale(from, into: to) }
         }
     }
 }

@@ -57,6 +57,10 @@ final class VideoLane {
     let estimatedFrameCount: Int?
     let inputFormat: PixelFormat
     let outputFormat: PixelFormat
+    /// Interlaced pictures go through the upscaler field by field.
+    let fields: FieldSplit
+    /// What the user should know about this stream (how interlacing was handled).
+    let notes: [String]
 
     /// Plans stream `index` of `demuxer` at `sizeRequest`, opens its decoder and adds its encoded stream to `muxer`.
     init(index: Int, sizeRequest: SizeRequest, request: UpscaleRequest, demuxer: Demuxer, muxer: Muxer,
@@ -105,8 +109,12 @@ final class VideoLane {
             postConversions.append((outputFormat, outputColor))
         }
 
-        // Geometry.
-        let alignment = outputFormat.isRGB ? (x: 1, y: 1) : (x: 1 << outputFormat.chromaShift.x, y: 1 << outputFormat.chromaShift.y)
+        let picture = demuxer.pictureMetadata(of: index)
+        let fields = FieldSplit(picture.fieldOrder, deinterlace: request.deinterlace)
+
+        // Geometry: kept fields each need whole chroma lines.
+        let chroma = outputFormat.isRGB ? (x: 0, y: 0) : outputFormat.chromaShift
+        let alignment = (x: 1 << chroma.x, y: (1 << chroma.y) * (fields == .fields ? 2 : 1))
         let size = try OutputGeometry.resolve(sizeRequest, width: video.width, height: video.height,
                                               alignment: alignment, formatName: outputFormat.name)
         if muxer.isImageFile, let frames = video.estimatedFrameCount, frames > 1 {
@@ -119,14 +127,19 @@ final class VideoLane {
                 return PlaneSize(width: s.width, height: s.height)
             }
         }
+        let inputPlanes = planeSizes(video.width, video.height)
+        if fields == .fields, inputPlanes.contains(where: { $0.height % 2 != 0 }) {
+            throw .invalidRequest("stream \(index) is interlaced but a plane of its \(video.width)x\(video.height) pictures has an odd number of lines, so its fields differ in size; pass --deinterlace")
+        }
         let plans = try PlanePlans(upscaler: request.upscaler, mode: request.planes, bitDepth: workFormat.bitDepth,
-                                   input: planeSizes(video.width, video.height), output: planeSizes(size.width, size.height))
+                                   input: inputPlanes.map { fields.planned($0, output: false) },
+                                   output: planeSizes(size.width, size.height).map { fields.planned($0, output: true) })
         lumaPlan = plans.luma
 
         let settings = EncoderSettings(
             codecName: codecName, width: size.width, height: size.height, pixelFormat: outputFormat,
             timeBase: video.timeBase, frameRate: video.averageFrameRate, sampleAspectRatio: video.sampleAspectRatio,
-            color: outputColor, options: options, sideData: demuxer.pictureMetadata(of: index).sideData)
+            color: outputColor, options: options, sideData: picture.sideData, fieldOrder: fields.outputOrder(of: picture.fieldOrder))
         let encoder = try PipelineError.wrap { try VideoEncoder(settings: settings, globalHeader: muxer.needsGlobalHeader) }
         outputStream = try PipelineError.wrap { try muxer.addVideoStream(encoder: encoder, replacing: index, of: demuxer) }
         inputStream = index
@@ -143,6 +156,12 @@ final class VideoLane {
         estimatedFrameCount = video.estimatedFrameCount
         self.inputFormat = inputFormat
         self.outputFormat = outputFormat
+        self.fields = fields
+        notes = switch fields {
+        case .frame: []
+        case .fields: ["stream \(index) is \(picture.fieldOrder): upscaled field by field and kept interlaced (--deinterlace makes it progressive)"]
+        case let .firstField(bottom): ["stream \(index) is \(picture.fieldOrder): deinterlaced, the \(bottom ? "bottom" : "top") field of each frame upscaled to the full height"]
+        }
     }
 }
 
@@ -211,6 +230,7 @@ public final class UpscaleJob {
             let index = try PipelineError.wrap { try muxer.addCopiedStream(from: demuxer, index: stream.index) }
             copied[stream.index] = (index, stream.timeBase)
         }
+        notes += lanes.flatMap(\.notes)
         try PipelineError.wrap { try muxer.copyMetadata(from: demuxer) }
         notes += muxer.lostMetadata(of: demuxer, encoders: Dictionary(uniqueKeysWithValues: lanes.map { ($0.inputStream, $0.encoder.settings) }))
         // A container that cannot hold these streams says so now, not after the first frames are made.

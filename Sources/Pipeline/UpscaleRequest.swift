@@ -25,10 +25,12 @@ public struct UpscaleRequest: Sendable {
     public var overwrite: Bool
     /// Input stream index -> its own output size; other video streams get `size`.
     public var streamSizes: [Int: SizeRequest]
+    /// Interlaced video made progressive (from the field shown first) instead of kept interlaced, field by field.
+    public var deinterlace: Bool
 
     public init(inputPath: String, outputPath: String, size: SizeRequest, upscaler: any PlaneUpscaler,
                 planes: PlaneMode = .luma, format: String? = nil, codec: String? = nil, crf: Double? = nil, preset: String? = nil,
-                overwrite: Bool = false, streamSizes: [Int: SizeRequest] = [:]) {
+                overwrite: Bool = false, streamSizes: [Int: SizeRequest] = [:], deinterlace: Bool = false) {
         self.inputPath = inputPath
         self.outputPath = outputPath
         self.size = size
@@ -40,5 +42,6 @@ public struct UpscaleRequest: Sendable {
         self.preset = preset
         self.overwrite = overwrite
         self.streamSizes = streamSizes
+        self.deinterlace = deinterlace
     }
 }

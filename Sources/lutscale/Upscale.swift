@@ -24,6 +24,9 @@ struct Upscale: ParsableCommand {
     @OptionGroup var scaling: ScalingOptions
     @OptionGroup var encoding: EncodingOptions
 
+    @Flag(help: "Make interlaced video progressive (the field shown first, upscaled to the full height) instead of keeping it interlaced, upscaled field by field.")
+    var deinterlace = false
+
     @Flag(name: .customShort("y"), help: "Overwrite the output file if it exists.")
     var overwrite = false
 
@@ -80,7 +83,7 @@ struct Upscale: ParsableCommand {
             let job = try UpscaleJob(UpscaleRequest(
                 inputPath: input, outputPath: output, size: scaling.sizeRequest, upscaler: upscaler,
                 planes: scaling.planes, format: encoding.format, codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,
-                overwrite: overwrite, streamSizes: perStreamSizes))
+                overwrite: overwrite, streamSizes: perStreamSizes, deinterlace: deinterlace))
             let d = job.description
             if !common.quiet {
                 for note in d.notes { log.line("lutscale: note: \(note)") }
