@@ -60,4 +60,25 @@ enum EncoderChoice {
         }
         return options
     }
+
+    /// What `encoder` loses of pictures of `input` format when it gets `output`: bit depth (12-bit into libx264) and
+    /// alpha, each with the installed encoders that would keep it (for a still image, PNG).
+    static func formatLossNotes(stream: Int, input: PixelFormat, output: PixelFormat, encoder: EncoderInfo, isImage: Bool) -> [String] {
+        func keeping(_ candidates: [String], _ keeps: (PixelFormat) -> Bool) -> String {
+            if isImage { return " (a .png output keeps it)" }
+            let names = candidates.filter { name in (try? EncoderInfo(name: name)).map { keeps($0.bestPixelFormat(for: input)) } ?? false }
+            guard let last = names.last else { return "" }
+            let list = names.count == 1 ? last : names.dropLast().joined(separator: ", ") + " or " + last
+            return " (--codec \(list) keeps it; .mkv holds them)"
+        }
+        var notes: [String] = []
+        if output.bitDepth < input.bitDepth && !input.isPaletted {
+            notes.append("stream \(stream): \(input.bitDepth)-bit \(input) becomes \(output.bitDepth)-bit \(output), the most \(encoder.name) takes" +
+                         keeping(["libx265", "ffv1", "libvpx-vp9"]) { $0.bitDepth >= input.bitDepth })
+        }
+        if input.hasAlpha && !output.hasAlpha {
+            notes.append("stream \(stream): the alpha channel is dropped: \(encoder.name) has none" + keeping(["ffv1", "libvpx-vp9"], \.hasAlpha))
+        }
+        return notes
+    }
 }

@@ -157,11 +157,13 @@ final class VideoLane {
         self.inputFormat = inputFormat
         self.outputFormat = outputFormat
         self.fields = fields
-        notes = switch fields {
-        case .frame: []
+        let fieldNotes = switch fields {
+        case .frame: [String]()
         case .fields: ["stream \(index) is \(picture.fieldOrder): upscaled field by field and kept interlaced (--deinterlace makes it progressive)"]
         case let .firstField(bottom): ["stream \(index) is \(picture.fieldOrder): deinterlaced, the \(bottom ? "bottom" : "top") field of each frame upscaled to the full height"]
         }
+        notes = fieldNotes + EncoderChoice.formatLossNotes(stream: index, input: inputFormat, output: outputFormat, encoder: encoderInfo,
+                                                                     isImage: muxer.isImageFile)
     }
 }
 
