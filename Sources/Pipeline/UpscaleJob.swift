@@ -79,9 +79,11 @@ final class VideoLane {
             workFormat = decodedLayout.planarEquivalent
             workColor = inputColor
         } else if request.planes == .luma {
-            // RGB's luma: through YUV 4:4:4 at 16 bits, so the round trip back to RGB loses nothing visible.
-            workFormat = PixelFormat(name: inputFormat.hasAlpha ? "yuva444p16le" : "yuv444p16le")
-            workColor = inputColor.asYUVFromRGB(bt601: encoderInfo.decodesAsBT601)
+            // RGB's luma: through YUV 4:4:4 in the colour space whose Y the models learnt (8-bit BT.601 limited
+            // range: the CLI scores what `lutscale eval` reports); deeper RGB at 16 bits.
+            let depth = inputFormat.bitDepth <= 8 ? "" : "16le"
+            workFormat = PixelFormat(name: inputFormat.hasAlpha ? "yuva444p\(depth)" : "yuv444p\(depth)")
+            workColor = inputColor.asModelYUVFromRGB()
         } else {
             workFormat = decodedLayout.planarEquivalent
             workColor = inputColor.asRGB()
