@@ -39,13 +39,13 @@ public struct EncoderSettings: Sendable {
     /// Whether the encoder writes the HDR10 side data into the video bitstream (SEI), where every container keeps it.
     public var carriesHDR10: Bool { codecName == "libx265" && sideData.contains { $0.x265Parameter != nil } }
 
-    /// `options` with the HDR10 side data added to libx265's own parameters (after the user's).
-    var optionsWithSideData: [String: String] {
+    /// `options` with libx265's own parameters completed: its log level from FFmpeg's (first, so that the user's
+    /// own `log-level` wins), the user's, then the HDR10 side data.
+    var optionsForOpening: [String: String] {
         guard codecName == "libx265" else { return options }
-        let parameters = sideData.compactMap(\.x265Parameter)
-        guard !parameters.isEmpty else { return options }
         var merged = options
-        merged["x265-params"] = ((options["x265-params"].map { [$0] } ?? []) + parameters).joined(separator: ":")
+        let parameters = ["log-level=\(MediaLog.x265Level)"] + (options["x265-params"].map { [$0] } ?? []) + sideData.compactMap(\.x265Parameter)
+        merged["x265-params"] = parameters.joined(separator: ":")
         return merged
     }
 }
@@ -137,7 +137,7 @@ public final class VideoEncoder: @unchecked Sendable {
         // container flags it.
         if settings.fieldOrder.isInterlaced { c.pointee.flags |= Int32(AV_CODEC_FLAG_INTERLACED_DCT | AV_CODEC_FLAG_INTERLACED_ME) }
         if globalHeader { c.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER) }
-        let options = try OptionDictionary(settings.optionsWithSideData)
+        let options = try OptionDictionary(settings.optionsForOpening)
         try MediaError.check(avcodec_open2(c, encoder, &options.pointer),
                              "opening the \(settings.codecName) encoder for \(settings.width)x\(settings.height) \(settings.pixelFormat)")
         if let unused = options.keys.first {

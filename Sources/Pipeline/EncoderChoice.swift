@@ -31,8 +31,9 @@ enum EncoderChoice {
     }
 
     /// Encoder options: a constant-quality default where the encoder has one, then `crf`/`preset` if given
-    /// (refused, with the encoder's name, where it has no such option).
-    static func options(for encoder: EncoderInfo, crf: Double?, preset: String?) throws(PipelineError) -> [String: String] {
+    /// (refused, with the encoder's name, where it has no such option), then `extra` as they are (the encoder
+    /// refuses options it does not have when it opens); a bitrate in `extra` ("b") replaces the default quality.
+    static func options(for encoder: EncoderInfo, crf: Double?, preset: String?, extra: [String: String] = [:]) throws(PipelineError) -> [String: String] {
         var options: [String: String] = [:]
         switch encoder.name {
         case "libx264", "libx265":
@@ -58,7 +59,20 @@ enum EncoderChoice {
             }
             options["preset"] = preset
         }
-        return options
+        if extra["b"] != nil {
+            guard crf == nil else { throw .invalidRequest("give either a constant quality (--crf) or a bitrate, not both") }
+            options["crf"] = nil
+        }
+        return options.merging(extra) { $1 }
+    }
+
+    /// The pixel format named `name` if `encoder` takes it.
+    static func pixelFormat(_ name: String, encoder: EncoderInfo) throws(PipelineError) -> PixelFormat {
+        guard let format = PixelFormat(name: name) else { throw .invalidRequest("unknown pixel format '\(name)' (`ffmpeg -pix_fmts` lists them)") }
+        if let taken = encoder.pixelFormats, !taken.contains(format) {
+            throw .invalidRequest("\(encoder.name) does not take \(name); it takes \(taken.map(\.name).joined(separator: ", "))")
+        }
+        return format
     }
 
     /// What `encoder` loses of pictures of `input` format when it gets `output`: bit depth (12-bit into libx264) and

@@ -90,7 +90,8 @@ final class VideoLane {
         }
         guard let workFormat else { throw .media(.unsupported("pixel format \(inputFormat)")) }
         let target = inputFormat.isPaletted ? PixelFormat(name: inputFormat.hasAlpha ? "rgba" : "rgb24")! : decodedLayout
-        let outputFormat = encoderInfo.bestPixelFormat(for: target)
+        let outputFormat = try request.pixelFormat.map { name throws(PipelineError) in try EncoderChoice.pixelFormat(name, encoder: encoderInfo) }
+            ?? encoderInfo.bestPixelFormat(for: target)
         var outputColor: ColorInfo = if outputFormat.isRGB {
             inputColor.asRGB()
         } else if workFormat.isRGB {
@@ -164,8 +165,9 @@ final class VideoLane {
         case .fields: ["stream \(index) is \(picture.fieldOrder): upscaled field by field and kept interlaced (--deinterlace makes it progressive)"]
         case let .firstField(bottom): ["stream \(index) is \(picture.fieldOrder): deinterlaced, the \(bottom ? "bottom" : "top") field of each frame upscaled to the full height"]
         }
-        notes = fieldNotes + EncoderChoice.formatLossNotes(stream: index, input: inputFormat, output: outputFormat, encoder: encoderInfo,
-                                                                     isImage: muxer.isImageFile)
+        // A pixel format the user chose loses what it loses by choice.
+        notes = fieldNotes + (request.pixelFormat != nil ? [] : EncoderChoice.formatLossNotes(stream: index, input: inputFormat, output: outputFormat, encoder: encoderInfo,
+                                                                     isImage: muxer.isImageFile))
     }
 }
 
@@ -199,7 +201,7 @@ public final class UpscaleJob {
         guard muxer.holds(encoder: codecName) != false else {
             throw .invalidRequest("the \(muxer.formatName) container cannot hold \(codecName) video; pick another --codec or output extension")
         }
-        let options = try EncoderChoice.options(for: encoderInfo, crf: request.crf, preset: request.preset)
+        let options = try EncoderChoice.options(for: encoderInfo, crf: request.crf, preset: request.preset, extra: request.encoderOptions)
 
         // Every video stream but cover pictures is upscaled (an image output holds only the main one), each at
         // its own size if the request names one.
