@@ -11,6 +11,8 @@
 #include <libavutil/pixdesc.h>
 #include <libavutil/channel_layout.h>
 #include <libavutil/error.h>
+#include <libavutil/display.h>
+#include <libavutil/mastering_display_metadata.h>
 #include <errno.h>
 #include <limits.h>
 

@@ -56,6 +56,14 @@ public struct ColorInfo: Equatable, Sendable, CustomStringConvertible {
                   matrix: bt601 ? AVCOL_SPC_BT470BG : AVCOL_SPC_BT709, chromaLocation: AVCHROMA_LOC_CENTER)
     }
 
+    /// Tags for YUV made from RGB for the luma models: BT.601 limited range, whose Y is the one they were trained
+    /// and are measured on (the SR protocol's `16 + (65.481 R + 128.553 G + 24.966 B) / 255`). Primaries and transfer
+    /// stay those of the RGB source.
+    public func asModelYUVFromRGB() -> ColorInfo {
+        ColorInfo(range: AVCOL_RANGE_MPEG, primaries: primaries, transfer: transfer, matrix: AVCOL_SPC_BT470BG,
+                  chromaLocation: AVCHROMA_LOC_CENTER)
+    }
+
     /// The same tags with the BT.601 matrix.
     public func withBT601Matrix() -> ColorInfo {
         var tags = self

@@ -34,10 +34,38 @@ public enum MediaError: Error, CustomStringConvertible, Sendable {
     }
 }
 
-/// How much FFmpeg's own log says on stderr.
+/// How much is said on stderr, in the FFmpeg CLI's levels (`-loglevel`), quietest first.
+public enum LogLevel: String, Sendable, CaseIterable, Comparable {
+    case quiet, error, warning, info, verbose, debug
+
+    public static func < (a: LogLevel, b: LogLevel) -> Bool {
+        allCases.firstIndex(of: a)! < allCases.firstIndex(of: b)!
+    }
+}
+
+/// How much FFmpeg's libraries, and the encoder libraries that log on their own (x265), say on stderr.
 public enum MediaLog {
-    /// Errors only (the default for a tool that prints its own messages), or nothing at all when `quiet`.
-    public static func configure(quiet: Bool) {
-        av_log_set_level(quiet ? AV_LOG_QUIET : AV_LOG_ERROR)
+    /// The libraries speak of errors only up to `info` (lutscale's own default: its progress and notes are enough),
+    /// and everything they say at `verbose` and `debug`.
+    public static func configure(_ level: LogLevel) {
+        let libraries: Int32 = switch level {
+        case .quiet: AV_LOG_QUIET
+        case .error, .info: AV_LOG_ERROR
+        case .warning: AV_LOG_WARNING
+        case .verbose: AV_LOG_INFO
+        case .debug: AV_LOG_DEBUG
+        }
+        av_log_set_level(libraries)
+    }
+
+    /// x265's own `log-level` for the libraries' current level: libx265 prints to stderr itself, past av_log.
+    static var x265Level: String {
+        switch av_log_get_level() {
+        case ..<AV_LOG_ERROR: "none"
+        case ..<AV_LOG_WARNING: "error"
+        case ..<AV_LOG_INFO: "warning"
+        case ..<AV_LOG_DEBUG: "info"
+        default: "debug"
+        }
     }
 }

@@ -68,11 +68,12 @@ public final class Muxer: @unchecked Sendable {
         output.pointee.time_base = input.pointee.time_base
         output.pointee.disposition = input.pointee.disposition
         try MediaError.check(av_dict_copy(&output.pointee.metadata, input.pointee.metadata, 0), "copying stream metadata")
+        for data in StreamSideData.all(of: input) { try data.add(to: output) }
         return Int(output.pointee.index)
     }
 
-    /// The stream for `encoder`'s packets; returns its output index. Takes metadata (language, title) from the
-    /// input stream it replaces.
+    /// The stream for `encoder`'s packets; returns its output index. Takes metadata (language, title), disposition
+    /// and the encoder's picture side data (rotation, HDR10) from the input stream it replaces.
     public func addVideoStream(encoder: VideoEncoder, replacing index: Int, of demuxer: Demuxer) throws(MediaError) -> Int {
         let input = demuxer.stream(index)
         guard let output = avformat_new_stream(context, nil) else { throw .outOfMemory("output stream") }
@@ -83,12 +84,21 @@ public final class Muxer: @unchecked Sendable {
         output.pointee.sample_aspect_ratio = encoder.codec.pointer.pointee.sample_aspect_ratio
         output.pointee.disposition = input.pointee.disposition
         try MediaError.check(av_dict_copy(&output.pointee.metadata, input.pointee.metadata, 0), "copying stream metadata")
+        // Tags that describe the input's encoding (mkvmerge's statistics, the encoder) would be false of this one.
+        for key in ["encoder", "BPS", "DURATION", "NUMBER_OF_FRAMES", "NUMBER_OF_BYTES", "_STATISTICS_WRITING_APP",
+                    "_STATISTICS_WRITING_DATE_UTC", "_STATISTICS_TAGS"] {
+            av_dict_set(&output.pointee.metadata, key, nil, 0)
+        }
+        let parameters = input.pointee.codecpar.pointee
+        try addSideData(encoder.settings.sideData, to: output, scaledBy: Double(encoder.settings.width) / Double(max(1, parameters.width)),
+                        Double(encoder.settings.height) / Double(max(1, parameters.height)))
         return Int(output.pointee.index)
     }
 
-    /// Copies the file-level metadata (title, ...) of `demuxer`'s file.
+    /// Copies the file-level metadata (title, ...) and the chapters of `demuxer`'s file.
     public func copyMetadata(from demuxer: Demuxer) throws(MediaError) {
         try MediaError.check(av_dict_copy(&context.pointee.metadata, demuxer.context.pointee.metadata, 0), "copying metadata")
+        try copyChapters(from: demuxer)
     }
 
     /// Opens the file and writes the container header; streams are fixed from here on.
@@ -125,6 +135,8 @@ public final class Muxer: @unchecked Sendable {
             guard let copy = avformat_new_stream(rehearsal, nil) else { throw .outOfMemory("output stream") }
             try MediaError.check(avcodec_parameters_copy(copy.pointee.codecpar, original.pointee.codecpar), "copying stream \(index)")
             copy.pointee.time_base = original.pointee.time_base
+            // Attachments need their file name and MIME type.
+            try MediaError.check(av_dict_copy(&copy.pointee.metadata, original.pointee.metadata, 0), "copying stream metadata")
         }
         if context.pointee.oformat.pointee.flags & AVFMT_NOFILE == 0 {
             try MediaError.check(avio_open_dyn_buf(&rehearsal.pointee.pb), "setting up a memory buffer")

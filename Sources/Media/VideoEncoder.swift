@@ -14,9 +14,15 @@ public struct EncoderSettings: Sendable {
     public var color: ColorInfo
     /// Codec options by FFmpeg name, generic ("g", "flags") or the encoder's own ("crf", "preset").
     public var options: [String: String]
+    /// The source's picture side data (rotation, HDR10): the muxer stores it, and libx265 writes HDR10 into the
+    /// bitstream as well.
+    public var sideData: [StreamSideData]
+    /// Interlaced frames are coded as such where the encoder can (x264, MPEG-2), and flagged in the stream.
+    public var fieldOrder: FieldOrder
 
     public init(codecName: String, width: Int, height: Int, pixelFormat: PixelFormat, timeBase: Rational,
-                frameRate: Rational, sampleAspectRatio: Rational, color: ColorInfo, options: [String: String]) {
+                frameRate: Rational, sampleAspectRatio: Rational, color: ColorInfo, options: [String: String],
+                sideData: [StreamSideData] = [], fieldOrder: FieldOrder = .progressive) {
         self.codecName = codecName
         self.width = width
         self.height = height
@@ -26,6 +32,21 @@ public struct EncoderSettings: Sendable {
         self.sampleAspectRatio = sampleAspectRatio
         self.color = color
         self.options = options
+        self.sideData = sideData
+        self.fieldOrder = fieldOrder
+    }
+
+    /// Whether the encoder writes the HDR10 side data into the video bitstream (SEI), where every container keeps it.
+    public var carriesHDR10: Bool { codecName == "libx265" && sideData.contains { $0.x265Parameter != nil } }
+
+    /// `options` with libx265's own parameters completed: its log level from FFmpeg's (first, so that the user's
+    /// own `log-level` wins), the user's, then the HDR10 side data.
+    var optionsForOpening: [String: String] {
+        guard codecName == "libx265" else { return options }
+        var merged = options
+        let parameters = ["log-level=\(MediaLog.x265Level)"] + (options["x265-params"].map { [$0] } ?? []) + sideData.compactMap(\.x265Parameter)
+        merged["x265-params"] = parameters.joined(separator: ":")
+        return merged
     }
 }
 
@@ -111,8 +132,12 @@ public final class VideoEncoder: @unchecked Sendable {
         c.pointee.colorspace = settings.color.matrix
         c.pointee.chroma_sample_location = settings.color.chromaLocation
         c.pointee.thread_count = 0
+        c.pointee.field_order = settings.fieldOrder.av
+        // Field-aware coding (x264's PAFF/MBAFF, MPEG-2 field DCT); other encoders code the frame whole and the
+        // container flags it.
+        if settings.fieldOrder.isInterlaced { c.pointee.flags |= Int32(AV_CODEC_FLAG_INTERLACED_DCT | AV_CODEC_FLAG_INTERLACED_ME) }
         if globalHeader { c.pointee.flags |= Int32(AV_CODEC_FLAG_GLOBAL_HEADER) }
-        let options = try OptionDictionary(settings.options)
+        let options = try OptionDictionary(settings.optionsForOpening)
         try MediaError.check(avcodec_open2(c, encoder, &options.pointer),
                              "opening the \(settings.codecName) encoder for \(settings.width)x\(settings.height) \(settings.pixelFormat)")
         if let unused = options.keys.first {

@@ -69,6 +69,11 @@ public final class VideoFrame: @unchecked Sendable {
         get { lutscale_frame_duration(pointer) }
         set { lutscale_frame_set_duration(pointer, newValue) }
     }
+    /// Whether the picture holds two fields (alternate lines taken at different times), as the decoder said.
+    public var isInterlaced: Bool {
+        get { pointer.pointee.interlaced_frame != 0 }
+        set { pointer.pointee.interlaced_frame = newValue ? 1 : 0 }
+    }
     public var color: ColorInfo {
         get { ColorInfo(pointer) }
         set { newValue.apply(to: pointer) }

@@ -31,8 +31,9 @@ enum EncoderChoice {
     }
 
     /// Encoder options: a constant-quality default where the encoder has one, then `crf`/`preset` if given
-    /// (refused, with the encoder's name, where it has no such option).
-    static func options(for encoder: EncoderInfo, crf: Double?, preset: String?) throws(PipelineError) -> [String: String] {
+    /// (refused, with the encoder's name, where it has no such option), then `extra` as they are (the encoder
+    /// refuses options it does not have when it opens); a bitrate in `extra` ("b") replaces the default quality.
+    static func options(for encoder: EncoderInfo, crf: Double?, preset: String?, extra: [String: String] = [:]) throws(PipelineError) -> [String: String] {
         var options: [String: String] = [:]
         switch encoder.name {
         case "libx264", "libx265":
@@ -58,6 +59,40 @@ enum EncoderChoice {
             }
             options["preset"] = preset
         }
-        return options
+        if extra["b"] != nil {
+            guard crf == nil else { throw .invalidRequest("give either a constant quality (--crf) or a bitrate, not both") }
+            options["crf"] = nil
+        }
+        return options.merging(extra) { $1 }
+    }
+
+    /// The pixel format named `name` if `encoder` takes it.
+    static func pixelFormat(_ name: String, encoder: EncoderInfo) throws(PipelineError) -> PixelFormat {
+        guard let format = PixelFormat(name: name) else { throw .invalidRequest("unknown pixel format '\(name)' (`ffmpeg -pix_fmts` lists them)") }
+        if let taken = encoder.pixelFormats, !taken.contains(format) {
+            throw .invalidRequest("\(encoder.name) does not take \(name); it takes \(taken.map(\.name).joined(separator: ", "))")
+        }
+        return format
+    }
+
+    /// What `encoder` loses of pictures of `input` format when it gets `output`: bit depth (12-bit into libx264) and
+    /// alpha, each with the installed encoders that would keep it (for a still image, PNG).
+    static func formatLossNotes(stream: Int, input: PixelFormat, output: PixelFormat, encoder: EncoderInfo, isImage: Bool) -> [String] {
+        func keeping(_ candidates: [String], _ keeps: (PixelFormat) -> Bool) -> String {
+            if isImage { return " (a .png output keeps it)" }
+            let names = candidates.filter { name in (try? EncoderInfo(name: name)).map { keeps($0.bestPixelFormat(for: input)) } ?? false }
+            guard let last = names.last else { return "" }
+            let list = names.count == 1 ? last : names.dropLast().joined(separator: ", ") + " or " + last
+            return " (--codec \(list) keeps it; .mkv holds them)"
+        }
+        var notes: [String] = []
+        if output.bitDepth < input.bitDepth && !input.isPaletted {
+            notes.append("stream \(stream): \(input.bitDepth)-bit \(input) becomes \(output.bitDepth)-bit \(output), the most \(encoder.name) takes" +
+                         keeping(["libx265", "ffv1", "libvpx-vp9"]) { $0.bitDepth >= input.bitDepth })
+        }
+        if input.hasAlpha && !output.hasAlpha {
+            notes.append("stream \(stream): the alpha channel is dropped: \(encoder.name) has none" + keeping(["ffv1", "libvpx-vp9"], \.hasAlpha))
+        }
+        return notes
     }
 }

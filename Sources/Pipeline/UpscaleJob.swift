@@ -56,6 +56,10 @@ final class VideoLane {
     let estimatedFrameCount: Int?
     let inputFormat: PixelFormat
     let outputFormat: PixelFormat
+    /// Interlaced pictures go through the upscaler field by field.
+    let fields: FieldSplit
+    /// What the user should know about this stream (how interlacing was handled).
+    let notes: [String]
 
     /// Plans stream `index` of `demuxer` at `sizeRequest`, opens its decoder and adds its encoded stream to `muxer`.
     init(index: Int, sizeRequest: SizeRequest, request: UpscaleRequest, demuxer: Demuxer, muxer: Muxer,
@@ -74,16 +78,19 @@ final class VideoLane {
             workFormat = decodedLayout.planarEquivalent
             workColor = inputColor
         } else if request.planes == .luma {
-            // RGB's luma: through YUV 4:4:4 at 16 bits, so the round trip back to RGB loses nothing visible.
-            workFormat = PixelFormat(name: inputFormat.hasAlpha ? "yuva444p16le" : "yuv444p16le")
-            workColor = inputColor.asYUVFromRGB(bt601: encoderInfo.decodesAsBT601)
+            // RGB's luma: through YUV 4:4:4 in the colour space whose Y the models learnt (8-bit BT.601 limited
+            // range: the CLI scores what `lutscale eval` reports); deeper RGB at 16 bits.
+            let depth = inputFormat.bitDepth <= 8 ? "" : "16le"
+            workFormat = PixelFormat(name: inputFormat.hasAlpha ? "yuva444p\(depth)" : "yuv444p\(depth)")
+            workColor = inputColor.asModelYUVFromRGB()
         } else {
             workFormat = decodedLayout.planarEquivalent
             workColor = inputColor.asRGB()
         }
         guard let workFormat else { throw .media(.unsupported("pixel format \(inputFormat)")) }
         let target = inputFormat.isPaletted ? PixelFormat(name: inputFormat.hasAlpha ? "rgba" : "rgb24")! : decodedLayout
-        let outputFormat = encoderInfo.bestPixelFormat(for: target)
+        let outputFormat = try request.pixelFormat.map { name throws(PipelineError) in try EncoderChoice.pixelFormat(name, encoder: encoderInfo) }
+            ?? encoderInfo.bestPixelFormat(for: target)
         var outputColor: ColorInfo = if outputFormat.isRGB {
             inputColor.asRGB()
         } else if workFormat.isRGB {
@@ -104,8 +111,12 @@ final class VideoLane {
             postConversions.append((outputFormat, outputColor))
         }
 
-        // Geometry.
-        let alignment = outputFormat.isRGB ? (x: 1, y: 1) : (x: 1 << outputFormat.chromaShift.x, y: 1 << outputFormat.chromaShift.y)
+        let picture = demuxer.pictureMetadata(of: index)
+        let fields = FieldSplit(picture.fieldOrder, deinterlace: request.deinterlace)
+
+        // Geometry: kept fields each need whole chroma lines.
+        let chroma = outputFormat.isRGB ? (x: 0, y: 0) : outputFormat.chromaShift
+        let alignment = (x: 1 << chroma.x, y: (1 << chroma.y) * (fields == .fields ? 2 : 1))
         let size = try OutputGeometry.resolve(sizeRequest, width: video.width, height: video.height,
                                               alignment: alignment, formatName: outputFormat.name)
         if muxer.isImageFile, let frames = video.estimatedFrameCount, frames > 1 {
@@ -118,14 +129,19 @@ final class VideoLane {
                 return PlaneSize(width: s.width, height: s.height)
             }
         }
+        let inputPlanes = planeSizes(video.width, video.height)
+        if fields == .fields, inputPlanes.contains(where: { $0.height % 2 != 0 }) {
+            throw .invalidRequest("stream \(index) is interlaced but a plane of its \(video.width)x\(video.height) pictures has an odd number of lines, so its fields differ in size; pass --deinterlace")
+        }
         let plans = try PlanePlans(upscaler: request.upscaler, mode: request.planes, bitDepth: workFormat.bitDepth,
-                                   input: planeSizes(video.width, video.height), output: planeSizes(size.width, size.height))
+                                   input: inputPlanes.map { fields.planned($0, output: false) },
+                                   output: planeSizes(size.width, size.height).map { fields.planned($0, output: true) })
         self.plans = plans
 
         let settings = EncoderSettings(
             codecName: codecName, width: size.width, height: size.height, pixelFormat: outputFormat,
             timeBase: video.timeBase, frameRate: video.averageFrameRate, sampleAspectRatio: video.sampleAspectRatio,
-            color: outputColor, options: options)
+            color: outputColor, options: options, sideData: picture.sideData, fieldOrder: fields.outputOrder(of: picture.fieldOrder))
         let encoder = try PipelineError.wrap { try VideoEncoder(settings: settings, globalHeader: muxer.needsGlobalHeader) }
         outputStream = try PipelineError.wrap { try muxer.addVideoStream(encoder: encoder, replacing: index, of: demuxer) }
         inputStream = index
@@ -141,6 +157,15 @@ final class VideoLane {
         estimatedFrameCount = video.estimatedFrameCount
         self.inputFormat = inputFormat
         self.outputFormat = outputFormat
+        self.fields = fields
+        let fieldNotes = switch fields {
+        case .frame: [String]()
+        case .fields: ["stream \(index) is \(picture.fieldOrder): upscaled field by field and kept interlaced (--deinterlace makes it progressive)"]
+        case let .firstField(bottom): ["stream \(index) is \(picture.fieldOrder): deinterlaced, the \(bottom ? "bottom" : "top") field of each frame upscaled to the full height"]
+        }
+        // A pixel format the user chose loses what it loses by choice.
+        notes = fieldNotes + (request.pixelFormat != nil ? [] : EncoderChoice.formatLossNotes(stream: index, input: inputFormat, output: outputFormat, encoder: encoderInfo,
+                                                                     isImage: muxer.isImageFile))
     }
 }
 
@@ -174,7 +199,7 @@ public final class UpscaleJob {
         guard muxer.holds(encoder: codecName) != false else {
             throw .invalidRequest("the \(muxer.formatName) container cannot hold \(codecName) video; pick another --codec or output extension")
         }
-        let options = try EncoderChoice.options(for: encoderInfo, crf: request.crf, preset: request.preset)
+        let options = try EncoderChoice.options(for: encoderInfo, crf: request.crf, preset: request.preset, extra: request.encoderOptions)
 
         // Every video stream but cover pictures is upscaled (an image output holds only the main one), each at
         // its own size if the request names one.
@@ -195,17 +220,23 @@ public final class UpscaleJob {
                 lanes.append(try lane(stream.index))
                 continue
             }
-            guard stream.kind == .audio || stream.kind == .subtitle, !muxer.isImageFile else {
+            if stream.kind == .attachment && !muxer.holdsAttachments {
+                notes.append("\(what) left out: the \(muxer.formatName) container cannot hold attachments (fonts of ASS subtitles); .mkv holds them")
+                continue
+            }
+            guard [.audio, .subtitle, .attachment].contains(stream.kind), !muxer.isImageFile else {
                 notes.append("\(what) left out")
                 continue
             }
-            guard muxer.canHold(streamOf: demuxer, index: stream.index) else {
+            guard stream.kind == .attachment || muxer.canHold(streamOf: demuxer, index: stream.index) else {
                 throw .invalidRequest("the \(muxer.formatName) container cannot hold \(what) unchanged; use .mkv, which holds nearly everything")
             }
             let index = try PipelineError.wrap { try muxer.addCopiedStream(from: demuxer, index: stream.index) }
             copied[stream.index] = (index, stream.timeBase)
         }
+        notes += lanes.flatMap(\.notes)
         try PipelineError.wrap { try muxer.copyMetadata(from: demuxer) }
+        notes += muxer.lostMetadata(of: demuxer, encoders: Dictionary(uniqueKeysWithValues: lanes.map { ($0.inputStream, $0.encoder.settings) }))
         // A container that cannot hold these streams says so now, not after the first frames are made.
         do {
             try muxer.rehearseHeader()

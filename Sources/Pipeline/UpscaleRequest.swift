@@ -25,10 +25,18 @@ public struct UpscaleRequest: Sendable {
     public var overwrite: Bool
     /// Input stream index -> its own output size; other video streams get `size`.
     public var streamSizes: [Int: SizeRequest]
+    /// More encoder options by FFmpeg name ("tune", "b", "x265-params", "profile"); a bitrate ("b") replaces the
+    /// default constant quality.
+    public var encoderOptions: [String: String]
+    /// The encoder's pixel format by FFmpeg name ("yuv420p10le"); nil keeps the input's as far as the encoder can.
+    public var pixelFormat: String?
+    /// Interlaced video made progressive (from the field shown first) instead of kept interlaced, field by field.
+    public var deinterlace: Bool
 
     public init(inputPath: String, outputPath: String, size: SizeRequest, upscaler: any PlaneUpscaler,
                 planes: PlaneMode = .luma, format: String? = nil, codec: String? = nil, crf: Double? = nil, preset: String? = nil,
-                overwrite: Bool = false, streamSizes: [Int: SizeRequest] = [:]) {
+                overwrite: Bool = false, streamSizes: [Int: SizeRequest] = [:], deinterlace: Bool = false,
+                encoderOptions: [String: String] = [:], pixelFormat: String? = nil) {
         self.inputPath = inputPath
         self.outputPath = outputPath
         self.size = size
@@ -40,5 +48,8 @@ public struct UpscaleRequest: Sendable {
         self.preset = preset
         self.overwrite = overwrite
         self.streamSizes = streamSizes
+        self.deinterlace = deinterlace
+        self.encoderOptions = encoderOptions
+        self.pixelFormat = pixelFormat
     }
 }

@@ -162,6 +162,7 @@ struct Models: ParsableCommand {
                   + column(spec.set5PSNR.isEmpty ? "-" : "below", 13) + "mix " + luts(spec.mix) + refine + shape)
             if !spec.set5PSNR.isEmpty { print("  Set5 Y PSNR: " + figures(spec.set5PSNR) + " dB") }
         }
+        print("models in \(ShippedModels.directory.path)")
         print("auto picks, for each stream, the model with the best Set5 figure among those that serve its scale as it is "
               + "(a fixed model at its own scale, an any-scale model within its range; an any-scale model, being slower, "
               + "must beat a fixed one by more than \(AnyScaleUpscaler.anyScaleMargin) dB); otherwise the smallest fixed scale "

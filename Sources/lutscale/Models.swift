@@ -16,7 +16,8 @@ enum ModelResolver {
         if lowered == "auto" {
             let shipped = try ShippedModels.catalog()
             guard !shipped.fixed.isEmpty || !shipped.anyScale.isEmpty else {
-                throw .usage("no shipped models found in \(ShippedModels.directory.path); reinstall lutscale or pass --model lanczos3")
+                let places = ShippedModels.searchPath.map(\.path).joined(separator: ", ")
+                throw .usage("no shipped models found (looked in \(places)); install them beside lutscale (README: Installing) or pass --model lanczos3")
             }
             return AnyScaleUpscaler(name: "auto", models: shipped.fixed.map(\.model), anyScale: shipped.anyScale.map(\.model))
         }
@@ -69,11 +70,25 @@ enum ShippedModels {
         case anyScale(IMLUTModel)
     }
 
-    /// `LUTSCALE_MODELS` overrides where they are looked for (an installed binary without its resource folder).
+    /// Where the models are looked for, in order: `LUTSCALE_MODELS` alone when set; else the resource folder beside
+    /// the binary (the build tree, or a copy made with the binary); `../share/lutscale/models` from the binary's
+    /// folder (an install under a prefix, /usr/local/bin beside /usr/local/share); the source tree the binary was
+    /// built from (a binary copied alone on the machine that built it). Symbolic links to the binary are followed.
+    static var searchPath: [URL] {
+        if let override = ProcessInfo.processInfo.environment["LUTSCALE_MODELS"] { return [URL(fileURLWithPath: override)] }
+        let folder = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath().deletingLastPathComponent()
+        return [folder.appendingPathComponent("LUTScale_lutscale.resources/Models"),
+                folder.appendingPathComponent("../share/lutscale/models").standardizedFileURL,
+                URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Models")]
+    }
+
+    /// The first folder of `searchPath` that exists (the first one when none does, for messages).
     static var directory: URL {
-        if let override = ProcessInfo.processInfo.environment["LUTSCALE_MODELS"] { return URL(fileURLWithPath: override) }
-        let executable = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
-        return executable.deletingLastPathComponent().appendingPathComponent("LUTScale_lutscale.resources/Models")
+        let candidates = searchPath
+        return candidates.first { url in
+            var isFolder: ObjCBool = false
+            return FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder) && isFolder.boolValue
+        } ?? candidates[0]
     }
 
     /// Loads a `.lut` of any kind, or an SR-LUT `.npy`.

@@ -1,11 +1,30 @@
 import ArgumentParser
+import Media
 import Pipeline
 
 /// Options every subcommand that reports while working shares.
 struct CommonOptions: ParsableArguments {
-    @Flag(name: [.customShort("q"), .long], help: "Print nothing but errors (no progress, no summary).")
-    var quiet = false
+    @Flag(name: [.customShort("q"), .customLong("quiet")], help: "Print nothing but errors (no progress, no summary): --loglevel error.")
+    var quietFlag = false
+
+    @Option(name: [.customShort("v"), .customLong("loglevel")],
+            help: ArgumentHelp("How much to print, as in FFmpeg: quiet (nothing), error, warning (notes too), info (default: progress and summary), " +
+                               "verbose or debug (the FFmpeg and encoder libraries' own messages too, x265's included).",
+                               valueName: "LEVEL"))
+    var logLevel: LogLevel?
+
+    var level: LogLevel { logLevel ?? (quietFlag ? .error : .info) }
+    /// No progress and no summary.
+    var quiet: Bool { level < .info }
+    /// Notes on what the output loses or how the input was taken.
+    var showsNotes: Bool { level >= .warning }
+
+    func validate() throws {
+        if quietFlag, let logLevel, logLevel != .error { throw ValidationError("-q is --loglevel error; give one of them.") }
+    }
 }
+
+extension LogLevel: ExpressibleByArgument {}
 
 /// How big the output is and which method makes it; shared by commands that upscale.
 struct ScalingOptions: ParsableArguments {
@@ -63,7 +82,45 @@ struct EncodingOptions: ParsableArguments {
                                valueName: "P"))
     var preset: String?
 
+    @Option(help: ArgumentHelp("Encoder tuning for encoders that have one (libx264: film, animation, grain, ...; libx265: grain, animation, ...).",
+                               valueName: "T"))
+    var tune: String?
+
+    @Option(help: ArgumentHelp("Target bitrate instead of constant quality, as FFmpeg writes it (e.g. 8M, 2500k).", valueName: "RATE"))
+    var bitrate: String?
+
+    @Option(name: .customLong("x264-params"), help: ArgumentHelp("libx264's own options, key=value:key=value.", valueName: "PARAMS"))
+    var x264Params: String?
+
+    @Option(name: .customLong("x265-params"), help: ArgumentHelp("libx265's own options, key=value:key=value.", valueName: "PARAMS"))
+    var x265Params: String?
+
+    @Option(name: .customLong("codec-option"), parsing: .singleValue,
+            help: ArgumentHelp("Any other encoder option by its FFmpeg name (repeatable), e.g. profile=high or g=48.", valueName: "KEY=VALUE"))
+    var codecOptions: [String] = []
+
+    @Option(name: .customLong("output-pix-fmt"),
+            help: ArgumentHelp("The encoder's pixel format (e.g. yuv420p10le for 10-bit HEVC from 8-bit input); default: the input's, as far as the encoder takes it.",
+                               valueName: "F"))
+    var outputPixelFormat: String?
+
+    /// Options by FFmpeg name from --tune, --bitrate, --x264-params, --x265-params and --codec-option.
+    var encoderOptions: [String: String] {
+        var options: [String: String] = [:]
+        for option in codecOptions {
+            let parts = option.split(separator: "=", maxSplits: 1).map(String.init)
+            options[parts[0]] = parts[1]
+        }
+        let named = [("tune", tune), ("b", bitrate), ("x264-params", x264Params), ("x265-params", x265Params)]
+        for case let (key, value?) in named { options[key] = value }
+        return options
+    }
+
     func validate() throws {
+        for option in codecOptions where option.split(separator: "=", maxSplits: 1).count != 2 || option.hasPrefix("=") {
+            throw ValidationError("--codec-option takes KEY=VALUE, not '\(option)'.")
+        }
+        if crf != nil && bitrate != nil { throw ValidationError("Give either --crf or --bitrate, not both.") }
         if let crf, !(crf.isFinite && crf >= 0 && crf <= 63) { throw ValidationError("--crf must be between 0 and 63.") }
         if let preset, preset.isEmpty { throw ValidationError("--preset must not be empty.") }
         if let codec, codec.isEmpty { throw ValidationError("--codec must not be empty.") }

@@ -8,9 +8,13 @@ import Glibc
 /// Writes whole lines (or a redrawn status line) to stderr, best effort: a closed, full or broken stderr loses
 /// the message, never the job (as in ffmpeg); the exit status still says what happened to the work.
 struct StandardError: Sendable {
+    /// Says nothing at all (`--loglevel quiet`).
+    var silent = false
+
     var isTerminal: Bool { isatty(STDERR_FILENO) == 1 }
 
     func write(_ text: String) {
+        if silent { return }
         var bytes = Array(text.utf8)[...]
         while !bytes.isEmpty {
             let written = bytes.withUnsafeBytes { Glibc.write(STDERR_FILENO, $0.baseAddress, $0.count) }

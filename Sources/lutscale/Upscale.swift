@@ -24,8 +24,14 @@ struct Upscale: ParsableCommand {
     @OptionGroup var scaling: ScalingOptions
     @OptionGroup var encoding: EncodingOptions
 
+    @Flag(help: "Make interlaced video progressive (the field shown first, upscaled to the full height) instead of keeping it interlaced, upscaled field by field.")
+    var deinterlace = false
+
     @Flag(name: .customShort("y"), help: "Overwrite the output file if it exists.")
     var overwrite = false
+
+    @Flag(name: .customShort("n"), help: "Never overwrite: an existing output file is an error (the default; -n says so, and refuses -y).")
+    var neverOverwrite = false
 
     @OptionGroup var common: CommonOptions
 
@@ -48,6 +54,7 @@ struct Upscale: ParsableCommand {
     }
 
     func validate() throws {
+        if overwrite && neverOverwrite { throw ValidationError("-y overwrites and -n never does: give one of them.") }
         if input == "-" || output == "-" {
             guard input == "-" && output == "-" else {
                 throw ValidationError("Pipes go both ways: - as input needs -o - (YUV4MPEG2 or --raw out), and -o - needs - as input.")
@@ -71,23 +78,24 @@ struct Upscale: ParsableCommand {
 
     func run() throws {
         if input == "-" { return try runStream() }
-        let log = StandardError()
+        let log = StandardError(silent: common.level == .quiet)
         let signals = SignalWatcher.shared
         signals.expectJob()
-        MediaLog.configure(quiet: common.quiet)
+        MediaLog.configure(common.level)
         do {
             let upscaler = try ModelResolver.resolve(scaling.modelName)
             let job = try UpscaleJob(UpscaleRequest(
                 inputPath: input, outputPath: output, size: scaling.sizeRequest, upscaler: upscaler,
                 planes: scaling.planes, format: encoding.format, codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,
-                overwrite: overwrite, streamSizes: perStreamSizes))
+                overwrite: overwrite, streamSizes: perStreamSizes, deinterlace: deinterlace,
+                encoderOptions: encoding.encoderOptions, pixelFormat: encoding.outputPixelFormat))
             let d = job.description
-            if !common.quiet {
+            if common.showsNotes {
                 for note in d.notes { log.line("lutscale: note: \(note)") }
             }
             let summary = try signals.run(quiet: common.quiet, log: log) { try job.run(stop: $0, progress: $1) }
+            if common.showsNotes, let damage = summary.damageReport { log.line("lutscale: warning: \(damage)") }
             if !common.quiet {
-                if let damage = summary.damageReport { log.line("lutscale: warning: \(damage)") }
                 // A file cut short often ends without a read error: only the announced length tells.
                 if let announced = d.estimatedFrameCount, !summary.stoppedEarly, summary.frames * 10 < announced * 9 {
                     log.line("lutscale: warning: the input ended after \(summary.frames) of the about \(announced) frames its header announces (truncated file?)")

@@ -98,6 +98,81 @@ enum Fixtures {
             .filter { !$0.hasPrefix("pos=") && !$0.hasPrefix("stream_index=") }
     }
 
+    /// An MKV with what must survive besides the picture: file title and two chapters, a French audio stream with
+    /// the comment disposition, a forced ASS subtitle stream and a font attachment.
+    static func richMatroska(_ path: String, in scratch: Scratch) throws {
+        let chapters = scratch.path("chapters.txt"), subtitles = scratch.path("subs.ass"), font = scratch.path("font.ttf")
+        try """
+            ;FFMETADATA1
+            title=Film title
+            [CHAPTER]
+            TIMEBASE=1/1000
+            START=0
+            END=200
+            title=Opening
+            [CHAPTER]
+            TIMEBASE=1/1000
+            START=200
+            END=400
+            title=Ending
+
+            """.write(toFile: chapters, atomically: true, encoding: .utf8)
+        try """
+            [Script Info]
+            ScriptType: v4.00+
+
+            [Events]
+            Format: Layer, Start, End, Style, Name, MarginL, MarginR, MarginV, Effect, Text
+            Dialogue: 0,0:00:00.00,0:00:00.30,Default,,0,0,0,,Hello
+
+            """.write(toFile: subtitles, atomically: true, encoding: .utf8)
+        try Data((0..<3000).map { UInt8(truncatingIfNeeded: $0 &* 7) }).write(to: URL(fileURLWithPath: font))
+        try ffmpeg(["-f", "lavfi", "-i", "testsrc2=size=96x64:rate=25", "-f", "lavfi", "-i", "sine=sample_rate=48000",
+                    "-i", subtitles, "-i", chapters, "-map", "0:v", "-map", "1:a", "-map", "2:s", "-map_metadata", "3",
+                    "-map_chapters", "3", "-frames:v", "10", "-t", "0.4", "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
+                    "-c:s", "ass", "-attach", font, "-metadata:s:t", "mimetype=application/x-truetype-font",
+                    "-metadata:s:a", "language=fra", "-metadata:s:v", "title=Camera", "-disposition:s:0", "forced",
+                    "-disposition:a:0", "default+comment", path])
+    }
+
+    /// The x265 parameters of `hdr10` (mastering display and content light level in the bitstream, as SEI).
+    static let hdr10Parameters = "log-level=error:master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400"
+
+    /// A 10-bit HEVC HDR10 clip (PQ, BT.2020) whose mastering display and light level are in the bitstream only.
+    static func hdr10(_ path: String) throws {
+        try clip(path, size: "96x64", frames: 3, pixelFormat: "yuv420p10le", audio: nil,
+                 extra: ["-c:v", "libx265", "-x265-params", hdr10Parameters, "-color_primaries", "bt2020",
+                         "-color_trc", "smpte2084", "-colorspace", "bt2020nc"])
+    }
+
+    /// An MP4 whose track header turns the picture 90 degrees, as phones write: ffmpeg 5.1 cannot set it, so the
+    /// matrix of the `tkhd` box is patched.
+    static func rotatedMP4(_ path: String) throws {
+        try clip(path, size: "96x64", frames: 3, audio: nil)
+        var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
+        let box = try #require(bytes.range(of: Data("tkhd".utf8))).lowerBound
+        // After the type: version and flags (4), times and track fields (20 for version 0, 32 for 1), reserved (8),
+        // layer, group, volume, reserved (8), then nine big-endian 32-bit matrix entries.
+        let matrix = box + 4 + 4 + (bytes[box + 4] == 0 ? 20 : 32) + 8 + 8
+        let values: [Int32] = [0, 0x10000, 0, -0x10000, 0, 0, 0, 0, 0x4000_0000]
+        bytes.replaceSubrange(matrix..<matrix + 36, with: values.flatMap { value in withUnsafeBytes(of: value.bigEndian) { Array($0) } })
+        try bytes.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// ffprobe's compact lines (`stream|index=0|...`, `chapter|...`, `format|...`) with tags and dispositions.
+    static func describe(_ path: String) throws -> [String] {
+        try ffprobe(["-show_chapters", "-show_format", "-show_streams", "-of", "compact", path]).split(separator: "\n").map(String.init)
+    }
+
+    /// The side data ffprobe finds on the first video stream and on its first frame, by type name.
+    static func sideDataTypes(_ path: String) throws -> (stream: [String], frame: [String]) {
+        func types(_ text: String) -> [String] {
+            text.split(separator: "\n").filter { $0.hasPrefix("side_data_type=") }.map { String($0.dropFirst(15)) }
+        }
+        return (try types(ffprobe(["-select_streams", "v:0", "-show_streams", path])),
+                try types(ffprobe(["-select_streams", "v:0", "-show_frames", "-read_intervals", "%+#1", path])))
+    }
+
     /// The repository's sample clip: 1280x720 yuv444p H.264 with MP3 audio, 280 frames.
     static var sample: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()

@@ -76,7 +76,8 @@ import Testing
         let input = scratch.path("in.png"), output = scratch.path("out.png")
         try Fixtures.clip(input, size: "64x48", frames: 1, pixelFormat: "rgb24", audio: nil, extra: ["-c:v", "png"])
         let job = try UpscaleJob(UpscaleRequest(inputPath: input, outputPath: output, size: .scale(3), upscaler: lanczos, planes: planes))
-        #expect(job.description.workFormat.name == (planes == .all ? "gbrp" : "yuv444p16le"))
+        // 8-bit RGB's luma mode works on the 8-bit BT.601 Y the models learnt.
+        #expect(job.description.workFormat.name == (planes == .all ? "gbrp" : "yuv444p"))
         _ = try job.run()
         let video = try Fixtures.videoStream(output)
         #expect(video["codec_name"] == "png" && video["width"] == "192" && video["height"] == "144" && video["pix_fmt"] == "rgb24")

@@ -2,10 +2,12 @@ import LUTEngine
 import Media
 
 /// Work-format frames -> frames at the output size: the upscaler on luma (and on every plane in `all` mode),
-/// swscale on the others. A stream whose size changes midway keeps its output size: its planes are planned again.
+/// swscale on the others, whole or field by field (`fields`). A stream whose size changes midway keeps its output
+/// size: its planes are planned again.
 struct UpscaleStage: Stage {
     let upscaler: any PlaneUpscaler
     let plans: PlanePlans
+    var fields: FieldSplit = .frame
     let format: PixelFormat
     let output: PlaneSize
     let input: BoundedQueue<VideoFrame>
@@ -21,19 +23,24 @@ struct UpscaleStage: Stage {
         var work = try others.map(PlaneWork.init)
         while let frame = input.pop() {
             if let pacing, pacing.decide(frame.pts ?? 0) == .drop { continue }
-            let source = try frame.planeView(0)
-            if source.size != luma.input {
-                luma = try PipelineError.wrap { try upscaler.makePlan(input: source.size, output: luma.output, bitDepth: luma.bitDepth) }
+            if try fields.sourceSize(0, of: frame) != luma.input {
+                let size = try fields.sourceSize(0, of: frame)
+                luma = try PipelineError.wrap { try upscaler.makePlan(input: size, output: luma.output, bitDepth: luma.bitDepth) }
                 others = try others.enumerated().map { offset, method throws(PipelineError) in
-                    try method.replanned(from: frame.planeView(offset + 1).size, upscaler: upscaler)
+                    try method.replanned(from: fields.sourceSize(offset + 1, of: frame), upscaler: upscaler)
                 }
                 work = try others.map(PlaneWork.init)
             }
             let target = try pool.frame(propertiesOf: frame)
-            // One set of work items for the frame: the luma plane's row bands and each other plane, on all cores.
-            let others = try PlaneWork.items(work, from: frame, into: target)
-            try withExtendedLifetime(frame) { () throws(PipelineError) in
-                luma.renderParallel(source, into: try target.mutablePlaneView(0), workers: activeProcessorCount, alongside: others)
+            fields.label(target)
+            // One set of work items per field (one for a whole frame): the luma plane's row bands and each other
+            // plane, on all cores.
+            let lumaPairs = try fields.pairs(0, of: frame, into: target)
+            for (index, (source, destination)) in lumaPairs.enumerated() {
+                let others = try PlaneWork.items(work, from: frame, into: target, fields: fields, field: index)
+                withExtendedLifetime(frame) {
+                    luma.renderParallel(source.view, into: destination.mutableView, workers: activeProcessorCount, alongside: others)
+                }
             }
             guard upscaled.push(target) else { return }
         }
@@ -53,12 +60,14 @@ enum PlaneWork {
         }
     }
 
-    /// Planes 1... of `source` into `target` as independent work items, one per plane, to run beside the luma
-    /// plane's row bands (`renderParallel(alongside:)`): each scaler has its own plane, each plan is one thread's.
-    static func items(_ work: [PlaneWork], from source: VideoFrame, into target: VideoFrame) throws(PipelineError) -> [@Sendable () -> Void] {
+    /// Field `field` (as `fields` splits them) of planes 1... of `source` into `target` as independent work items,
+    /// one per plane, to run beside the luma plane's row bands (`renderParallel(alongside:)`): each scaler has its
+    /// own plane, each plan is one thread's.
+    static func items(_ work: [PlaneWork], from source: VideoFrame, into target: VideoFrame, fields: FieldSplit = .frame,
+                      field: Int = 0) throws(PipelineError) -> [@Sendable () -> Void] {
         var items: [@Sendable () -> Void] = []
         for (offset, method) in work.enumerated() {
-            let from = try source.framePlane(offset + 1), to = try target.framePlane(offset + 1)
+            let (from, to) = try fields.pairs(offset + 1, of: source, into: target)[field]
             switch method {
             case let .swscale(scaler): items.append { scaler.scale(from, into: to) }
             case let .upscaler(plan): items.append { plan.renderParallel(from.view, into: to.mutableView, workers: 1) }
