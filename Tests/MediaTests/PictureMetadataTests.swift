@@ -17,7 +17,7 @@ import Testing
         let settings = EncoderSettings(codecName: "libx265", width: 64, height: 48, pixelFormat: .yuv420p, timeBase: Rational(1, 25),
                                        frameRate: Rational(25, 1), sampleAspectRatio: Rational(1, 1), color: .unspecified,
                                        options: ["x265-params": "bframes=0"], sideData: picture.sideData)
-        #expect(settings.carriesHDR10)
+        #expect(picture.sideData.allSatisfy(settings.carries))
         #expect(settings.optionsForOpening["x265-params"]?.hasSuffix("bframes=0:" + parameters.joined(separator: ":")) == true)
     }
 
