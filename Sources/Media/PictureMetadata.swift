@@ -132,9 +132,8 @@ extension Muxer {
         for data in sideData where data.describesPicture { try data.scaled(x: x, y: y).add(to: output) }
     }
 
-    /// One line for each thing of the input this output loses: chapters, side data the container has no place for
-    /// (HDR10 data only when the video bitstream does not carry it either), side data that would be false of a
-    /// re-encoded stream.
+    /// One line for each thing of the input this output loses: chapters, side data that neither the container nor
+    /// the encoder's bitstream has a place for, side data that would be false of a re-encoded stream.
     public func lostMetadata(of demuxer: Demuxer, encoders: [Int: EncoderSettings]) -> [String] {
         var notes: [String] = []
         if demuxer.context.pointee.nb_chapters > 0 && !Self.chapterHolders.contains(formatName) {
@@ -144,7 +143,7 @@ extension Muxer {
             for data in encoder.sideData {
                 if data.isWorthANoteWhenLeftOut {
                     notes.append("stream \(index): \(data.name) left out: it describes the input's bitstream, not the re-encoded one")
-                } else if data.describesPicture && !(Self.sideDataHolders[data.type]?.contains(formatName) ?? false) && !(data.isHDR10 && encoder.carriesHDR10) {
+                } else if data.describesPicture && !(Self.sideDataHolders[data.type]?.contains(formatName) ?? false) && !encoder.carries(data) {
                     let rotation = data.rotation.map { " (rotation \(Int($0.rounded())) degrees: players will show the picture unrotated; .mp4 and .mov hold it)" } ?? ""
                     notes.append("stream \(index): the \(formatName) container cannot hold \(data.name)\(rotation)")
                 }

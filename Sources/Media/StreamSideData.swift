@@ -23,7 +23,7 @@ public struct StreamSideData: Sendable {
     /// Others that describe the old bitstream (CPB sizes) are replaced by the encoder's own.
     var isWorthANoteWhenLeftOut: Bool { type == AV_PKT_DATA_DOVI_CONF }
 
-    var isHDR10: Bool { type == AV_PKT_DATA_MASTERING_DISPLAY_METADATA || type == AV_PKT_DATA_CONTENT_LIGHT_LEVEL }
+    var isICCProfile: Bool { type == AV_PKT_DATA_ICC_PROFILE }
 
     /// The same data for a picture scaled by `x`, `y`: a display matrix's translation is in pixels.
     func scaled(x: Double, y: Double) -> StreamSideData {

@@ -36,8 +36,15 @@ public struct EncoderSettings: Sendable {
         self.fieldOrder = fieldOrder
     }
 
-    /// Whether the encoder writes the HDR10 side data into the video bitstream (SEI), where every container keeps it.
-    public var carriesHDR10: Bool { codecName == "libx265" && sideData.contains { $0.x265Parameter != nil } }
+    /// Whether the encoder writes `data` into the bitstream, where every container keeps it: HDR10 as x265's SEI,
+    /// an ICC profile from the frames' side data as PNG's iCCP chunk or JPEG's APP2 marker.
+    func carries(_ data: StreamSideData) -> Bool {
+        switch codecName {
+        case "libx265": data.x265Parameter != nil
+        case "png", "apng", "mjpeg": data.isICCProfile
+        default: false
+        }
+    }
 
     /// `options` with libx265's own parameters completed: its log level from FFmpeg's (first, so that the user's
     /// own `log-level` wins), the user's, then the HDR10 side data.

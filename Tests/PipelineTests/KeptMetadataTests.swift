@@ -84,4 +84,20 @@ import Testing
         let job = try UpscaleJob(UpscaleRequest(inputPath: input, outputPath: scratch.path("out.mkv"), size: .scale(2), upscaler: bicubic))
         #expect(job.description.notes.contains { $0.contains("cannot hold Display Matrix") && $0.contains("rotation -90 degrees") })
     }
+
+    /// PNG and JPEG write the frames' ICC profile themselves; H.264 in MP4 has no place for it, which is a note.
+    @Test func iccProfileIsKeptByImageEncoders() throws {
+        let scratch = try Scratch()
+        let input = scratch.path("icc.png")
+        try Fixtures.pngWithICCProfile(input, profile: (0..<200).map { UInt8($0) })
+        #expect(try Fixtures.sideDataTypes(input).frame == ["ICC profile"])
+        for name in ["out.png", "out.jpg"] {
+            let job = try UpscaleJob(UpscaleRequest(inputPath: input, outputPath: scratch.path(name), size: .scale(2), upscaler: bicubic))
+            #expect(job.description.notes.isEmpty, "\(name): \(job.description.notes)")
+            _ = try job.run()
+            #expect(try Fixtures.ffprobe(["-show_frames", scratch.path(name)]).contains("size=200"), "\(name)")
+        }
+        let video = try UpscaleJob(UpscaleRequest(inputPath: input, outputPath: scratch.path("out.mp4"), size: .scale(2), upscaler: bicubic))
+        #expect(video.description.notes.contains { $0.contains("mp4 container cannot hold ICC") })
+    }
 }

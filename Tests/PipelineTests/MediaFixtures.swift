@@ -159,6 +159,30 @@ enum Fixtures {
         try bytes.write(to: URL(fileURLWithPath: path))
     }
 
+    /// A PNG carrying an ICC profile (`profile`'s bytes, not checked by decoders) in an iCCP chunk, which the ffmpeg
+    /// CLI cannot add: the chunk is inserted after IHDR, its profile in a stored (uncompressed) zlib stream.
+    static func pngWithICCProfile(_ path: String, profile: [UInt8]) throws {
+        try clip(path, size: "32x24", frames: 1, pixelFormat: "rgb24", audio: nil, extra: ["-c:v", "png"])
+        func bigEndian(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }
+        func crc32(_ bytes: [UInt8]) -> UInt32 {
+            var crc: UInt32 = 0xFFFF_FFFF
+            for byte in bytes {
+                crc ^= UInt32(byte)
+                for _ in 0..<8 { crc = crc & 1 == 1 ? (crc >> 1) ^ 0xEDB8_8320 : crc >> 1 }
+            }
+            return ~crc
+        }
+        var (a, b): (UInt32, UInt32) = (1, 0)
+        for byte in profile { (a, b) = ((a + UInt32(byte)) % 65521, (b + (a + UInt32(byte)) % 65521) % 65521) }
+        let length = UInt16(profile.count)
+        let zlib = [0x78, 0x01, 0x01, UInt8(length & 0xFF), UInt8(length >> 8), UInt8(~length & 0xFF), UInt8(~length >> 8)] + profile + bigEndian(b << 16 | a)
+        let body = Array("iCCP".utf8) + Array("test\0".utf8) + [0] + zlib
+        var png = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
+        // Signature (8) and the IHDR chunk (4 + 4 + 13 + 4).
+        png.insert(contentsOf: bigEndian(UInt32(body.count - 4)) + body + bigEndian(crc32(body)), at: 33)
+        try Data(png).write(to: URL(fileURLWithPath: path))
+    }
+
     /// ffprobe's compact lines (`stream|index=0|...`, `chapter|...`, `format|...`) with tags and dispositions.
     static func describe(_ path: String) throws -> [String] {
         try ffprobe(["-show_chapters", "-show_format", "-show_streams", "-of", "compact", path]).split(separator: "\n").map(String.init)
