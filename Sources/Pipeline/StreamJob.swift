@@ -23,10 +23,12 @@ public struct StreamRequest: Sendable {
     public var planes: PlaneMode
     /// Paced to the source frame rate; late frames are dropped instead of queued.
     public var preview: Bool
+    /// Preview: instead of `upscaler`, the best of these models that keeps up (`PreviewLadder`).
+    public var previewModels: ModelCatalog?
 
     public init(input: StreamInput, inputDescriptor: Int32 = STDIN_FILENO, outputDescriptor: Int32 = STDOUT_FILENO,
                 rawOutput: Bool = false, size: SizeRequest, upscaler: any PlaneUpscaler, planes: PlaneMode = .luma,
-                preview: Bool = false) {
+                preview: Bool = false, previewModels: ModelCatalog? = nil) {
         self.input = input
         self.inputDescriptor = inputDescriptor
         self.outputDescriptor = outputDescriptor
@@ -35,6 +37,7 @@ public struct StreamRequest: Sendable {
         self.upscaler = upscaler
         self.planes = planes
         self.preview = preview
+        self.previewModels = previewModels
     }
 }
 
@@ -57,11 +60,13 @@ public final class StreamJob {
     public let frameRate: Y4MRatio
     /// What upscales the luma plane, e.g. "lanczos3" or "auto: lutscale-imlut".
     public let upscalerName: String
+    /// Preview without a model: which model and why, and any step down while running.
+    public var previewReport: String? { ladder?.report }
     private let reader: FrameReader
     private let writer: FrameWriter
     private let workFormat: PixelFormat
-    private let upscaler: any PlaneUpscaler
-    private let plans: PlanePlans
+    private let renderer: FrameRenderer
+    private let ladder: PreviewLadder?
     private let preview: Bool
     private var started = false
 
@@ -97,7 +102,19 @@ public final class StreamJob {
 
         let depth = input.pixelFormat.bitDepth
         let planes = (0..<max(1, input.planeCount))
-        let plans = try PlanePlans(upscaler: request.upscaler, mode: request.planes, bitDepth: depth,
+        var upscaler = request.upscaler
+        if request.preview, let catalog = request.previewModels {
+            let measure = try PreviewLadder.frameTime(format: workFormat, mode: request.planes,
+                                                      input: input.planeSize(0), output: output.planeSize(0))
+            let rate = header.frameRate.flatMap { $0.numerator > 0 && $0.denominator > 0 ? Double($0.numerator) / Double($0.denominator) : nil } ?? 25
+            let ladder = try PreviewLadder(candidates: catalog.previewCandidates(input: input.planeSize(0), output: output.planeSize(0)),
+                                           frameDuration: .seconds(1 / rate), measure: measure)
+            upscaler = ladder.chosen
+            self.ladder = ladder
+        } else {
+            ladder = nil
+        }
+        let plans = try PlanePlans(upscaler: upscaler, mode: request.planes, bitDepth: depth,
                                    input: planes.map(input.planeSize), output: planes.map(output.planeSize))
 
         // Every header tag but the size is carried over (rate, interlacing, aspect, siting, range, X tags).
@@ -112,10 +129,9 @@ public final class StreamJob {
         self.outputFormat = output
         // FFmpeg reads a y4m stream without a rate as 25 fps.
         self.frameRate = header.frameRate ?? Y4MRatio(25, 1)
-        self.upscalerName = request.upscaler.describe(input: plans.luma.input, output: plans.luma.output)
+        self.upscalerName = upscaler.describe(input: plans.luma.input, output: plans.luma.output)
         self.workFormat = workFormat
-        self.upscaler = request.upscaler
-        self.plans = plans
+        self.renderer = try FrameRenderer(upscaler: upscaler, plans: plans)
         self.preview = request.preview
     }
 
@@ -136,8 +152,8 @@ public final class StreamJob {
         let pacing = preview ? PreviewPacing(schedule: PreviewSchedule(frameRate: frameRate), dropped: dropped) : nil
 
         job.add(PipeSource(reader: reader, format: inputFormat, workFormat: workFormat, frames: frames, count: read, readError: readError))
-        job.add(UpscaleStage(upscaler: upscaler, plans: plans, format: workFormat, output: outputFormat.planeSize(0),
-                             input: frames, upscaled: upscaled, pacing: pacing))
+        job.add(UpscaleStage(renderer: renderer, format: workFormat, output: outputFormat.planeSize(0),
+                             input: frames, upscaled: upscaled, pacing: pacing, ladder: ladder))
         job.add(PipeSink(writer: writer, planes: outputFormat.planeCount, frames: upscaled, pacing: pacing, count: written, closed: closed) { frames in
             progress(JobProgress(frames: frames, totalFrames: nil, elapsed: clock.now - start))
         })
