@@ -14,10 +14,10 @@ struct Upscale: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Input video or image; - reads YUV4MPEG2 (or raw frames, --raw-size) from stdin.", valueName: "INPUT"))
+    @Argument(help: ArgumentHelp("Input video or image; - reads stdin: any container, or with -o - YUV4MPEG2 (or raw frames, --raw-size).", valueName: "INPUT"))
     var input: String
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Output file; its extension picks the container (mp4, mkv, mov, webm, png, jpg, ...); - writes YUV4MPEG2 (or --raw frames) to stdout.",
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output file; its extension picks the container (mp4, mkv, mov, webm, png, jpg, ...); - (or pipe:1) writes stdout: the --format container, or without it, from -, YUV4MPEG2 (or --raw frames).",
                                                     valueName: "OUTPUT"))
     var output: String
 
@@ -47,11 +47,15 @@ struct Upscale: ParsableCommand {
         return sizes
     }
 
+    /// `- -o -` without `--format`: frames between pipes, y4m or raw (`StreamJob`); every other input and output,
+    /// the standard streams included, goes through libavformat (`UpscaleJob`).
+    var isFramePipe: Bool { input == "-" && output == "-" && encoding.format == nil }
+
+    /// `-` and `pipe:N` as libavformat names them.
+    static func url(_ name: String, descriptor: Int32) -> String { name == "-" ? "pipe:\(descriptor)" : name }
+
     func validate() throws {
-        if input == "-" || output == "-" {
-            guard input == "-" && output == "-" else {
-                throw ValidationError("Pipes go both ways: - as input needs -o - (YUV4MPEG2 or --raw out), and -o - needs - as input.")
-            }
+        if isFramePipe {
             _ = try stream.input()
             guard streamScales.isEmpty && streamSizes.isEmpty else { throw ValidationError("A pipe holds one video stream: use --scale or --size.") }
             return
@@ -64,13 +68,20 @@ struct Upscale: ParsableCommand {
         }
         let indices = streamScales.map(\.index) + streamSizes.map(\.index)
         guard Set(indices).count == indices.count else { throw ValidationError("Each stream takes one --stream-scale or --stream-size.") }
-        guard !stream.isGiven else { throw ValidationError("--raw-size, --pix-fmt, --fps, --raw and --preview are for pipes: - -o -.") }
-        guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("Input \(input) does not exist.") }
+        guard !stream.isGiven else {
+            throw ValidationError("--raw-size, --pix-fmt, --fps, --raw and --preview are for y4m/raw pipes: - -o - without --format.")
+        }
+        guard input == "-" || input.hasPrefix("pipe:") || FileManager.default.fileExists(atPath: input) else {
+            throw ValidationError("Input \(input) does not exist.")
+        }
         guard !output.isEmpty else { throw ValidationError("-o OUTPUT must not be empty.") }
+        guard encoding.format != nil || !(output == "-" || output.hasPrefix("pipe:")) else {
+            throw ValidationError("Writing a container to stdout needs --format (matroska, nut, mpegts, ...): there is no extension to tell.")
+        }
     }
 
     func run() throws {
-        if input == "-" { return try runStream() }
+        if isFramePipe { return try runStream() }
         let log = StandardError()
         let signals = SignalWatcher.shared
         signals.expectJob()
@@ -78,7 +89,7 @@ struct Upscale: ParsableCommand {
         do {
             let upscaler = try ModelResolver.resolve(scaling.modelName)
             let job = try UpscaleJob(UpscaleRequest(
-                inputPath: input, outputPath: output, size: scaling.sizeRequest, upscaler: upscaler,
+                inputPath: Self.url(input, descriptor: STDIN_FILENO), outputPath: Self.url(output, descriptor: STDOUT_FILENO), size: scaling.sizeRequest, upscaler: upscaler,
                 planes: scaling.planes, format: encoding.format, codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,
                 overwrite: overwrite, streamSizes: perStreamSizes))
             let d = job.description
