@@ -49,13 +49,14 @@ struct StreamOptions: ParsableArguments {
 }
 
 extension Upscale {
-    /// `lutscale - -o - ...`: stdin to stdout; only frames go to stdout, everything else to stderr.
+    /// `lutscale - -o - ...` or `lutscale FILE -o - ...`: frames to stdout; only frames go there, everything else to
+    /// stderr.
     func runStream() throws {
         let log = StandardError()
         let signals = SignalWatcher.shared
         signals.expectJob()
         do {
-            let input = try stream.input()
+            let input = self.input == "-" ? try stream.input() : .file(self.input)
             // Preview without --model: the best shipped model that keeps up with the stream here.
             let previewModels = stream.preview && scaling.model == nil ? try ShippedModels.catalog() : nil
             let upscaler = previewModels == nil ? try ModelResolver.resolve(scaling.modelName) : Resampler(kernel: .lanczos3)

@@ -47,16 +47,23 @@ struct Upscale: ParsableCommand {
         return sizes
     }
 
-    /// `- -o -` without `--format`: frames between pipes, y4m or raw (`StreamJob`); every other input and output,
-    /// the standard streams included, goes through libavformat (`UpscaleJob`).
-    var isFramePipe: Bool { input == "-" && output == "-" && encoding.format == nil }
+    /// `-o -` without `--format`: frames to stdout, y4m or raw, from stdin's frames or a file's video (`StreamJob`);
+    /// every other output, stdout as a container included, goes through libavformat (`UpscaleJob`).
+    var isFramePipe: Bool { output == "-" && encoding.format == nil }
 
     /// `-` and `pipe:N` as libavformat names them.
     static func url(_ name: String, descriptor: Int32) -> String { name == "-" ? "pipe:\(descriptor)" : name }
 
     func validate() throws {
         if isFramePipe {
-            _ = try stream.input()
+            if input == "-" {
+                _ = try stream.input()
+            } else {
+                guard stream.rawSize == nil && stream.pixelFormat == nil && stream.fps == nil else {
+                    throw ValidationError("--raw-size, --pix-fmt and --fps describe headerless frames on stdin (-).")
+                }
+                guard input.hasPrefix("pipe:") || FileManager.default.fileExists(atPath: input) else { throw ValidationError("Input \(input) does not exist.") }
+            }
             guard streamScales.isEmpty && streamSizes.isEmpty else { throw ValidationError("A pipe holds one video stream: use --scale or --size.") }
             return
         }
@@ -69,7 +76,7 @@ struct Upscale: ParsableCommand {
         let indices = streamScales.map(\.index) + streamSizes.map(\.index)
         guard Set(indices).count == indices.count else { throw ValidationError("Each stream takes one --stream-scale or --stream-size.") }
         guard !stream.isGiven else {
-            throw ValidationError("--raw-size, --pix-fmt, --fps, --raw and --preview are for y4m/raw pipes: - -o - without --format.")
+            throw ValidationError("--raw-size, --pix-fmt, --fps, --raw and --preview are for frames to stdout: -o - without --format.")
         }
         guard input == "-" || input.hasPrefix("pipe:") || FileManager.default.fileExists(atPath: input) else {
             throw ValidationError("Input \(input) does not exist.")

@@ -39,8 +39,32 @@ import Testing
         #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "video,320,10")
     }
 
+    /// A file's video as y4m frames on stdout: the same pixels as ffmpeg's y4m of the file through the frame pipe.
+    @Test func fileToFramesOnStdoutMatchesTheFramePipe() throws {
+        let raw = "\(StreamTests.ff) -f yuv4mpegpipe -i - -f rawvideo - | md5sum"
+        let result = try Self.run("""
+            "$LUTSCALE" in.mkv -o - --scale 2 --model bicubic -q | \(raw) && \
+            \(StreamTests.ff) -i in.mkv -f yuv4mpegpipe - | "$LUTSCALE" - -o - --scale 2 --model bicubic -q | \(raw) && \
+            "$LUTSCALE" in.mkv -o - --scale 2 --model bicubic -q | \(Self.probe) -
+            """)
+        #expect(result.status == 0, "\(result.errors)")
+        let lines = result.output.split(separator: "\n")
+        #expect(lines.count == 3 && lines[0] == lines[1], "\(result.output)")
+        #expect(lines.last == "video,320,10")
+    }
+
+    /// `--preview` from a file: paced y4m on stdout, every frame shown or counted as dropped, the model named.
+    @Test func previewFromAFile() throws {
+        let result = try Self.run("\"$LUTSCALE\" in.mkv -o - --scale 2 --preview --model bicubic | \(Self.probe) -")
+        #expect(result.status == 0, "\(result.errors)")
+        let shown = Int(result.output.split(separator: ",").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
+        let dropped = result.errors.split(separator: ";").last.flatMap { Int($0.split(separator: " ").first ?? "") } ?? -1
+        #expect(shown + dropped == 10, "\(result.output) \(result.errors)")
+        #expect(result.errors.contains("(bicubic)"), "\(result.errors)")
+    }
+
     @Test func aContainerOnStdoutNeedsItsFormat() throws {
-        let result = try Self.run("\"$LUTSCALE\" in.mkv -o - --scale 2 > out.bin")
+        let result = try Self.run("\"$LUTSCALE\" in.mkv -o pipe:1 --scale 2 > out.bin")
         #expect(result.status != 0)
         #expect(result.errors.contains("needs --format"), "\(result.errors)")
     }
