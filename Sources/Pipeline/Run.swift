@@ -61,9 +61,9 @@ extension UpscaleJob {
             let upscaled: BoundedQueue<VideoFrame> = job.queue(.frames)
             let converted: BoundedQueue<VideoFrame> = job.queue(.frames)
             job.add(DecodeStage(decoder: lane.decoder, packets: packets, frames: decoded, format: lane.workFormat, color: lane.workColor))
-            job.add(UpscaleStage(upscaler: upscaler, plans: lane.plans, fields: lane.fields, format: lane.workFormat,
+            job.add(UpscaleStage(renderer: try FrameRenderer(upscaler: upscaler, plans: lane.plans, fields: lane.fields), format: lane.workFormat,
                                  output: PlaneSize(width: lane.outputWidth, height: lane.outputHeight),
-                                 input: decoded, upscaled: upscaled, pacing: nil))
+                                 input: decoded, upscaled: upscaled, pacing: nil, ladder: nil))
             job.add(ConvertStage(steps: lane.postConversions, format: lane.workFormat, color: lane.workColor,
                                  size: (lane.outputWidth, lane.outputHeight), encoderFormat: lane.encoder.settings.pixelFormat,
                                  input: upscaled, converted: converted))

@@ -1,54 +1,90 @@
 import LUTEngine
 import Media
 
-/// Work-format frames -> frames at the output size: the upscaler on luma (and on every plane in `all` mode),
-/// swscale on the others, whole or field by field (`fields`). A stream whose size changes midway keeps its output
-/// size: its planes are planned again.
+/// Work-format frames -> frames at the output size (`FrameRenderer`). In preview, frames the sink would show too
+/// late are skipped before they cost anything, and when the upscaler falls behind the source it steps down the
+/// preview ladder to the next candidate.
 struct UpscaleStage: Stage {
-    let upscaler: any PlaneUpscaler
-    let plans: PlanePlans
-    var fields: FieldSplit = .frame
+    let renderer: FrameRenderer
     let format: PixelFormat
     let output: PlaneSize
     let input: BoundedQueue<VideoFrame>
     let upscaled: BoundedQueue<VideoFrame>
-    /// Preview: frames the sink would show too late are skipped before they cost anything.
     let pacing: PreviewPacing?
+    let ladder: PreviewLadder?
     var name: String { "upscale" }
 
     func run(in job: JobBuilder) throws {
         defer { upscaled.finish() }
         let pool = try FramePool(format: format, width: output.width, height: output.height)
-        var luma = plans.luma, others = plans.others
-        var work = try others.map(PlaneWork.init)
+        var renderer = self.renderer
+        var watch = ladder.map { KeepUpWatch(limit: $0.frameDuration) }
+        let clock = ContinuousClock()
         while let frame = input.pop() {
             if let pacing, pacing.decide(frame.pts ?? 0) == .drop { continue }
-            if try fields.sourceSize(0, of: frame) != luma.input {
-                let size = try fields.sourceSize(0, of: frame)
-                luma = try PipelineError.wrap { try upscaler.makePlan(input: size, output: luma.output, bitDepth: luma.bitDepth) }
-                others = try others.enumerated().map { offset, method throws(PipelineError) in
-                    try method.replanned(from: fields.sourceSize(offset + 1, of: frame), upscaler: upscaler)
-                }
-                work = try others.map(PlaneWork.init)
-            }
             let target = try pool.frame(propertiesOf: frame)
-            fields.label(target)
-            // One set of work items per field (one for a whole frame): the luma plane's row bands and each other
-            // plane, on all cores.
-            let lumaPairs = try fields.pairs(0, of: frame, into: target)
-            for (index, (source, destination)) in lumaPairs.enumerated() {
-                let others = try PlaneWork.items(work, from: frame, into: target, fields: fields, field: index)
-                withExtendedLifetime(frame) {
-                    luma.renderParallel(source.view, into: destination.mutableView, workers: activeProcessorCount, alongside: others)
-                }
+            let start = clock.now
+            try renderer.render(frame, into: target)
+            if let ladder, watch?.record(clock.now - start) == .stepDown,
+               let next = ladder.stepDown(atFrame: frame.pts ?? 0, mean: watch!.lastMean) {
+                renderer = try renderer.with(upscaler: next)
             }
             guard upscaled.push(target) else { return }
         }
     }
 }
 
+/// Renders every plane of a frame at the output size: the upscaler on luma (and on every plane in `all` mode),
+/// swscale on the others, whole or field by field (`fields`), as one set of work items on all cores per field. A
+/// stream whose size changes midway keeps its output size: its planes are planned again.
+struct FrameRenderer: Sendable {
+    let upscaler: any PlaneUpscaler
+    let fields: FieldSplit
+    private var luma: any UpscalePlan
+    private var others: [OtherPlaneMethod]
+    private var work: [PlaneWork]
+
+    init(upscaler: any PlaneUpscaler, plans: PlanePlans, fields: FieldSplit = .frame) throws(PipelineError) {
+        self.upscaler = upscaler
+        self.fields = fields
+        luma = plans.luma
+        others = plans.others
+        work = try PipelineError.wrap { try plans.others.map(PlaneWork.init) }
+    }
+
+    mutating func render(_ frame: VideoFrame, into target: VideoFrame) throws(PipelineError) {
+        let size = try fields.sourceSize(0, of: frame)
+        if size != luma.input {
+            luma = try PipelineError.wrap { try upscaler.makePlan(input: size, output: luma.output, bitDepth: luma.bitDepth) }
+            others = try others.enumerated().map { offset, method throws(PipelineError) in
+                try method.replanned(from: fields.sourceSize(offset + 1, of: frame), upscaler: upscaler)
+            }
+            work = try PipelineError.wrap { try others.map(PlaneWork.init) }
+        }
+        fields.label(target)
+        // One set of work items per field (one for a whole frame): the luma plane's row bands and each other
+        // plane, on all cores.
+        for (field, (source, destination)) in try fields.pairs(0, of: frame, into: target).enumerated() {
+            let items = try PlaneWork.items(work, from: frame, into: target, fields: fields, field: field)
+            withExtendedLifetime(frame) {
+                luma.renderParallel(source.view, into: destination.mutableView, workers: activeProcessorCount, alongside: items)
+            }
+        }
+    }
+
+    /// The same planes planned with another upscaler (preview stepping down).
+    func with(upscaler next: any PlaneUpscaler) throws(PipelineError) -> FrameRenderer {
+        let luma = try PipelineError.wrap { try next.makePlan(input: self.luma.input, output: self.luma.output, bitDepth: self.luma.bitDepth) }
+        let others = try others.map { method throws(PipelineError) in
+            guard case let .upscaler(plan) = method else { return method }
+            return try method.replanned(from: plan.input, upscaler: next)
+        }
+        return try FrameRenderer(upscaler: next, plans: PlanePlans(luma: luma, others: others), fields: fields)
+    }
+}
+
 /// How the upscale stage brings one plane after the first to the output size.
-enum PlaneWork {
+enum PlaneWork: Sendable {
     case swscale(PlaneScaler)
     case upscaler(any UpscalePlan)
 
