@@ -55,7 +55,7 @@ row() { printf '%-54s %6s %13s %8s %8s\n' "$@"; }
 # The preview model's name, from a short preview run's summary ("(preview: NAME)").
 ffmpeg -nostdin -v error -i "$work/in.y4m" -frames:v 2 -f yuv4mpegpipe - \
     | "$lutscale" - -o - --size 3840x2160 --preview 2>"$work/probe" >/dev/null || true
-preview_model=$(grep -o '(preview: [^)]*)' "$work/probe" | sed 's/(preview: \(.*\))/\1/' || true)
+preview_model=$(grep -o '(preview: [^:)]*' "$work/probe" | sed 's/(preview: //' | head -n 1 || true)
 
 echo "input: $frames frames 1280x720 yuv420p y4m, 30 fps (Samples/cockatoo.mp4 retimed) -> 3840x2160, y4m to a pipe;"
 echo "median of $repeats runs; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg) at start"
