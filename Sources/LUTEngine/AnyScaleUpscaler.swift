@@ -36,19 +36,15 @@ public struct AnyScaleUpscaler: PlaneUpscaler {
         self.bridge = bridge
     }
 
-    /// The fixed model that serves `input` -> `output` when no model serves it as it is.
-    public func model(input: PlaneSize, output: PlaneSize) -> LUTModel {
-        let needed = max(Double(output.width) / Double(input.width), Double(output.height) / Double(input.height))
-        return models.first { Double($0.scale) >= needed - 1e-9 } ?? models[models.count - 1]
-    }
-
     /// Whether `model` gives `output` from `input` without a resampler.
     static func isDirect(_ model: LUTModel, input: PlaneSize, output: PlaneSize) -> Bool {
         isDirect(scale: model.scale, input: input, output: output)
     }
 
+    /// Whether a fixed model of scale `r` gives `output` from `input` as it is: its full size, or cropped by less
+    /// than one block (an LR size rounded up).
     static func isDirect(scale r: Int, input: PlaneSize, output: PlaneSize) -> Bool {
-        return output.width <= input.width * r && output.width > input.width * r - r
+        output.width <= input.width * r && output.width > input.width * r - r
             && output.height <= input.height * r && output.height > input.height * r - r
     }
 
