@@ -25,6 +25,8 @@ public struct UpscaleRequest: Sendable {
     public var overwrite: Bool
     /// Input stream index -> its own output size; other video streams get `size`.
     public var streamSizes: [Int: SizeRequest]
+    /// One segment as a piece, or the final file from pieces (#19); nil: the whole file in one run.
+    public var segmentWork: SegmentWork? = nil
 
     public init(inputPath: String, outputPath: String, size: SizeRequest, upscaler: any PlaneUpscaler,
                 planes: PlaneMode = .luma, format: String? = nil, codec: String? = nil, crf: Double? = nil, preset: String? = nil,

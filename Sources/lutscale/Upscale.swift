@@ -31,6 +31,8 @@ struct Upscale: ParsableCommand {
 
     @OptionGroup var stream: StreamOptions
 
+    @OptionGroup var segments: SegmentOptions
+
     @Option(name: .customLong("stream-scale"), parsing: .singleValue,
             help: ArgumentHelp("Scale of one input video stream by index (repeatable); others use --scale/--size.", valueName: "INDEX=S"))
     var streamScales: [StreamSetting] = []
@@ -77,10 +79,13 @@ struct Upscale: ParsableCommand {
         MediaLog.configure(quiet: common.quiet)
         do {
             let upscaler = try ModelResolver.resolve(scaling.modelName)
-            let job = try UpscaleJob(UpscaleRequest(
+            var request = UpscaleRequest(
                 inputPath: input, outputPath: output, size: scaling.sizeRequest, upscaler: upscaler,
                 planes: scaling.planes, format: encoding.format, codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,
-                overwrite: overwrite, streamSizes: perStreamSizes))
+                overwrite: overwrite, streamSizes: perStreamSizes)
+            // One segment, a join of pieces, or a long job in resumable segments (#19).
+            request.segmentWork = try segments.work(input: input)
+            let job = try UpscaleJob(request)
             let d = job.description
             if !common.quiet {
                 for note in d.notes { log.line("lutscale: note: \(note)") }
@@ -89,7 +94,7 @@ struct Upscale: ParsableCommand {
             if !common.quiet {
                 if let damage = summary.damageReport { log.line("lutscale: warning: \(damage)") }
                 // A file cut short often ends without a read error: only the announced length tells.
-                if let announced = d.estimatedFrameCount, !summary.stoppedEarly, summary.frames * 10 < announced * 9 {
+                if request.segmentWork == nil, let announced = d.estimatedFrameCount, !summary.stoppedEarly, summary.frames * 10 < announced * 9 {
                     log.line("lutscale: warning: the input ended after \(summary.frames) of the about \(announced) frames its header announces (truncated file?)")
                 }
                 let seconds = summary.elapsed.seconds
