@@ -8,6 +8,8 @@ public struct JobProgress: Sendable {
     /// Frames expected in all, when the input says.
     public let totalFrames: Int?
     public let elapsed: Duration
+    /// Frames an earlier, interrupted run had done (a resumed job): rates and ETA count the frames after them.
+    public var resumedFrames: Int = 0
 }
 
 /// What a finished job did.

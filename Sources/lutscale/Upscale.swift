@@ -85,6 +85,7 @@ struct Upscale: ParsableCommand {
                 overwrite: overwrite, streamSizes: perStreamSizes)
             // One segment, a join of pieces, or a long job in resumable segments (#19).
             request.segmentWork = try segments.work(input: input)
+            if try runResumable(request, log: log) { return }
             let job = try UpscaleJob(request)
             let d = job.description
             if !common.quiet {
