@@ -56,6 +56,9 @@ struct Upscale: ParsableCommand {
             }
             _ = try stream.input()
             guard streamScales.isEmpty && streamSizes.isEmpty else { throw ValidationError("A pipe holds one video stream: use --scale or --size.") }
+            guard segments.frames == nil && segments.time == nil && segments.pieces.isEmpty else {
+                throw ValidationError("--frames, --time and --join are for files, not pipes.")
+            }
             return
         }
         for setting in streamScales {
