@@ -24,6 +24,12 @@ extension Demuxer {
 }
 
 extension Muxer {
+    /// Writes timestamps as given, negative decode times included, instead of shifting the whole file to start at 0
+    /// (which NUT and others do by default): a piece keeps the source's timestamps exactly.
+    public func keepTimestampsAsGiven() {
+        context.pointee.avoid_negative_ts = AVFMT_AVOID_NEG_TS_DISABLED
+    }
+
     /// Gives output stream `stream` the codec headers (extradata) of stream `index` of `demuxer`: packets copied from
     /// that file (a piece) then decode with the headers they were made with.
     public func useCodecHeaders(of demuxer: Demuxer, index: Int, for stream: Int) throws(MediaError) {

@@ -211,7 +211,7 @@ public final class UpscaleJob {
             let index = try PipelineError.wrap { try muxer.addCopiedStream(from: demuxer, index: stream.index) }
             copied[stream.index] = (index, stream.timeBase)
         }
-        if !isPiece { try PipelineError.wrap { try muxer.copyMetadata(from: demuxer) } }
+        if isPiece { muxer.keepTimestampsAsGiven() } else { try PipelineError.wrap { try muxer.copyMetadata(from: demuxer) } }
         // A container that cannot hold these streams says so now, not after the first frames are made.
         do {
             try muxer.rehearseHeader()

@@ -11,17 +11,19 @@ options=("$@"); ((${#options[@]})) || options=(--scale 2 --preset veryfast)
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
 ffmpeg -nostdin -v error -i "$root/Samples/cockatoo.mp4" -c:v libx264 -crf 18 -g 20 -c:a copy "$work/in.mp4"
 now() { date +%s.%N; }
-timed() { local t0; t0=$(now); "$@" >/dev/null 2>&1; echo "$(now) - $t0" | bc; }
+# Wall seconds, and CPU seconds (user + system) of the process and its children: on a shared machine the CPU time
+# is the steadier measure of what segmenting costs.
+timed() { /usr/bin/time -f "%e s wall, %U + %S s CPU" -o "$work/time" "$@" >/dev/null 2>&1; cat "$work/time"; }
 segments=$("$lutscale" segments "$work/in.mp4" --segment-seconds "$seconds" | wc -l)
 echo "input: Samples/cockatoo.mp4 with a keyframe every 20 frames (280 frames, 1280x720); options: ${options[*]}"
 whole=$(timed "$lutscale" "$work/in.mp4" -o "$work/whole.mkv" "${options[@]}" --segment-seconds 0 -y -q)
-echo "one run:                         $whole s"
+echo "one run:                         $whole"
 seg=$(timed "$lutscale" "$work/in.mp4" -o "$work/seg.mkv" "${options[@]}" --segment-seconds "$seconds" -y -q)
-echo "segmented ($segments segments of ${seconds} s): $seg s"
+echo "segmented ($segments segments of ${seconds} s): $seg"
 if python3 -c "import ray" 2>/dev/null; then
     for workers in 1 2; do
         t=$(RAY_AUTH_MODE=disabled timed "$root/Tools/cluster/lutscale-ray" "$work/in.mp4" -o "$work/ray$workers.mkv" "${options[@]}" -y \
             --workers "$workers" --segment-seconds "$seconds" --lutscale "$lutscale")
-        echo "lutscale-ray, $workers local worker(s): $t s (Ray start-up included)"
+        echo "lutscale-ray, $workers local worker(s): $t (wall includes Ray start-up; CPU is the driver's only)"
     done
 fi

@@ -46,13 +46,41 @@ struct JoinSource: Stage {
         defer { muxing.push(.end) }
         var pieceIndex = 0
         var lastDts: Int64?
+        var startOfPiece = true
+        var ready: [Packet] = []
+        /// The current piece's next packet; nil at its end.
+        func readPiece() throws -> Packet? {
+            while case let .packet(packet) = try pieces[pieceIndex].read() {
+                if packet.streamIndex == 0 { return packet }
+            }
+            return nil
+        }
         func nextVideo() throws -> Packet? {
+            if !ready.isEmpty { return ready.removeFirst() }
             while pieceIndex < pieces.count {
-                guard case let .packet(packet) = try pieces[pieceIndex].read() else {
+                guard let packet = try readPiece() else {
                     pieceIndex += 1
+                    startOfPiece = true
                     continue
                 }
-                if packet.streamIndex == 0 { return packet }
+                defer { startOfPiece = false }
+                guard startOfPiece && packet.dts == nil else { return packet }
+                // A piece with reordered frames (B-frames) stored in NUT starts with packets whose decode time the
+                // demuxer cannot tell: they precede the first known one by one frame step each, as the encoder made them.
+                var head = [packet]
+                var known: [Int64] = []
+                // Reordering is a few frames deep; a piece with no decode times at all (no reordering) passes as it is.
+                while known.count < 2, head.count < 32, let next = try readPiece() {
+                    head.append(next)
+                    if let dts = next.dts { known.append(dts) }
+                }
+                let missing = head.prefix { $0.dts == nil }.count
+                if known.count == 2 {
+                    let step = max(1, known[1] - known[0])
+                    for (j, early) in head.prefix(missing).enumerated() { early.dts = known[0] - Int64(missing - j) * step }
+                }
+                ready = Array(head.dropFirst())
+                return head[0]
             }
             return nil
         }
