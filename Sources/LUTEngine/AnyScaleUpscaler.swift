@@ -36,36 +36,54 @@ public struct AnyScaleUpscaler: PlaneUpscaler {
         self.bridge = bridge
     }
 
-    /// The fixed model that serves `input` -> `output` when no model serves it as it is.
-    public func model(input: PlaneSize, output: PlaneSize) -> LUTModel {
-        let needed = max(Double(output.width) / Double(input.width), Double(output.height) / Double(input.height))
-        return models.first { Double($0.scale) >= needed - 1e-9 } ?? models[models.count - 1]
-    }
-
     /// Whether `model` gives `output` from `input` without a resampler.
     static func isDirect(_ model: LUTModel, input: PlaneSize, output: PlaneSize) -> Bool {
-        let r = model.scale
-        return output.width <= input.width * r && output.width > input.width * r - r
+        isDirect(scale: model.scale, input: input, output: output)
+    }
+
+    /// Whether a fixed model of scale `r` gives `output` from `input` as it is: its full size, or cropped by less
+    /// than one block (an LR size rounded up).
+    static func isDirect(scale r: Int, input: PlaneSize, output: PlaneSize) -> Bool {
+        output.width <= input.width * r && output.width > input.width * r - r
             && output.height <= input.height * r && output.height > input.height * r - r
     }
 
     public func choice(input: PlaneSize, output: PlaneSize) -> Choice {
+        switch Self.pick(among: models.map(\.facts) + anyScaleModels.map(\.facts), input: input, output: output) {
+        case .resampler: .resampler
+        case let .model(i): i < models.count ? .fixed(models[i]) : .anyScale(anyScaleModels[i - models.count])
+        }
+    }
+
+    /// Which of `candidates` serves `input` -> `output` by the rules above (fixed models first, in order of scale),
+    /// from what is known of each without its tables: a catalog chooses before it loads anything.
+    public static func pick(among candidates: [ModelFacts], input: PlaneSize, output: PlaneSize) -> ModelFacts.Pick {
         let sx = Double(output.width) / Double(input.width), sy = Double(output.height) / Double(input.height)
-        var best: (choice: Choice, figure: Double)? = nil
-        for model in models where Self.isDirect(model, input: input, output: output) {
-            let figure = Set5Figures.at(Double(model.scale), model.spec.set5PSNR) ?? -.infinity
-            if best == nil || figure > best!.figure { best = (.fixed(model), figure) }
+        var best: (index: Int, figure: Double)? = nil
+        var fixed: [(index: Int, scale: Int)] = [], anyScale: [(index: Int, maxScale: Double)] = []
+        for (index, facts) in candidates.enumerated() {
+            switch facts.reach {
+            case let .fixed(scale): fixed.append((index, scale))
+            case let .anyScale(maxScale): anyScale.append((index, maxScale))
+            }
+        }
+        for (index, _) in fixed where candidates[index].serves(input: input, output: output) {
+            let figure = candidates[index].figure(input: input, output: output) ?? -.infinity
+            if best == nil || figure > best!.figure { best = (index, figure) }
         }
         let fixedFigure = best?.figure ?? -.infinity
-        for model in anyScaleModels where model.serves(input: input, output: output) {
-            let figure = Set5Figures.at((sx * sy).squareRoot(), model.spec.set5PSNR) ?? -.infinity
-            guard figure > fixedFigure + Self.anyScaleMargin || best == nil else { continue }
-            if best == nil || figure > best!.figure { best = (.anyScale(model), figure) }
+        for (index, _) in anyScale where candidates[index].serves(input: input, output: output) {
+            let figure = candidates[index].figure(input: input, output: output) ?? -.infinity
+            guard figure > fixedFigure + anyScaleMargin || best == nil else { continue }
+            if best == nil || figure > best!.figure { best = (index, figure) }
         }
-        if let best { return best.choice }
+        if let best { return .model(best.index) }
         if sx <= 1 && sy <= 1 { return .resampler }
-        if !models.isEmpty { return .fixed(model(input: input, output: output)) }
-        return .anyScale(anyScaleModels.max { $0.maxScale < $1.maxScale }!)
+        if !fixed.isEmpty {
+            let needed = max(sx, sy)
+            return .model((fixed.first { Double($0.scale) >= needed - 1e-9 } ?? fixed[fixed.count - 1]).index)
+        }
+        return .model(anyScale.max { $0.maxScale < $1.maxScale }!.index)
     }
 
     /// The upscaler's name and, when it differs, what runs for `input` -> `output` (e.g. "auto: lutscale-imlut"): a
@@ -100,6 +118,68 @@ public struct AnyScaleUpscaler: PlaneUpscaler {
                                second: try bridge.makePlan(input: middle, output: output, bitDepth: bitDepth))
         }
     }
+}
+
+/// What choosing among models needs to know of one, from the loaded model or from its file's header alone.
+public struct ModelFacts: Sendable {
+    public enum Reach: Sendable, Equatable {
+        case fixed(scale: Int)
+        case anyScale(maxScale: Double)
+    }
+
+    /// What `AnyScaleUpscaler.pick` chose: a candidate by index, or the resampler alone (a downscale).
+    public enum Pick: Sendable, Equatable {
+        case model(Int)
+        case resampler
+    }
+
+    public let reach: Reach
+    /// Set5 Y PSNR by scale, ascending (`Set5Figures`).
+    public let set5: [(scale: Double, psnr: Double)]
+
+    public init(reach: Reach, set5: [(scale: Double, psnr: Double)]) {
+        self.reach = reach
+        self.set5 = set5
+    }
+
+    /// Whether the model gives `output` from `input` as it is, without a resampler: a fixed model at its own scale
+    /// (cropped by less than one block), an any-scale model within its range in both axes.
+    public func serves(input: PlaneSize, output: PlaneSize) -> Bool {
+        guard input.width > 0, input.height > 0 else { return false }
+        switch reach {
+        case let .fixed(scale): return AnyScaleUpscaler.isDirect(scale: scale, input: input, output: output)
+        case let .anyScale(maxScale):
+            let sx = Double(output.width) / Double(input.width), sy = Double(output.height) / Double(input.height)
+            return sx >= 1 && sy >= 1 && sx <= maxScale && sy <= maxScale
+        }
+    }
+
+    /// The Set5 figure for `input` -> `output`: a fixed model's at its scale, an any-scale model's interpolated at
+    /// the geometric mean of the two axes' scales; nil without figures.
+    public func figure(input: PlaneSize, output: PlaneSize) -> Double? {
+        switch reach {
+        case let .fixed(scale): return Set5Figures.at(Double(scale), set5)
+        case .anyScale:
+            let sx = Double(output.width) / Double(input.width), sy = Double(output.height) / Double(input.height)
+            return Set5Figures.at((sx * sy).squareRoot(), set5)
+        }
+    }
+
+    /// A file's facts from its contents (a header alone is enough).
+    public init(_ contents: LUTFileContents) {
+        switch contents {
+        case let .srlut(spec): self.init(reach: .fixed(scale: spec.scale), set5: spec.set5PSNR)
+        case let .imlut(spec): self.init(reach: .anyScale(maxScale: spec.maxScale), set5: spec.set5PSNR)
+        }
+    }
+}
+
+extension LUTModel {
+    public var facts: ModelFacts { ModelFacts(.srlut(spec)) }
+}
+
+extension IMLUTModel {
+    public var facts: ModelFacts { ModelFacts(.imlut(spec)) }
 }
 
 /// Set5 Y PSNR figures recorded in a model's metadata (`set5_y_psnr`: scale as a string -> dB).

@@ -19,6 +19,13 @@ public enum LUTFile {
         try decodeContents(readFile(path: path))
     }
 
+    /// What a file's header declares (kind, name, scales, metadata, table shapes, but no table values), read and
+    /// checked without its tables: enough to choose among models; the chosen one is read whole, checksum and all.
+    public static func readHeader(path: String) throws(LUTFileError) -> LUTFileContents {
+        let (bytes, size) = try ModelFileReader.prefix(path: path, prefixLength: 16 + maxHeaderLength)
+        return try decodePreamble(bytes, fileLength: size).layout.contents
+    }
+
     /// The file's bytes, read only once its preamble and header agree with its size.
     static func readFile(path: String) throws(LUTFileError) -> [UInt8] {
         try ModelFileReader.read(path: path, prefixLength: 16 + maxHeaderLength) { prefix, fileLength throws(LUTFileError) in

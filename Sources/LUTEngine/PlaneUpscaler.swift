@@ -7,9 +7,12 @@ import Dispatch
 public enum UpscaleError: Error, Equatable, CustomStringConvertible {
     case unsupportedSize(input: PlaneSize, output: PlaneSize, reason: String)
     case unsupportedBitDepth(Int)
+    /// The model chosen for the request could not be loaded (a catalog loads models when first used).
+    case modelUnavailable(String)
 
     public var description: String {
         switch self {
+        case let .modelUnavailable(reason): reason
         case let .unsupportedSize(input, output, reason): "cannot upscale \(input) to \(output): \(reason)"
         case let .unsupportedBitDepth(depth): "unsupported bit depth \(depth) (8...16 are supported)"
         }

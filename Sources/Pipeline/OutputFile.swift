@@ -8,7 +8,8 @@ import Glibc
 /// The final name only ever appears through `commit()`: an atomic rename (with overwrite) or a hard link that
 /// fails if the name was taken meanwhile (without), so an existing file is never replaced unless asked.
 /// A FIFO, a device or a name for an open descriptor (`/dev/stdout`, `/dev/null`) is written in place, never
-/// renamed over or unlinked: there is no file to protect. A container that writes no file (`null`) touches nothing.
+/// renamed over or unlinked: there is no file to protect; so is `pipe:1` (stdout). A container that writes no file
+/// (`null`) touches nothing.
 public struct OutputFile: Sendable {
     public let path: String
     /// Where the bytes go until `commit()`; `path` itself when written in place.
@@ -28,7 +29,8 @@ public struct OutputFile: Sendable {
         self.path = path
         self.overwrite = overwrite
         self.writesFile = writesFile
-        guard writesFile else {
+        // `pipe:N` (a standard stream as libavformat names it) is written in place, like a FIFO.
+        guard writesFile && !path.hasPrefix("pipe:") else {
             isStream = true
             temporaryPath = path
             removedLeftovers = []

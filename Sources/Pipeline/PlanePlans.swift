@@ -23,6 +23,11 @@ struct PlanePlans: Sendable {
     let luma: any UpscalePlan
     let others: [OtherPlaneMethod]
 
+    init(luma: any UpscalePlan, others: [OtherPlaneMethod]) {
+        self.luma = luma
+        self.others = others
+    }
+
     /// `input` and `output`: the size of each plane, plane 0 first.
     init(upscaler: any PlaneUpscaler, mode: PlaneMode, bitDepth: Int, input: [PlaneSize], output: [PlaneSize]) throws(PipelineError) {
         luma = try PipelineError.wrap { try upscaler.makePlan(input: input[0], output: output[0], bitDepth: bitDepth) }

@@ -76,9 +76,9 @@ extension UpscaleJob {
                 toUpscale = job.queue(.frames)
                 job.add(TrimStage(segment: segment, input: decoded, output: toUpscale, packets: packets))
             }
-            job.add(UpscaleStage(upscaler: upscaler, plans: lane.plans, format: lane.workFormat,
+            job.add(UpscaleStage(renderer: try FrameRenderer(upscaler: upscaler, plans: lane.plans), format: lane.workFormat,
                                  output: PlaneSize(width: lane.outputWidth, height: lane.outputHeight),
-                                 input: toUpscale, upscaled: upscaled, pacing: nil))
+                                 input: toUpscale, upscaled: upscaled, pacing: nil, ladder: nil))
             job.add(ConvertStage(steps: lane.postConversions, format: lane.workFormat, color: lane.workColor,
                                  size: (lane.outputWidth, lane.outputHeight), encoderFormat: lane.encoder.settings.pixelFormat,
                                  input: upscaled, converted: converted))

@@ -9,6 +9,8 @@ public enum StreamInput: Sendable {
     case y4m
     /// Headerless frames of a known format at a known rate.
     case raw(RawVideoFormat, frameRate: Y4MRatio)
+    /// The main video stream of a file (or a `pipe:` URL) read through libavformat, decoded to its planar form.
+    case file(String)
 }
 
 /// Upscaling between pipes: y4m or raw frames in, y4m or raw frames out, frame for frame.
@@ -23,10 +25,12 @@ public struct StreamRequest: Sendable {
     public var planes: PlaneMode
     /// Paced to the source frame rate; late frames are dropped instead of queued.
     public var preview: Bool
+    /// Preview: instead of `upscaler`, the best of these models that keeps up (`PreviewLadder`).
+    public var previewModels: ModelCatalog?
 
     public init(input: StreamInput, inputDescriptor: Int32 = STDIN_FILENO, outputDescriptor: Int32 = STDOUT_FILENO,
                 rawOutput: Bool = false, size: SizeRequest, upscaler: any PlaneUpscaler, planes: PlaneMode = .luma,
-                preview: Bool = false) {
+                preview: Bool = false, previewModels: ModelCatalog? = nil) {
         self.input = input
         self.inputDescriptor = inputDescriptor
         self.outputDescriptor = outputDescriptor
@@ -35,6 +39,7 @@ public struct StreamRequest: Sendable {
         self.upscaler = upscaler
         self.planes = planes
         self.preview = preview
+        self.previewModels = previewModels
     }
 }
 
@@ -57,11 +62,13 @@ public final class StreamJob {
     public let frameRate: Y4MRatio
     /// What upscales the luma plane, e.g. "lanczos3" or "auto: lutscale-imlut".
     public let upscalerName: String
-    private let reader: FrameReader
+    /// Preview without a model: which model and why, and any step down while running.
+    public var previewReport: String? { ladder?.report }
+    private let source: Source
     private let writer: FrameWriter
     private let workFormat: PixelFormat
-    private let upscaler: any PlaneUpscaler
-    private let plans: PlanePlans
+    private let renderer: FrameRenderer
+    private let ladder: PreviewLadder?
     private let preview: Bool
     private var started = false
 
@@ -69,13 +76,17 @@ public final class StreamJob {
         // Frames are large: fewer, larger pipe transfers cost both sides less CPU.
         enlargePipeBuffer(request.inputDescriptor)
         enlargePipeBuffer(request.outputDescriptor)
-        let reader: FrameReader
+        let source: Source
         var header: Y4MHeader
         switch request.input {
+        case let .file(path):
+            let file = try FileSource(path: path)
+            source = .file(file)
+            header = file.header
         case .y4m:
             do {
                 let y4m = try Y4MReader(fileDescriptor: request.inputDescriptor)
-                reader = .y4m(y4m)
+                source = .pipe(.y4m(y4m))
                 header = y4m.header
             } catch .badMagic(let found) {
                 throw .invalidRequest("the input is not YUV4MPEG2 (it starts with \"\(found)\"); for headerless frames pass --raw-size WxH --pix-fmt F --fps N")
@@ -83,7 +94,7 @@ public final class StreamJob {
                 throw .stream(error)
             }
         case let .raw(format, rate):
-            reader = .raw(RawVideoReader(fileDescriptor: request.inputDescriptor, format: format))
+            source = .pipe(.raw(RawVideoReader(fileDescriptor: request.inputDescriptor, format: format)))
             header = Y4MHeader(format: format, frameRate: rate)
         }
         let input = header.format
@@ -97,7 +108,19 @@ public final class StreamJob {
 
         let depth = input.pixelFormat.bitDepth
         let planes = (0..<max(1, input.planeCount))
-        let plans = try PlanePlans(upscaler: request.upscaler, mode: request.planes, bitDepth: depth,
+        var upscaler = request.upscaler
+        if request.preview, let catalog = request.previewModels {
+            let measure = try PreviewLadder.frameTime(format: workFormat, mode: request.planes,
+                                                      input: input.planeSize(0), output: output.planeSize(0))
+            let rate = header.frameRate.flatMap { $0.numerator > 0 && $0.denominator > 0 ? Double($0.numerator) / Double($0.denominator) : nil } ?? 25
+            let ladder = try PreviewLadder(candidates: catalog.previewCandidates(input: input.planeSize(0), output: output.planeSize(0)),
+                                           frameDuration: .seconds(1 / rate), measure: measure)
+            upscaler = ladder.chosen
+            self.ladder = ladder
+        } else {
+            ladder = nil
+        }
+        let plans = try PlanePlans(upscaler: upscaler, mode: request.planes, bitDepth: depth,
                                    input: planes.map(input.planeSize), output: planes.map(output.planeSize))
 
         // Every header tag but the size is carried over (rate, interlacing, aspect, siting, range, X tags).
@@ -107,15 +130,14 @@ public final class StreamJob {
         } else {
             writer = .y4m(try PipelineError.wrap { try Y4MWriter(fileDescriptor: request.outputDescriptor, header: header) })
         }
-        self.reader = reader
+        self.source = source
         self.inputFormat = input
         self.outputFormat = output
         // FFmpeg reads a y4m stream without a rate as 25 fps.
         self.frameRate = header.frameRate ?? Y4MRatio(25, 1)
-        self.upscalerName = request.upscaler.describe(input: plans.luma.input, output: plans.luma.output)
+        self.upscalerName = upscaler.describe(input: plans.luma.input, output: plans.luma.output)
         self.workFormat = workFormat
-        self.upscaler = request.upscaler
-        self.plans = plans
+        self.renderer = try FrameRenderer(upscaler: upscaler, plans: plans)
         self.preview = request.preview
     }
 
@@ -135,9 +157,16 @@ public final class StreamJob {
         let readError = ReadFailure()
         let pacing = preview ? PreviewPacing(schedule: PreviewSchedule(frameRate: frameRate), dropped: dropped) : nil
 
-        job.add(PipeSource(reader: reader, format: inputFormat, workFormat: workFormat, frames: frames, count: read, readError: readError))
-        job.add(UpscaleStage(upscaler: upscaler, plans: plans, format: workFormat, output: outputFormat.planeSize(0),
-                             input: frames, upscaled: upscaled, pacing: pacing))
+        switch source {
+        case let .pipe(reader):
+            job.add(PipeSource(reader: reader, format: inputFormat, workFormat: workFormat, frames: frames, count: read, readError: readError))
+        case let .file(file):
+            let packets: BoundedQueue<Packet> = job.queue(.packets)
+            job.add(DemuxSource(demuxer: file.demuxer, decoders: [file.stream: packets], copied: [:], muxing: nil, readError: readError))
+            job.add(DecodeStage(decoder: file.decoder, packets: packets, frames: frames, format: workFormat, color: file.color, numbering: read))
+        }
+        job.add(UpscaleStage(renderer: renderer, format: workFormat, output: outputFormat.planeSize(0),
+                             input: frames, upscaled: upscaled, pacing: pacing, ladder: ladder))
         job.add(PipeSink(writer: writer, planes: outputFormat.planeCount, frames: upscaled, pacing: pacing, count: written, closed: closed) { frames in
             progress(JobProgress(frames: frames, totalFrames: nil, elapsed: clock.now - start))
         })
@@ -148,3 +177,39 @@ public final class StreamJob {
     }
 }
 
+
+/// Where a frame pipe's frames come from.
+private enum Source {
+    case pipe(FrameReader)
+    case file(FileSource)
+}
+
+/// A file's main video stream as the frames of a pipe: its decoder, and the YUV4MPEG2 header that describes it.
+private struct FileSource {
+    let demuxer: Demuxer
+    let decoder: VideoDecoder
+    let stream: Int
+    let color: ColorInfo
+    let header: Y4MHeader
+
+    init(path: String) throws(PipelineError) {
+        let demuxer = try PipelineError.wrap { try Demuxer(path: path) }
+        let stream = try PipelineError.wrap { try demuxer.bestVideoStream() }
+        let video = demuxer.streams[stream]
+        guard let decoded = video.pixelFormat, let planar = (decoded.withoutJPEGRange ?? decoded).planarEquivalent, !planar.isRGB,
+              let format = try? RawPixelFormat(ffmpegName: planar.name), video.width > 0, video.height > 0 else {
+            throw .invalidRequest("\(path): its video (\(video.pixelFormat?.name ?? "unknown format")) has no YUV4MPEG2 form; write a container with --format instead")
+        }
+        decoder = try PipelineError.wrap { try VideoDecoder(demuxer: demuxer, streamIndex: stream) }
+        demuxer.discardStreams(except: [stream])
+        var color = video.color
+        if decoded.withoutJPEGRange != nil { color.isFullRange = true }
+        let rate = video.averageFrameRate
+        header = Y4MHeader(format: try PipelineError.wrap { try RawVideoFormat(width: video.width, height: video.height, pixelFormat: format) },
+                           frameRate: rate.isValid ? Y4MRatio(Int(rate.numerator), Int(rate.denominator)) : nil,
+                           colorRange: color.isFullRange ? .full : nil)
+        self.demuxer = demuxer
+        self.stream = stream
+        self.color = color
+    }
+}

@@ -129,7 +129,7 @@ struct Models: ParsableCommand {
         abstract: "List the shipped models with their storage, scale and Set5 figures.")
 
     func run() throws {
-        let catalog: ShippedModels.Catalog
+        let catalog: ModelCatalog
         do { catalog = try ShippedModels.catalog() } catch {
             StandardError().line("lutscale: error: \(error)")
             throw ExitCode.failure
@@ -142,25 +142,26 @@ struct Models: ParsableCommand {
         func figures(_ list: [(scale: Double, psnr: Double)]) -> String {
             list.map { String(format: "x%g %.2f", $0.scale, $0.psnr) }.joined(separator: ", ")
         }
+        // Headers tell all of this: no table is read.
         print(column("name", 24) + column("scale", 11) + "storage    Set5 Y PSNR  tables")
-        for entry in catalog.fixed {
-            let spec = entry.model.spec
-            let psnr = spec.set5PSNR.first { $0.scale == Double(spec.scale) }?.psnr
-            print(column(spec.name, 24) + column("x\(spec.scale)", 11)
-                  + column(String(format: "%6.0f KB", Double(entry.bytes) / 1000), 11)
-                  + column(psnr.map { String(format: "%.2f dB", $0) } ?? "-", 13)
-                  + spec.stages.map { luts($0.luts) }.joined(separator: " > "))
-        }
-        for entry in catalog.anyScale {
-            let spec = entry.model.spec
-            let refine = spec.refine.map { " > refine " + luts($0) } ?? ""
-            let dilated = spec.refine?.contains { $0.dilation != nil } == true ? "; x: offsets times the scale" : ""
-            let ensemble = spec.ensemble == .transpose ? "; mean of the image's and its transpose's runs" : ""
-            let shape = " (\(spec.interpolators.count) interpolators, \(spec.phaseNodes)x\(spec.phaseNodes) phase nodes\(dilated)\(ensemble))"
-            print(column(spec.name, 24) + column(String(format: "any 1-%g", spec.maxScale), 11)
-                  + column(String(format: "%6.0f KB", Double(entry.bytes) / 1000), 11)
-                  + column(spec.set5PSNR.isEmpty ? "-" : "below", 13) + "mix " + luts(spec.mix) + refine + shape)
-            if !spec.set5PSNR.isEmpty { print("  Set5 Y PSNR: " + figures(spec.set5PSNR) + " dB") }
+        for entry in catalog.entries {
+            switch entry.header {
+            case let .srlut(spec):
+                let psnr = spec.set5PSNR.first { $0.scale == Double(spec.scale) }?.psnr
+                print(column(spec.name, 24) + column("x\(spec.scale)", 11)
+                      + column(String(format: "%6.0f KB", Double(entry.bytes) / 1000), 11)
+                      + column(psnr.map { String(format: "%.2f dB", $0) } ?? "-", 13)
+                      + spec.stages.map { luts($0.luts) }.joined(separator: " > "))
+            case let .imlut(spec):
+                let refine = spec.refine.map { " > refine " + luts($0) } ?? ""
+                let dilated = spec.refine?.contains { $0.dilation != nil } == true ? "; x: offsets times the scale" : ""
+                let ensemble = spec.ensemble == .transpose ? "; mean of the image's and its transpose's runs" : ""
+                let shape = " (\(spec.interpolators.count) interpolators, \(spec.phaseNodes)x\(spec.phaseNodes) phase nodes\(dilated)\(ensemble))"
+                print(column(spec.name, 24) + column(String(format: "any 1-%g", spec.maxScale), 11)
+                      + column(String(format: "%6.0f KB", Double(entry.bytes) / 1000), 11)
+                      + column(spec.set5PSNR.isEmpty ? "-" : "below", 13) + "mix " + luts(spec.mix) + refine + shape)
+                if !spec.set5PSNR.isEmpty { print("  Set5 Y PSNR: " + figures(spec.set5PSNR) + " dB") }
+            }
         }
         print("auto picks, for each stream, the model with the best Set5 figure among those that serve its scale as it is "
               + "(a fixed model at its own scale, an any-scale model within its range; an any-scale model, being slower, "

@@ -1,5 +1,6 @@
 import Foundation
 import LUTEngine
+import Pipeline
 
 /// Turns `--model` into an upscaler: the one place that knows model names.
 enum ModelResolver {
@@ -7,68 +8,30 @@ enum ModelResolver {
     static let classic = ["bicubic", "lanczos3", "bilinear"]
     static var names: [String] { ["auto"] + classic }
 
-    /// `auto`: the shipped LUT models, the best one for each request (see `AnyScaleUpscaler`); a shipped model's
-    /// name or a `.lut`/`.npy` path: that model (a fixed-scale one bridged by Lanczos to other scales); or a
-    /// classic kernel.
+    /// `auto`: the shipped model that serves each request best (see `AnyScaleUpscaler.pick`); a shipped model's
+    /// name or a `.lut`/`.npy` path: that model (bridged by Lanczos to sizes it does not serve); or a classic
+    /// kernel. Shipped models are read when first used.
     static func resolve(_ model: String) throws(CLIError) -> any PlaneUpscaler {
-        let lowered = model.lowercased()
-        if let kernel = ResamplingKernel(rawValue: lowered) { return Resampler(kernel: kernel) }
-        if lowered == "auto" {
-            let shipped = try ShippedModels.catalog()
-            guard !shipped.fixed.isEmpty || !shipped.anyScale.isEmpty else {
-                throw .usage("no shipped models found in \(ShippedModels.directory.path); reinstall lutscale or pass --model lanczos3")
-            }
-            return AnyScaleUpscaler(name: "auto", models: shipped.fixed.map(\.model), anyScale: shipped.anyScale.map(\.model))
-        }
-        let shipped = try ShippedModels.catalog()
-        if let entry = shipped.fixed.first(where: { $0.model.name.lowercased() == lowered }) {
-            return AnyScaleUpscaler(name: entry.model.name, models: [entry.model])
-        }
-        if let entry = shipped.anyScale.first(where: { $0.model.name.lowercased() == lowered }) {
-            return AnyScaleUpscaler(name: entry.model.name, models: [], anyScale: [entry.model])
-        }
-        guard FileManager.default.fileExists(atPath: model) else {
-            let shippedNames = shipped.fixed.map(\.model.name) + shipped.anyScale.map(\.model.name)
-            throw .usage("unknown model '\(model)'; use one of \((names + shippedNames).joined(separator: ", ")) or a .lut/.npy file path")
-        }
+        if let kernel = ResamplingKernel(rawValue: model.lowercased()) { return Resampler(kernel: kernel) }
         do {
-            switch try ShippedModels.loadAny(path: model) {
-            case let .fixed(loaded): return AnyScaleUpscaler(name: loaded.name, models: [loaded])
-            case let .anyScale(loaded): return AnyScaleUpscaler(name: loaded.name, models: [], anyScale: [loaded])
+            let shipped = try ShippedModels.catalog()
+            if model.lowercased() == "auto" { return try shipped.auto() }
+            if let entry = shipped.entry(named: model) { return try shipped.model(entry).upscaler() }
+            guard FileManager.default.fileExists(atPath: model) else {
+                throw CatalogError.unknownModel(model, known: names + shipped.entries.map(\.name))
             }
+            return try ModelCatalog.load(path: model).upscaler()
+        } catch let error as CatalogError {
+            if case .noModels = error { throw .usage("\(error); reinstall lutscale or pass --model lanczos3") }
+            throw .usage(error.description)
         } catch {
-            throw .usage("model \(model): \(error)")
+            throw .usage("\(error)")
         }
     }
 }
 
 /// The LUT models that ship inside the package (`Sources/lutscale/Models`, copied beside the executable by SwiftPM).
 enum ShippedModels {
-    /// A fixed-scale model.
-    struct Entry {
-        let model: LUTModel
-        let path: String
-        let bytes: Int
-    }
-
-    /// An arbitrary-scale ("imlut") model.
-    struct AnyScaleEntry {
-        let model: IMLUTModel
-        let path: String
-        let bytes: Int
-    }
-
-    struct Catalog {
-        var fixed: [Entry] = []
-        var anyScale: [AnyScaleEntry] = []
-    }
-
-    /// A model file of either family.
-    enum Loaded {
-        case fixed(LUTModel)
-        case anyScale(IMLUTModel)
-    }
-
     /// `LUTSCALE_MODELS` overrides where they are looked for (an installed binary without its resource folder).
     static var directory: URL {
         if let override = ProcessInfo.processInfo.environment["LUTSCALE_MODELS"] { return URL(fileURLWithPath: override) }
@@ -76,35 +39,12 @@ enum ShippedModels {
         return executable.deletingLastPathComponent().appendingPathComponent("LUTScale_lutscale.resources/Models")
     }
 
-    /// Loads a `.lut` of any kind, or an SR-LUT `.npy`.
-    static func loadAny(path: String) throws(LUTFileError) -> Loaded {
-        guard path.lowercased().hasSuffix(".lut") else { return .fixed(try LUTModel.load(path: path)) }
-        switch try LUTFile.readContents(path: path) {
-        case let .srlut(spec): return .fixed(try LUTModel(spec))
-        case let .imlut(spec): return .anyScale(try IMLUTModel(spec))
+    static func catalog() throws(CLIError) -> ModelCatalog {
+        do {
+            return try ModelCatalog(directory: directory.path)
+        } catch {
+            throw .usage("shipped \(error)")
         }
-    }
-
-    /// The fixed-scale shipped models.
-    static func load() throws(CLIError) -> [Entry] { try catalog().fixed }
-
-    static func catalog() throws(CLIError) -> Catalog {
-        let dir = directory
-        let names = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? []).filter { $0.hasSuffix(".lut") }.sorted()
-        var catalog = Catalog()
-        for name in names {
-            let path = dir.appendingPathComponent(name).path
-            let bytes = ((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? nil) ?? 0
-            do {
-                switch try loadAny(path: path) {
-                case let .fixed(model): catalog.fixed.append(Entry(model: model, path: path, bytes: bytes))
-                case let .anyScale(model): catalog.anyScale.append(AnyScaleEntry(model: model, path: path, bytes: bytes))
-                }
-            } catch {
-                throw .usage("shipped model \(path) is damaged: \(error)")
-            }
-        }
-        return catalog
     }
 }
 

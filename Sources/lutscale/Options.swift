@@ -19,7 +19,7 @@ struct ScalingOptions: ParsableArguments {
 
     // Optional so that an explicit choice is told apart from the default (--preview has a default of its own).
     @Option(help: ArgumentHelp("Upscaling model: a name (\(ModelResolver.names.joined(separator: ", "))) or a model file path " +
-                               "(default \(ModelResolver.defaultName); with --preview, the fastest shipped model at least \(PreviewModel.minimumGain) dB over bicubic).",
+                               "(default \(ModelResolver.defaultName); with --preview, the best shipped model that keeps up with the stream on this machine).",
                                valueName: "NAME|PATH"))
     var model: String?
 

@@ -43,7 +43,7 @@ extension Upscale {
         }
         if !common.quiet {
             let seconds = summary.elapsed.seconds
-            log.line("lutscale: \(summary.frames) frames in \(job.segmentCount) segments, this run \(String(format: "%.1f", seconds)) s: \(output) \(ByteCountFormatter.string(fromByteCount: summary.outputBytes, countStyle: .file))")
+            log.line("lutscale: \(summary.frames) frames in \(job.segmentCount) segments, this run \(String(format: "%.1f", seconds)) s: \(request.outputPath) \(ByteCountFormatter.string(fromByteCount: summary.outputBytes, countStyle: .file))")
         }
         return true
     }

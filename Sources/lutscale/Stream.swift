@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LUTEngine
 import Pipeline
 import RawVideo
 
@@ -48,23 +49,24 @@ struct StreamOptions: ParsableArguments {
 }
 
 extension Upscale {
-    /// `lutscale - -o - ...`: stdin to stdout; only frames go to stdout, everything else to stderr.
+    /// `lutscale - -o - ...` or `lutscale FILE -o - ...`: frames to stdout; only frames go there, everything else to
+    /// stderr.
     func runStream() throws {
         let log = StandardError()
         let signals = SignalWatcher.shared
         signals.expectJob()
         do {
-            let input = try stream.input()
-            let preview = stream.preview && scaling.model == nil ? try PreviewModel.resolve() : nil
-            let upscaler = try preview ?? ModelResolver.resolve(scaling.modelName)
-            let job = try StreamJob(StreamRequest(input: input, rawOutput: stream.rawOutput, size: scaling.sizeRequest,
-                                                  upscaler: upscaler, planes: scaling.planes, preview: stream.preview))
+            let input = self.input == "-" ? try stream.input() : .file(self.input)
+            // Preview without --model: the best shipped model that keeps up with the stream here.
+            let previewModels = stream.preview && scaling.model == nil ? try ShippedModels.catalog() : nil
+            let upscaler = previewModels == nil ? try ModelResolver.resolve(scaling.modelName) : Resampler(kernel: .lanczos3)
+            let job = try StreamJob(StreamRequest(input: input, rawOutput: stream.rawOutput, size: scaling.sizeRequest, upscaler: upscaler,
+                                                  planes: scaling.planes, preview: stream.preview, previewModels: previewModels))
             let summary = try signals.run(quiet: common.quiet, log: log) { try job.run(stop: $0, progress: $1) }
             if !common.quiet {
                 let seconds = summary.elapsed.seconds
                 let fps = seconds > 0 ? Double(summary.framesWritten) / seconds : 0
-                // The preview upscaler holds one model per scale: the one serving this stream's scale is named.
-                let used = preview.map { "preview: " + $0.model(input: job.inputFormat.planeSize(0), output: job.outputFormat.planeSize(0)).name }
+                let used = job.previewReport.map { "preview: " + $0 }
                 var line = "lutscale: \(summary.framesWritten) frames \(job.inputFormat) -> \(job.outputFormat.width)x\(job.outputFormat.height) " +
                     "(\(used ?? job.upscalerName)) in \(String(format: "%.1f", seconds)) s, \(String(format: "%.1f", fps)) fps"
                 if stream.preview { line += "; \(summary.framesDropped) frames dropped" }

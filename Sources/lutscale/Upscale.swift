@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import LUTEngine
 import Media
 import Pipeline
 
@@ -14,10 +15,14 @@ struct Upscale: ParsableCommand {
             """
     )
 
-    @Argument(help: ArgumentHelp("Input video or image; - reads YUV4MPEG2 (or raw frames, --raw-size) from stdin.", valueName: "INPUT"))
-    var input: String
+    @Argument(help: ArgumentHelp("Input video or image, an image sequence (img%03d.png), or several inputs and folders (a batch, into the -o folder); - reads stdin: any container, or with -o - YUV4MPEG2 (or raw frames, --raw-size).",
+                                 valueName: "INPUT"))
+    var inputs: [String] = []
 
-    @Option(name: .shortAndLong, help: ArgumentHelp("Output file; its extension picks the container (mp4, mkv, mov, webm, png, jpg, ...); - writes YUV4MPEG2 (or --raw frames) to stdout.",
+    /// The input of a single job.
+    var input: String { inputs.first ?? "" }
+
+    @Option(name: .shortAndLong, help: ArgumentHelp("Output file; its extension picks the container (mp4, mkv, mov, webm, png, jpg, ...); - (or pipe:1) writes stdout: the --format container, or without it, from -, YUV4MPEG2 (or --raw frames).",
                                                     valueName: "OUTPUT"))
     var output: String
 
@@ -49,12 +54,44 @@ struct Upscale: ParsableCommand {
         return sizes
     }
 
+    /// `-o -` without `--format`: frames to stdout, y4m or raw, from stdin's frames or a file's video (`StreamJob`);
+    /// every other output, stdout as a container included, goes through libavformat (`UpscaleJob`).
+    var isFramePipe: Bool { output == "-" && encoding.format == nil }
+
+    /// `-` and `pipe:N` as libavformat names them.
+    static func url(_ name: String, descriptor: Int32) -> String { name == "-" ? "pipe:\(descriptor)" : name }
+
+    /// Whether `path` can be read: a file, a `pipe:` URL, or an image sequence pattern (libavformat's image2).
+    static func isReadable(_ path: String) -> Bool {
+        path.hasPrefix("pipe:") || path.contains("%") || FileManager.default.fileExists(atPath: path)
+    }
+
     func validate() throws {
-        if input == "-" || output == "-" {
-            guard input == "-" && output == "-" else {
-                throw ValidationError("Pipes go both ways: - as input needs -o - (YUV4MPEG2 or --raw out), and -o - needs - as input.")
+        guard !inputs.isEmpty else { throw ValidationError("Give an INPUT.") }
+        if segments.frames != nil || segments.time != nil || !segments.pieces.isEmpty {
+            guard inputs.count == 1, inputs[0] != "-", !Batch.isBatch(inputs: inputs, output: output) else {
+                throw ValidationError("--frames, --time and --join take one input file (not stdin or a batch).")
             }
-            _ = try stream.input()
+        }
+        if Batch.isBatch(inputs: inputs, output: output) {
+            guard !inputs.contains("-") && output != "-" && !output.hasPrefix("pipe:") else {
+                throw ValidationError("A batch (several inputs, a folder) reads files and writes into a folder, not pipes.")
+            }
+            guard !stream.isGiven && streamScales.isEmpty && streamSizes.isEmpty else {
+                throw ValidationError("A batch takes --scale or --size for every input; pipe and per-stream options are for one input.")
+            }
+            if let missing = inputs.first(where: { !Self.isReadable($0) }) { throw ValidationError("Input \(missing) does not exist.") }
+            return
+        }
+        if isFramePipe {
+            if input == "-" {
+                _ = try stream.input()
+            } else {
+                guard stream.rawSize == nil && stream.pixelFormat == nil && stream.fps == nil else {
+                    throw ValidationError("--raw-size, --pix-fmt and --fps describe headerless frames on stdin (-).")
+                }
+                guard Self.isReadable(input) else { throw ValidationError("Input \(input) does not exist.") }
+            }
             guard streamScales.isEmpty && streamSizes.isEmpty else { throw ValidationError("A pipe holds one video stream: use --scale or --size.") }
             guard segments.frames == nil && segments.time == nil && segments.pieces.isEmpty else {
                 throw ValidationError("--frames, --time and --join are for files, not pipes.")
@@ -69,53 +106,61 @@ struct Upscale: ParsableCommand {
         }
         let indices = streamScales.map(\.index) + streamSizes.map(\.index)
         guard Set(indices).count == indices.count else { throw ValidationError("Each stream takes one --stream-scale or --stream-size.") }
-        guard !stream.isGiven else { throw ValidationError("--raw-size, --pix-fmt, --fps, --raw and --preview are for pipes: - -o -.") }
-        guard FileManager.default.fileExists(atPath: input) else { throw ValidationError("Input \(input) does not exist.") }
+        guard !stream.isGiven else {
+            throw ValidationError("--raw-size, --pix-fmt, --fps, --raw and --preview are for frames to stdout: -o - without --format.")
+        }
+        guard input == "-" || Self.isReadable(input) else { throw ValidationError("Input \(input) does not exist.") }
         guard !output.isEmpty else { throw ValidationError("-o OUTPUT must not be empty.") }
+        guard encoding.format != nil || !(output == "-" || output.hasPrefix("pipe:")) else {
+            throw ValidationError("Writing a container to stdout needs --format (matroska, nut, mpegts, ...): there is no extension to tell.")
+        }
     }
 
     func run() throws {
-        if input == "-" { return try runStream() }
+        if Batch.isBatch(inputs: inputs, output: output) { return try runBatch() }
+        if isFramePipe { return try runStream() }
         let log = StandardError()
         let signals = SignalWatcher.shared
         signals.expectJob()
         MediaLog.configure(quiet: common.quiet)
         do {
-            let upscaler = try ModelResolver.resolve(scaling.modelName)
-            var request = UpscaleRequest(
-                inputPath: input, outputPath: output, size: scaling.sizeRequest, upscaler: upscaler,
-                planes: scaling.planes, format: encoding.format, codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,
-                overwrite: overwrite, streamSizes: perStreamSizes)
-            // One segment, a join of pieces, or a long job in resumable segments (#19).
-            request.segmentWork = try segments.work(input: input)
-            if try runResumable(request, log: log) { return }
-            let job = try UpscaleJob(request)
-            let d = job.description
-            if !common.quiet {
-                for note in d.notes { log.line("lutscale: note: \(note)") }
-            }
-            let summary = try signals.run(quiet: common.quiet, log: log) { try job.run(stop: $0, progress: $1) }
-            if !common.quiet {
-                if let damage = summary.damageReport { log.line("lutscale: warning: \(damage)") }
-                // A file cut short often ends without a read error: only the announced length tells.
-                if request.segmentWork == nil, let announced = d.estimatedFrameCount, !summary.stoppedEarly, summary.frames * 10 < announced * 9 {
-                    log.line("lutscale: warning: the input ended after \(summary.frames) of the about \(announced) frames its header announces (truncated file?)")
-                }
-                let seconds = summary.elapsed.seconds
-                let fps = seconds > 0 ? Double(summary.frames) / seconds : 0
-                let stopped = signals.received.map { " (stopped by \(SignalWatcher.name($0)); the file holds the frames read until then)" } ?? ""
-                log.line("lutscale: \(summary.frames) frames \(d.inputWidth)x\(d.inputHeight) -> \(d.outputWidth)x\(d.outputHeight) " +
-                         "(\(d.upscaler), \(d.codec) \(d.outputFormat)) in \(String(format: "%.1f", seconds)) s, " +
-                         "\(String(format: "%.1f", fps)) fps: \(output) \(ByteCountFormatter.string(fromByteCount: summary.outputBytes, countStyle: .file))\(stopped)")
-            }
-            if !common.quiet {
-                for other in d.videoStreams.dropFirst() {
-                    log.line("lutscale: stream \(other.index): \(other.inputWidth)x\(other.inputHeight) -> \(other.outputWidth)x\(other.outputHeight)")
-                }
-            }
+            try upscale(input, to: output, with: ModelResolver.resolve(scaling.modelName), log: log)
             if let signal = signals.received { throw ExitCode(128 + signal) }
         } catch {
             throw signals.exitCode(for: error, log: log)
+        }
+    }
+
+    /// One file (or stdin, or a sequence) into one output, with its notes, warnings and summary on stderr.
+    func upscale(_ input: String, to output: String, with upscaler: any PlaneUpscaler, log: StandardError) throws {
+        let signals = SignalWatcher.shared
+        var request = UpscaleRequest(
+            inputPath: Self.url(input, descriptor: STDIN_FILENO), outputPath: Self.url(output, descriptor: STDOUT_FILENO), size: scaling.sizeRequest,
+            upscaler: upscaler, planes: scaling.planes, format: encoding.format, codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,
+            overwrite: overwrite, streamSizes: perStreamSizes)
+        // One segment, a join of pieces, or a long job in resumable segments (#19).
+        request.segmentWork = try segments.work(input: request.inputPath)
+        if try runResumable(request, log: log) { return }
+        let job = try UpscaleJob(request)
+        let d = job.description
+        if !common.quiet {
+            for note in d.notes { log.line("lutscale: note: \(note)") }
+        }
+        let summary = try signals.run(quiet: common.quiet, log: log) { try job.run(stop: $0, progress: $1) }
+        guard !common.quiet else { return }
+        if let damage = summary.damageReport { log.line("lutscale: warning: \(damage)") }
+        // A file cut short often ends without a read error: only the announced length tells.
+        if request.segmentWork == nil, let announced = d.estimatedFrameCount, !summary.stoppedEarly, summary.frames * 10 < announced * 9 {
+            log.line("lutscale: warning: the input ended after \(summary.frames) of the about \(announced) frames its header announces (truncated file?)")
+        }
+        let seconds = summary.elapsed.seconds
+        let fps = seconds > 0 ? Double(summary.frames) / seconds : 0
+        let stopped = signals.received.map { " (stopped by \(SignalWatcher.name($0)); the file holds the frames read until then)" } ?? ""
+        log.line("lutscale: \(summary.frames) frames \(d.inputWidth)x\(d.inputHeight) -> \(d.outputWidth)x\(d.outputHeight) " +
+                 "(\(d.upscaler), \(d.codec) \(d.outputFormat)) in \(String(format: "%.1f", seconds)) s, " +
+                 "\(String(format: "%.1f", fps)) fps: \(output) \(ByteCountFormatter.string(fromByteCount: summary.outputBytes, countStyle: .file))\(stopped)")
+        for other in d.videoStreams.dropFirst() {
+            log.line("lutscale: stream \(other.index): \(other.inputWidth)x\(other.inputHeight) -> \(other.outputWidth)x\(other.outputHeight)")
         }
     }
 }

@@ -82,7 +82,8 @@ import Testing
             input.push(frame)
         }
         input.finish()
-        job.add(UpscaleStage(upscaler: upscaler, plans: plans, format: format, output: output, input: input, upscaled: upscaled, pacing: nil))
+        job.add(UpscaleStage(renderer: try FrameRenderer(upscaler: upscaler, plans: plans), format: format, output: output,
+                             input: input, upscaled: upscaled, pacing: nil, ladder: nil))
         #expect(job.wait() == nil)
         for planes in sources {
             let frame = try #require(upscaled.pop())

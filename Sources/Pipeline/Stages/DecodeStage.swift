@@ -7,6 +7,8 @@ struct DecodeStage: Stage {
     let frames: BoundedQueue<VideoFrame>
     let format: PixelFormat
     let color: ColorInfo
+    /// A frame pipe's source: frames carry their number in pts (the preview schedule counts frames), counted here.
+    var numbering: FrameCounter? = nil
     var name: String { "decode" }
 
     func run(in job: JobBuilder) throws {
@@ -14,8 +16,10 @@ struct DecodeStage: Stage {
         var normaliser = FrameNormaliser(format: format, color: color)
         /// Hands on every frame the decoder has ready; false when the job was cancelled.
         func drain() throws -> Bool {
-            while case let .item(frame) = try decoder.receive() {
-                guard frames.push(try normaliser.normalise(frame)) else { return false }
+            while case let .item(decoded) = try decoder.receive() {
+                let frame = try normaliser.normalise(decoded)
+                if let numbering { frame.pts = Int64(numbering.increment() - 1) }
+                guard frames.push(frame) else { return false }
             }
             return true
         }

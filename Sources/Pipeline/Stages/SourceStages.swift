@@ -11,14 +11,15 @@ struct DemuxSource: Stage {
     let decoders: [Int: BoundedQueue<Packet>]
     /// Input stream index -> output stream and time base, for streams copied as they are.
     let copied: [Int: (output: Int, timeBase: Rational)]
-    let muxing: BoundedQueue<MuxItem>
+    /// Nil when no stream is copied (a frame pipe's source).
+    let muxing: BoundedQueue<MuxItem>?
     let readError: ReadFailure
     var name: String { "demux" }
 
     func run(in job: JobBuilder) {
         defer {
             for queue in decoders.values { queue.finish() }
-            muxing.push(.end)
+            muxing?.push(.end)
         }
         while !job.stop.isStopRequested {
             // A read error (a truncated or garbled file) ends the input, as in the ffmpeg CLI: what was read so far
@@ -33,7 +34,7 @@ struct DemuxSource: Stage {
             guard case let .packet(packet) = next else { return }
             if let queue = decoders[packet.streamIndex] {
                 guard queue.push(packet) else { return }
-            } else if let copy = copied[packet.streamIndex] {
+            } else if let copy = copied[packet.streamIndex], let muxing {
                 guard muxing.push(.packet(packet, stream: copy.output, timeBase: copy.timeBase)) else { return }
             }
         }

@@ -1,47 +1,85 @@
 import LUTEngine
 import Media
 
-/// Work-format frames -> frames at the output size: the upscaler on luma (and on every plane in `all` mode),
-/// swscale on the others. A stream whose size changes midway keeps its output size: its planes are planned again.
+/// Work-format frames -> frames at the output size (`FrameRenderer`). In preview, frames the sink would show too
+/// late are skipped before they cost anything, and when the upscaler falls behind the source it steps down the
+/// preview ladder to the next candidate.
 struct UpscaleStage: Stage {
-    let upscaler: any PlaneUpscaler
-    let plans: PlanePlans
+    let renderer: FrameRenderer
     let format: PixelFormat
     let output: PlaneSize
     let input: BoundedQueue<VideoFrame>
     let upscaled: BoundedQueue<VideoFrame>
-    /// Preview: frames the sink would show too late are skipped before they cost anything.
     let pacing: PreviewPacing?
+    let ladder: PreviewLadder?
     var name: String { "upscale" }
 
     func run(in job: JobBuilder) throws {
         defer { upscaled.finish() }
         let pool = try FramePool(format: format, width: output.width, height: output.height)
-        var luma = plans.luma, others = plans.others
-        var work = try others.map(PlaneWork.init)
+        var renderer = self.renderer
+        var watch = ladder.map { KeepUpWatch(limit: $0.frameDuration) }
+        let clock = ContinuousClock()
         while let frame = input.pop() {
             if let pacing, pacing.decide(frame.pts ?? 0) == .drop { continue }
-            let source = try frame.planeView(0)
-            if source.size != luma.input {
-                luma = try PipelineError.wrap { try upscaler.makePlan(input: source.size, output: luma.output, bitDepth: luma.bitDepth) }
-                others = try others.enumerated().map { offset, method throws(PipelineError) in
-                    try method.replanned(from: frame.planeView(offset + 1).size, upscaler: upscaler)
-                }
-                work = try others.map(PlaneWork.init)
-            }
             let target = try pool.frame(propertiesOf: frame)
-            // One set of work items for the frame: the luma plane's row bands and each other plane, on all cores.
-            let others = try PlaneWork.items(work, from: frame, into: target)
-            try withExtendedLifetime(frame) { () throws(PipelineError) in
-                luma.renderParallel(source, into: try target.mutablePlaneView(0), workers: activeProcessorCount, alongside: others)
+            let start = clock.now
+            try renderer.render(frame, into: target)
+            if let ladder, watch?.record(clock.now - start) == .stepDown,
+               let next = ladder.stepDown(atFrame: frame.pts ?? 0, mean: watch!.lastMean) {
+                renderer = try renderer.with(upscaler: next)
             }
             guard upscaled.push(target) else { return }
         }
     }
 }
 
+/// Renders every plane of a frame at the output size: the upscaler on luma (and on every plane in `all` mode),
+/// swscale on the others, as one set of work items on all cores. A stream whose size changes midway keeps its
+/// output size: its planes are planned again.
+struct FrameRenderer: Sendable {
+    let upscaler: any PlaneUpscaler
+    private var luma: any UpscalePlan
+    private var others: [OtherPlaneMethod]
+    private var work: [PlaneWork]
+
+    init(upscaler: any PlaneUpscaler, plans: PlanePlans) throws(PipelineError) {
+        self.upscaler = upscaler
+        luma = plans.luma
+        others = plans.others
+        work = try PipelineError.wrap { try plans.others.map(PlaneWork.init) }
+    }
+
+    mutating func render(_ frame: VideoFrame, into target: VideoFrame) throws(PipelineError) {
+        let source = try frame.planeView(0)
+        if source.size != luma.input {
+            luma = try PipelineError.wrap { try upscaler.makePlan(input: source.size, output: luma.output, bitDepth: luma.bitDepth) }
+            others = try others.enumerated().map { offset, method throws(PipelineError) in
+                try method.replanned(from: frame.planeView(offset + 1).size, upscaler: upscaler)
+            }
+            work = try PipelineError.wrap { try others.map(PlaneWork.init) }
+        }
+        // One set of work items for the frame: the luma plane's row bands and each other plane, on all cores.
+        let items = try PlaneWork.items(work, from: frame, into: target)
+        let destination = try target.mutablePlaneView(0)
+        withExtendedLifetime(frame) {
+            luma.renderParallel(source, into: destination, workers: activeProcessorCount, alongside: items)
+        }
+    }
+
+    /// The same planes planned with another upscaler (preview stepping down).
+    func with(upscaler next: any PlaneUpscaler) throws(PipelineError) -> FrameRenderer {
+        let luma = try PipelineError.wrap { try next.makePlan(input: self.luma.input, output: self.luma.output, bitDepth: self.luma.bitDepth) }
+        let others = try others.map { method throws(PipelineError) in
+            guard case let .upscaler(plan) = method else { return method }
+            return try method.replanned(from: plan.input, upscaler: next)
+        }
+        return try FrameRenderer(upscaler: next, plans: PlanePlans(luma: luma, others: others))
+    }
+}
+
 /// How the upscale stage brings one plane after the first to the output size.
-enum PlaneWork {
+enum PlaneWork: Sendable {
     case swscale(PlaneScaler)
     case upscaler(any UpscalePlan)
 

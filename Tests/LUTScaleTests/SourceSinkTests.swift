@@ -1,0 +1,71 @@
+import Foundation
+import Testing
+
+/// Every source with every sink, through the real ffmpeg and ffprobe: containers on stdin, containers on stdout,
+/// files; audio kept wherever the sink holds it. (Frame pipes both ways, y4m and raw: StreamTests.)
+@Suite struct SourceSinkTests {
+    /// `kind,width,frames` of every stream of `path` (`-` reads stdin of the shell's last command).
+    static let probe = "ffprobe -v error -count_frames -show_entries stream=codec_type,width,nb_read_frames -of csv=p=0"
+    static let expected = "video,320,10\naudio,5"
+
+    static func run(_ script: String) throws -> Fixtures.ToolResult {
+        let scratch = try Scratch()
+        return try StreamTests.shell("""
+            \(StreamTests.ff) -f lavfi -i testsrc2=size=160x120:rate=25 -f lavfi -i sine=frequency=440:sample_rate=48000 -t 0.4 \
+              -pix_fmt yuv420p -c:v libx264 -preset ultrafast -c:a flac in.mkv && \(script)
+            """, in: scratch)
+    }
+
+    @Test(arguments: [
+        // A container on stdin into a file.
+        "cat in.mkv | \"$LUTSCALE\" - -o out.mkv --scale 2 --model bicubic -q && \(probe) out.mkv",
+        // A file to stdout as a container, by - and by pipe:1.
+        "\"$LUTSCALE\" in.mkv -o - --format matroska --scale 2 --model bicubic -q > out.mkv && \(probe) out.mkv",
+        "\"$LUTSCALE\" in.mkv -o pipe:1 --format nut --scale 2 --model bicubic -q | \(probe) -",
+        // A container on stdin to stdout as a container.
+        "cat in.mkv | \"$LUTSCALE\" - -o - --format matroska --scale 2 --model bicubic -q | \(probe) -",
+    ])
+    func containerPipesKeepFramesAndAudio(script: String) throws {
+        let result = try Self.run(script)
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == Self.expected, "\(result.output)")
+    }
+
+    @Test func y4mOnStdinIntoAFile() throws {
+        let result = try Self.run("""
+            \(StreamTests.ff) -i in.mkv -f yuv4mpegpipe - | "$LUTSCALE" - -o out.mkv --scale 2 --model bicubic -q && \(Self.probe) out.mkv
+            """)
+        #expect(result.status == 0, "\(result.errors)")
+        #expect(result.output.trimmingCharacters(in: .whitespacesAndNewlines) == "video,320,10")
+    }
+
+    /// A file's video as y4m frames on stdout: the same pixels as ffmpeg's y4m of the file through the frame pipe.
+    @Test func fileToFramesOnStdoutMatchesTheFramePipe() throws {
+        let raw = "\(StreamTests.ff) -f yuv4mpegpipe -i - -f rawvideo - | md5sum"
+        let result = try Self.run("""
+            "$LUTSCALE" in.mkv -o - --scale 2 --model bicubic -q | \(raw) && \
+            \(StreamTests.ff) -i in.mkv -f yuv4mpegpipe - | "$LUTSCALE" - -o - --scale 2 --model bicubic -q | \(raw) && \
+            "$LUTSCALE" in.mkv -o - --scale 2 --model bicubic -q | \(Self.probe) -
+            """)
+        #expect(result.status == 0, "\(result.errors)")
+        let lines = result.output.split(separator: "\n")
+        #expect(lines.count == 3 && lines[0] == lines[1], "\(result.output)")
+        #expect(lines.last == "video,320,10")
+    }
+
+    /// `--preview` from a file: paced y4m on stdout, every frame shown or counted as dropped, the model named.
+    @Test func previewFromAFile() throws {
+        let result = try Self.run("\"$LUTSCALE\" in.mkv -o - --scale 2 --preview --model bicubic | \(Self.probe) -")
+        #expect(result.status == 0, "\(result.errors)")
+        let shown = Int(result.output.split(separator: ",").last?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "") ?? -1
+        let dropped = result.errors.split(separator: ";").last.flatMap { Int($0.split(separator: " ").first ?? "") } ?? -1
+        #expect(shown + dropped == 10, "\(result.output) \(result.errors)")
+        #expect(result.errors.contains("(bicubic)"), "\(result.errors)")
+    }
+
+    @Test func aContainerOnStdoutNeedsItsFormat() throws {
+        let result = try Self.run("\"$LUTSCALE\" in.mkv -o pipe:1 --scale 2 > out.bin")
+        #expect(result.status != 0)
+        #expect(result.errors.contains("needs --format"), "\(result.errors)")
+    }
+}
