@@ -7,10 +7,14 @@ import Pipeline
 /// Several inputs (files, folders of files, image sequences) into one output folder, one after the other: each job
 /// has every core (its stages share one worker pool), and the model is loaded once for all.
 enum Batch {
-    /// More than one input, a folder as input, or a folder (existing, or named with a trailing /) as output.
+    /// More than one input, a folder as input, or as output a folder (existing, or named with a trailing /) or a
+    /// pattern of names.
     static func isBatch(inputs: [String], output: String) -> Bool {
-        inputs.count > 1 || inputs.contains(where: isDirectory) || output.hasSuffix("/") || isDirectory(output)
+        inputs.count > 1 || inputs.contains(where: isDirectory) || output.hasSuffix("/") || isDirectory(output) || isPattern(output)
     }
+
+    /// `{name}` (the input's name without its extension) or `{ext}` (its extension) in an output.
+    static func isPattern(_ output: String) -> Bool { output.contains("{name}") || output.contains("{ext}") }
 
     static func isDirectory(_ path: String) -> Bool {
         var directory: ObjCBool = false
@@ -28,20 +32,23 @@ enum Batch {
         }
     }
 
-    /// The output of `input` in `folder`: the same name and extension; an image sequence (`img%03d.png`) becomes
-    /// a video named after it (`img.mp4`).
-    static func output(for input: String, in folder: String) -> String {
+    /// The output of `input`: in a folder, the same name and extension; by a pattern, `{name}` and `{ext}` replaced
+    /// by them. An image sequence (`img%03d.png`) is a video named after it (`img`, `mp4`).
+    static func output(for input: String, into output: String) -> String {
         var name = (input as NSString).lastPathComponent
+        var ext = (name as NSString).pathExtension
         if let pattern = name.range(of: "%[0-9]*d", options: .regularExpression) {
             name.removeSubrange(pattern)
-            name = (name as NSString).deletingPathExtension + ".mp4"
+            ext = "mp4"
         }
-        return (folder as NSString).appendingPathComponent(name)
+        let stem = (name as NSString).deletingPathExtension
+        if isPattern(output) { return output.replacingOccurrences(of: "{name}", with: stem).replacingOccurrences(of: "{ext}", with: ext) }
+        return (output as NSString).appendingPathComponent(ext.isEmpty ? stem : stem + "." + ext)
     }
 }
 
 extension Upscale {
-    /// Every input into the output folder; one that fails is reported and skipped, the others go on. Exit status
+    /// Every input into the output folder (or by the output pattern); one that fails is reported and skipped, the others go on. Exit status
     /// 1 when any failed (128 + the signal when one stopped the batch).
     func runBatch() throws {
         let log = StandardError()
@@ -50,7 +57,7 @@ extension Upscale {
         MediaLog.configure(quiet: common.quiet)
         let upscaler: any PlaneUpscaler
         do {
-            try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true)
+            if !Batch.isPattern(output) { try FileManager.default.createDirectory(atPath: output, withIntermediateDirectories: true) }
             upscaler = try ModelResolver.resolve(scaling.modelName)
         } catch {
             throw signals.exitCode(for: error, log: log)
@@ -59,7 +66,7 @@ extension Upscale {
         var failed: [String] = [], taken: [String: String] = [:], done = 0
         for input in files {
             if signals.received != nil { break }
-            let target = Batch.output(for: input, in: output)
+            let target = Batch.output(for: input, into: output)
             do {
                 if let first = taken[target] { throw CLIError.usage("\(target) is already the output of \(first)") }
                 taken[target] = input

@@ -81,6 +81,9 @@ struct Upscale: ParsableCommand {
                 throw ValidationError("A batch takes --scale or --size for every input; pipe and per-stream options are for one input.")
             }
             if let missing = inputs.first(where: { !Self.isReadable($0) }) { throw ValidationError("Input \(missing) does not exist.") }
+            if Batch.isPattern(output) && !output.contains("{name}") {
+                throw ValidationError("An output pattern needs {name}, or every input would get the same output.")
+            }
             return
         }
         if isFramePipe {

@@ -32,4 +32,15 @@ import Testing
         #expect(result.status == 0, "\(result.errors)")
         #expect(result.output.split(separator: "\n") == ["img002.png", "one.png", "128,3"], "\(result.output)")
     }
+
+    @Test func outputsByAPattern() throws {
+        let scratch = try Scratch()
+        let result = try StreamTests.shell("""
+            mkdir big && \(StreamTests.ff) -f lavfi -i testsrc2=size=64x48:rate=25 -frames:v 1 a.png && cp a.png b.png && \
+            "$LUTSCALE" a.png b.png -o 'big/{name}-x2.{ext}' --scale 2 --model bicubic -q && ls big && \
+            { "$LUTSCALE" a.png b.png -o 'big/same.{ext}' --scale 2 -q; echo "status $?"; }
+            """, in: scratch)
+        #expect(result.output.split(separator: "\n") == ["a-x2.png", "b-x2.png", "status 64"], "\(result.output) \(result.errors)")
+        #expect(result.errors.contains("needs {name}"), "\(result.errors)")
+    }
 }
