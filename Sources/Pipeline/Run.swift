@@ -8,6 +8,8 @@ public struct JobProgress: Sendable {
     /// Frames expected in all, when the input says.
     public let totalFrames: Int?
     public let elapsed: Duration
+    /// Frames an earlier, interrupted run had done (a resumed job): rates and ETA count the frames after them.
+    public var resumedFrames: Int = 0
 }
 
 /// What a finished job did.
@@ -46,13 +48,21 @@ extension UpscaleJob {
     public func run(stop: StopSignal = StopSignal(), progress: @escaping @Sendable (JobProgress) -> Void = { _ in }) throws(PipelineError) -> Summary {
         precondition(!started, "an UpscaleJob runs once")
         started = true
+        var segment: Segment?
+        switch segmentWork {
+        case let .join(pieces)?: return try runJoin(pieces, stop: stop, progress: progress)
+        case let .piece(piece)?:
+            segment = piece
+            try PipelineError.wrap { try demuxer.seek(stream: lanes[0].inputStream, toKeyframeAtOrBefore: piece.startPts) }
+        case nil: break
+        }
         let clock = ContinuousClock()
         let start = clock.now
         let job = JobBuilder(stop: stop)
         let muxing: BoundedQueue<MuxItem> = job.queue(.muxing)
         let encodedFrames = FrameCounter()
         let readError = ReadFailure()
-        let total = lanes[0].estimatedFrameCount
+        let total = segment?.count ?? lanes[0].estimatedFrameCount
         var decoders: [Int: BoundedQueue<Packet>] = [:]
         for (number, lane) in lanes.enumerated() {
             let packets: BoundedQueue<Packet> = job.queue(.packets)
@@ -61,9 +71,14 @@ extension UpscaleJob {
             let upscaled: BoundedQueue<VideoFrame> = job.queue(.frames)
             let converted: BoundedQueue<VideoFrame> = job.queue(.frames)
             job.add(DecodeStage(decoder: lane.decoder, packets: packets, frames: decoded, format: lane.workFormat, color: lane.workColor))
+            var toUpscale = decoded
+            if let segment, number == 0 {
+                toUpscale = job.queue(.frames)
+                job.add(TrimStage(segment: segment, input: decoded, output: toUpscale, packets: packets))
+            }
             job.add(UpscaleStage(renderer: try FrameRenderer(upscaler: upscaler, plans: lane.plans, fields: lane.fields), format: lane.workFormat,
                                  output: PlaneSize(width: lane.outputWidth, height: lane.outputHeight),
-                                 input: decoded, upscaled: upscaled, pacing: nil, ladder: nil))
+                                 input: toUpscale, upscaled: upscaled, pacing: nil, ladder: nil))
             job.add(ConvertStage(steps: lane.postConversions, format: lane.workFormat, color: lane.workColor,
                                  size: (lane.outputWidth, lane.outputHeight), encoderFormat: lane.encoder.settings.pixelFormat,
                                  input: upscaled, converted: converted))

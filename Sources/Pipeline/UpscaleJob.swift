@@ -181,6 +181,7 @@ public final class UpscaleJob {
     /// Input stream index -> output stream index and time base, for streams copied as they are.
     let copiedStreams: [Int: (output: Int, timeBase: Rational)]
     let upscaler: any PlaneUpscaler
+    let segmentWork: SegmentWork?
     var started = false
 
     public init(_ request: UpscaleRequest) throws(PipelineError) {
@@ -212,9 +213,14 @@ public final class UpscaleJob {
                           muxer: muxer, codecName: codecName, encoderInfo: encoderInfo, options: options)
         }
         var lanes = [try lane(mainStream)]
+        // A piece holds the main video stream alone; the join adds the others (#19).
+        let isPiece = if case .piece = request.segmentWork { true } else { false }
+        if request.segmentWork != nil, videoStreams.count > 1 {
+            throw .invalidRequest("\(request.inputPath) has \(videoStreams.count) video streams; segments are made of inputs with one")
+        }
         var copied: [Int: (output: Int, timeBase: Rational)] = [:]
         var notes = output.removedLeftovers.map { "removed \($0), left by an earlier run on this output that was killed" }
-        for stream in demuxer.streams where stream.index != mainStream {
+        for stream in demuxer.streams where stream.index != mainStream && !isPiece {
             let what = "stream \(stream.index) (\(stream.kind), \(stream.codecName))"
             if videoStreams.contains(stream.index) && !muxer.isImageFile {
                 lanes.append(try lane(stream.index))
@@ -235,15 +241,20 @@ public final class UpscaleJob {
             copied[stream.index] = (index, stream.timeBase)
         }
         notes += lanes.flatMap(\.notes)
-        try PipelineError.wrap { try muxer.copyMetadata(from: demuxer) }
-        notes += muxer.lostMetadata(of: demuxer, encoders: Dictionary(uniqueKeysWithValues: lanes.map { ($0.inputStream, $0.encoder.settings) }))
+        if isPiece {
+            muxer.keepTimestampsAsGiven()
+        } else {
+            try PipelineError.wrap { try muxer.copyMetadata(from: demuxer) }
+            notes += muxer.lostMetadata(of: demuxer, encoders: Dictionary(uniqueKeysWithValues: lanes.map { ($0.inputStream, $0.encoder.settings) }))
+        }
         // A container that cannot hold these streams says so now, not after the first frames are made.
         do {
             try muxer.rehearseHeader()
         } catch {
             throw .invalidRequest("the \(muxer.formatName) container refuses this output (\(codecName) video\(copied.isEmpty ? "" : " and copied streams")): \(error); pick another --codec or output extension")
         }
-        demuxer.discardStreams(except: Set(copied.keys).union(lanes.map(\.inputStream)))
+        let isJoin = if case .join = request.segmentWork { true } else { false }
+        demuxer.discardStreams(except: Set(copied.keys).union(isJoin ? [] : lanes.map(\.inputStream)))
 
         let main = lanes[0]
         self.description = JobDescription(
@@ -259,5 +270,6 @@ public final class UpscaleJob {
         self.lanes = lanes
         self.copiedStreams = copied
         self.upscaler = request.upscaler
+        self.segmentWork = request.segmentWork
     }
 }

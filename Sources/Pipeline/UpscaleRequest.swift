@@ -32,6 +32,8 @@ public struct UpscaleRequest: Sendable {
     public var pixelFormat: String?
     /// Interlaced video made progressive (from the field shown first) instead of kept interlaced, field by field.
     public var deinterlace: Bool
+    /// One segment as a piece, or the final file from pieces (#19); nil: the whole file in one run.
+    public var segmentWork: SegmentWork? = nil
 
     public init(inputPath: String, outputPath: String, size: SizeRequest, upscaler: any PlaneUpscaler,
                 planes: PlaneMode = .luma, format: String? = nil, codec: String? = nil, crf: Double? = nil, preset: String? = nil,

@@ -11,7 +11,7 @@ struct LUTScale: ParsableCommand {
               lutscale photo.png -o big.png --scale 3 --planes all
             """,
         version: Version.text,
-        subcommands: [Upscale.self, Eval.self, Models.self],
+        subcommands: [Upscale.self, Eval.self, Models.self, Segments.self],
         defaultSubcommand: Upscale.self
     )
 

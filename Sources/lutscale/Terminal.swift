@@ -69,7 +69,7 @@ final class ProgressPrinter: @unchecked Sendable {
 
     static func format(_ p: JobProgress) -> String {
         let seconds = p.elapsed.seconds
-        let fps = seconds > 0 ? Double(p.frames) / seconds : 0
+        let fps = seconds > 0 ? Double(p.frames - p.resumedFrames) / seconds : 0
         var text = "frame \(p.frames)"
         if let total = p.totalFrames, total > 0 {
             text += "/\(total) (\(String(format: "%.1f", min(100, 100 * Double(p.frames) / Double(total))))%)"

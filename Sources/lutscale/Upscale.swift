@@ -42,6 +42,8 @@ struct Upscale: ParsableCommand {
 
     @OptionGroup var stream: StreamOptions
 
+    @OptionGroup var segments: SegmentOptions
+
     @Option(name: .customLong("stream-scale"), parsing: .singleValue,
             help: ArgumentHelp("Scale of one input video stream by index (repeatable); others use --scale/--size.", valueName: "INDEX=S"))
     var streamScales: [StreamSetting] = []
@@ -73,6 +75,11 @@ struct Upscale: ParsableCommand {
     func validate() throws {
         guard !inputs.isEmpty else { throw ValidationError("Give an INPUT.") }
         if overwrite && neverOverwrite { throw ValidationError("-y overwrites and -n never does: give one of them.") }
+        if segments.frames != nil || segments.time != nil || !segments.pieces.isEmpty {
+            guard inputs.count == 1, inputs[0] != "-", !Batch.isBatch(inputs: inputs, output: output) else {
+                throw ValidationError("--frames, --time and --join take one input file (not stdin or a batch).")
+            }
+        }
         if Batch.isBatch(inputs: inputs, output: output) {
             guard !inputs.contains("-") && output != "-" && !output.hasPrefix("pipe:") else {
                 throw ValidationError("A batch (several inputs, a folder) reads files and writes into a folder, not pipes.")
@@ -96,6 +103,9 @@ struct Upscale: ParsableCommand {
                 guard Self.isReadable(input) else { throw ValidationError("Input \(input) does not exist.") }
             }
             guard streamScales.isEmpty && streamSizes.isEmpty else { throw ValidationError("A pipe holds one video stream: use --scale or --size.") }
+            guard segments.frames == nil && segments.time == nil && segments.pieces.isEmpty else {
+                throw ValidationError("--frames, --time and --join are for files, not pipes.")
+            }
             return
         }
         for setting in streamScales {
@@ -134,11 +144,15 @@ struct Upscale: ParsableCommand {
     /// One file (or stdin, or a sequence) into one output, with its notes, warnings and summary on stderr.
     func upscale(_ input: String, to output: String, with upscaler: any PlaneUpscaler, log: StandardError) throws {
         let signals = SignalWatcher.shared
-        let job = try UpscaleJob(UpscaleRequest(
+        var request = UpscaleRequest(
             inputPath: Self.url(input, descriptor: STDIN_FILENO), outputPath: Self.url(output, descriptor: STDOUT_FILENO), size: scaling.sizeRequest,
             upscaler: upscaler, planes: scaling.planes, format: encoding.format, codec: encoding.codec, crf: encoding.crf, preset: encoding.preset,
             overwrite: overwrite, streamSizes: perStreamSizes, deinterlace: deinterlace,
-            encoderOptions: encoding.encoderOptions, pixelFormat: encoding.outputPixelFormat))
+            encoderOptions: encoding.encoderOptions, pixelFormat: encoding.outputPixelFormat)
+        // One segment, a join of pieces, or a long job in resumable segments (#19).
+        request.segmentWork = try segments.work(input: request.inputPath)
+        if try runResumable(request, log: log) { return }
+        let job = try UpscaleJob(request)
         let d = job.description
         if common.showsNotes {
             for note in d.notes { log.line("lutscale: note: \(note)") }
@@ -147,7 +161,7 @@ struct Upscale: ParsableCommand {
         if common.showsNotes, let damage = summary.damageReport { log.line("lutscale: warning: \(damage)") }
         guard !common.quiet else { return }
         // A file cut short often ends without a read error: only the announced length tells.
-        if let announced = d.estimatedFrameCount, !summary.stoppedEarly, summary.frames * 10 < announced * 9 {
+        if request.segmentWork == nil, let announced = d.estimatedFrameCount, !summary.stoppedEarly, summary.frames * 10 < announced * 9 {
             log.line("lutscale: warning: the input ended after \(summary.frames) of the about \(announced) frames its header announces (truncated file?)")
         }
         let seconds = summary.elapsed.seconds
