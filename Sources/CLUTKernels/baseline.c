@@ -1,4 +1,3 @@
 // The portable tier: the compiler's baseline for the target (SSE2 on x86-64).
 #define TIER baseline
-#define TIER_NAME "baseline"
 #include "kernels.inc"

@@ -15,7 +15,15 @@ public enum KernelTier: Int32, CaseIterable, Sendable, CustomStringConvertible {
     /// x86-64-v4 with VBMI (Ice Lake, Zen 4 and later).
     case avx512icl = 3
 
-    public var description: String { String(cString: kernels.pointee.name) }
+    /// The tier's name, as `LUTSCALE_KERNELS` and `--version` spell it (whether or not this CPU runs it).
+    public var description: String {
+        switch self {
+        case .baseline: "baseline"
+        case .avx2: "avx2"
+        case .avx512: "avx512"
+        case .avx512icl: "avx512icl"
+        }
+    }
 
     /// Whether this build has the tier and this CPU (and OS) runs it.
     public var isAvailable: Bool { lut_kernels_for(rawValue) != nil }
@@ -68,10 +76,10 @@ extension PlanStage {
         let planeCount = paddedWidth * paddedRows + 16
         let recordBytes = lanes == .narrow ? 32 : 64
         let rowBytes = (columns + 2 * margin) * recordBytes
-        let keys = UnsafeMutablePointer<Int16>.allocate(capacity: cellTables.count * planeCount)
-        let cells = UnsafeMutablePointer<UInt8>.allocate(capacity: cellTables.count * planeCount)
-        keys.initialize(repeating: 0, count: cellTables.count * planeCount)
-        cells.initialize(repeating: 0, count: cellTables.count * planeCount)
+        let keys = UnsafeMutablePointer<Int16>.allocate(capacity: cellLookups.count * planeCount)
+        let cells = UnsafeMutablePointer<UInt8>.allocate(capacity: cellLookups.count * planeCount)
+        keys.initialize(repeating: 0, count: cellLookups.count * planeCount)
+        cells.initialize(repeating: 0, count: cellLookups.count * planeCount)
         let sets = recordSets.count
         let records = UnsafeMutableRawPointer.allocate(byteCount: sets * ringRows * rowBytes, alignment: 64)
         records.initializeMemory(as: UInt8.self, repeating: 0, count: sets * ringRows * rowBytes)
@@ -87,22 +95,26 @@ extension PlanStage {
             walk.deallocate()
             resolved.deallocate()
         }
+        // Per group: the table stride of a cell step of each window pixel, the fifth vertex's offset (all four
+        // steps) and the window pixels' offsets in the key and cell planes.
         let strides = groups.map { group -> [Int32] in
             let n = group.levels.count, row = tables.rowBytes
             return [n * n * n * row, n * n * row, n * row, row].map { Int32($0) }
         }
+        let fars = strides.map { $0.reduce(0, +) }
+        let windows = groups.map { $0.window.map { Int32($0.dy * paddedWidth + $0.dx) } }
         // Reflect-padded key and cell planes, one pair per distinct levels list.
         let columnMap = (0..<paddedWidth).map { Int32(reflect($0 - pad, size.width)) }
         let sampleBytes = bitDepth > 8 ? 2 : 1
         let maxValue = Int32((1 << bitDepth) - 1)
-        for (g, table) in cellTables.enumerated() {
+        for (g, lookup) in cellLookups.enumerated() {
             for i in 0..<paddedRows {
                 let src = input.row(reflect(lrRows.lowerBound - pad + i, size.height))
                 let rowKeys = keys + g * planeCount + i * paddedWidth, rowCells = cells + g * planeCount + i * paddedWidth
-                if let shifts = uniformCells[g] {
-                    fillUniform(src, Int32(sampleBytes), columnMap, Int32(pad), Int32(paddedWidth), shifts.cell, shifts.fraction,
-                                maxValue, rowKeys, rowCells)
-                } else {
+                switch lookup {
+                case let .uniform(cell, fraction):
+                    fillUniform(src, Int32(sampleBytes), columnMap, Int32(pad), Int32(paddedWidth), cell, fraction, maxValue, rowKeys, rowCells)
+                case let .table(table):
                     fillCells(src, Int32(sampleBytes), columnMap, Int32(paddedWidth), table, maxValue, rowKeys, rowCells)
                 }
             }
@@ -145,13 +157,11 @@ extension PlanStage {
                     last = max(last, columns - member.target.dx)
                 }
                 guard count > 0 else { continue }
-                let window = group.window.map { Int32($0.dy * paddedWidth + $0.dx) }
                 let origin = cellTableIndex[g] * planeCount + (b - lrRows.lowerBound + pad) * paddedWidth + pad
-                let far = strides[g].reduce(0, +)
                 for start in stride(from: first, to: last, by: Int(LUT_WALK_WINDOWS)) {
                     let n = Int32(min(last - start, Int(LUT_WALK_WINDOWS)))
-                    prepareWalk(keys + origin, cells + origin, window, Int32(start), n, strides[g], Int16(one), walk)
-                    accumulate(walk, Int32(start), n, far, resolved, Int32(count))
+                    prepareWalk(keys + origin, cells + origin, windows[g], Int32(start), n, strides[g], Int16(one), walk)
+                    accumulate(walk, Int32(start), n, fars[g], resolved, Int32(count))
                 }
             }
             // Row y gets nothing from later window rows.

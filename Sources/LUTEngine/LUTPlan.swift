@@ -111,13 +111,19 @@ struct PlanStage: Sendable {
     /// point (true for SR-LUT's tables at every depth).
     let isExact: Bool
     let tables: PreparedStage
-    /// For each group: its (cell, fraction) table in `cellTables`.
+    /// How a sample value becomes a (key, cell) pair under one levels list.
+    enum CellLookup: Sendable {
+        /// value -> key << 16 | cell (see `cellTable`).
+        case table([UInt32])
+        /// Cells a power of two wide, fractions exact in F bits: the shifts that compute the same keys and cells
+        /// (`fill_cells_uniform`), no table needed.
+        case uniform(cell: Int32, fraction: Int32)
+    }
+
+    /// For each group: its levels list in `cellLookups`.
     let cellTableIndex: [Int]
-    /// For each distinct levels list: value -> key << 16 | cell (see `cellTable`).
-    let cellTables: [[UInt32]]
-    /// For each distinct levels list whose cells are a power of two wide, with fractions exact in F bits: the cell
-    /// and fraction shifts that compute the same keys and cells (`fill_cells_uniform`).
-    let uniformCells: [(cell: Int32, fraction: Int32)?]
+    /// For each distinct levels list.
+    let cellLookups: [CellLookup]
     let one: UInt64
     let emit: EmitParams
     let reach: Int
@@ -143,12 +149,13 @@ struct PlanStage: Sendable {
         var levelLists: [[Int]] = []
         for group in tables.groups where !levelLists.contains(group.levels) { levelLists.append(group.levels) }
         cellTableIndex = tables.groups.map { levelLists.firstIndex(of: $0.levels)! }
-        cellTables = levelLists.map { PlanStage.cellTable(levels: $0, bitDepth: bitDepth, fractionBits: arithmetic.fractionBits) }
-        uniformCells = levelLists.map { levels in
+        cellLookups = levelLists.map { levels in
             let width = (levels[1] - levels[0]) << (bitDepth - 8), bits = width.trailingZeroBitCount
             let uniform = levels.first == 0 && width.nonzeroBitCount == 1
                 && zip(levels, levels.dropFirst()).allSatisfy { ($1 - $0) << (bitDepth - 8) == width }
-            return uniform && bits <= arithmetic.fractionBits ? (Int32(bits), Int32(arithmetic.fractionBits - bits)) : nil
+            return uniform && bits <= arithmetic.fractionBits
+                ? .uniform(cell: Int32(bits), fraction: Int32(arithmetic.fractionBits - bits))
+                : .table(PlanStage.cellTable(levels: levels, bitDepth: bitDepth, fractionBits: arithmetic.fractionBits))
         }
         emit = EmitParams(
             shift: Int32(arithmetic.fractionBits + arithmetic.unitBits - (bitDepth - 8)),

@@ -56,6 +56,12 @@ import Testing
         }
     }
 
+    @Test("kernel tiers are named whether or not this CPU runs them; the baseline always runs")
+    func kernelTierNames() {
+        #expect(KernelTier.allCases.map(\.description) == ["baseline", "avx2", "avx512", "avx512icl"])
+        #expect(KernelTier.available.first == .baseline && KernelTier.available.contains(KernelTier.active))
+    }
+
     @Test("random cascades with S/D/Y patterns, residuals, biases and non-uniform levels equal the reference",
           arguments: KernelTier.available)
     func randomCascades(kernels: KernelTier) throws {

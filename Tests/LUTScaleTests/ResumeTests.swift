@@ -33,7 +33,7 @@ import Testing
     /// Starts the job, and once `segments` segments are finished sends `signal`; returns the killed run's stderr.
     static func interrupt(_ arguments: [String], output: String, after segments: Int, with signal: Int32) throws -> (status: Int32, errors: String) {
         let log = URL(fileURLWithPath: output + ".stderr")
-        FileManager.default.createFile(atPath: log.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         defer { try? FileManager.default.removeItem(at: log) }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: CLITests.binary)

@@ -61,8 +61,6 @@ typedef struct {
 } lut_emit_job;
 
 typedef struct {
-    /// The tier's name, e.g. "avx2".
-    const char *name;
     /// Reflect-padded row of an input plane to keys and cells: value v = min(src[column_map[j]], max_value),
     /// then table[v] = key << 16 | cell.
     void (*fill_cells)(const void *src, int32_t sample_bytes, const int32_t *column_map, int32_t count,
