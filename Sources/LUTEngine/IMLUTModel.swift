@@ -6,16 +6,16 @@ public struct IMLUTModel: PlaneUpscaler {
     public var name: String { spec.name }
     public var maxScale: Double { spec.maxScale }
 
-    /// Largest real table value accepted: keeps every Float sum of a render finite.
-    public static let maxTableMagnitude = 1.0e6
+    /// Largest real table value accepted (8-bit units): blended tables then fit the engine's int16 values in a
+    /// unit of at most 1/16 of an 8-bit step.
+    public static let maxTableMagnitude = 2047.0
 
     public init(_ spec: IMLUTSpec) throws(LUTFileError) {
         try spec.validate()
-        let named = spec.mix.enumerated().map { ("mix.luts[\($0)]", $1) } + (spec.refine ?? []).enumerated().map { ("refine.luts[\($0)]", $1) }
-        for (path, lut) in named {
+        for (l, lut) in spec.mix.enumerated() {
             let largest = lut.table.largestMagnitude
             guard largest <= Self.maxTableMagnitude else {
-                throw .unsupported("\(path): table values reach \(largest), beyond +-\(Self.maxTableMagnitude)")
+                throw .unsupported("mix.luts[\(l)]: table values reach \(largest), beyond +-\(Self.maxTableMagnitude)")
             }
         }
         self.spec = spec
@@ -40,6 +40,11 @@ public struct IMLUTModel: PlaneUpscaler {
         try IMLUTPlan(model: self, input: input, output: output, bitDepth: bitDepth)
     }
 
+    /// A plan whose kernels are those of `kernels` rather than the active tier (tests check every tier).
+    public func makePlan(input: PlaneSize, output: PlaneSize, bitDepth: Int, kernels: KernelTier) throws(UpscaleError) -> any UpscalePlan {
+        try IMLUTPlan(model: self, input: input, output: output, bitDepth: bitDepth, kernels: kernels)
+    }
+
     /// Weights of the scale bins at s = sqrt(sx * sy): piecewise linear between neighbours, clamped at the ends.
     static func binWeights(_ bins: [Double], s: Double) -> [Double] {
         var g = [Double](repeating: 0, count: bins.count)
@@ -54,27 +59,6 @@ public struct IMLUTModel: PlaneUpscaler {
             g[b + 1] = t
         }
         return g
-    }
-
-    /// The separable candidate kernels' weights on the 6 taps floor(u) - 2 ... floor(u) + 3 (normalised to sum 1;
-    /// `constant` has none: its value is added as a bias). Bicubic and Lanczos-3 are the resampler's filters.
-    static func tapWeights(_ interpolator: IMLUTSpec.Interpolator, u: Double) -> [Double] {
-        let base = u.rounded(.down) - 2
-        var w = [Double](repeating: 0, count: 6)
-        switch interpolator {
-        case .constant: return w
-        case .nearest: w[Int((u + 0.5).rounded(.down) - base)] = 1
-        case .bilinear:
-            let f = u - u.rounded(.down)
-            w[2] = 1 - f
-            w[3] = f
-        case .bicubic:
-            for i in 1...4 { w[i] = ResamplingKernel.bicubic.weight(u - (base + Double(i))) }
-        case .lanczos3:
-            for i in 0..<6 { w[i] = ResamplingKernel.lanczos3.weight(u - (base + Double(i))) }
-        }
-        let sum = w.reduce(0, +)
-        return w.map { $0 / sum }
     }
 
     /// rho_r: where LUT-frame offset (dy, dx) lies in the image frame under rotation r.

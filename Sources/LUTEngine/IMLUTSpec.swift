@@ -1,20 +1,23 @@
 /// The contents of an "imlut" model file: arbitrary-scale LUT super-resolution after IM-LUT (docs/imlut.md).
 ///
-/// K interpolators evaluated on the LR plane are mixed per output pixel with weights from `mix` luts (indexed by
-/// the LR neighbourhood, blended over `scaleBins`, interpolated over a phase-node grid); optional `refine` luts
-/// add a residual read on the mixed plane. `validate()` enforces every rule, so a loaded model always renders.
+/// K candidates evaluated on the LR plane are mixed per output pixel with weights from `mix` luts (indexed by
+/// the LR neighbourhood, blended over `scaleBins`, interpolated over a phase-node grid); the `constant` candidate
+/// makes its weight a residual. Every lookup is on the LR grid. `validate()` enforces every rule, so a loaded
+/// model always renders.
 public struct IMLUTSpec: Equatable, Sendable {
     public enum Interpolator: String, Sendable, CaseIterable {
         case constant, nearest, bilinear, bicubic, lanczos3
-    }
 
-    /// Geometric self-ensemble at inference (docs/imlut.md step 9).
-    public enum Ensemble: String, Sendable, CaseIterable {
-        /// One run.
-        case none
-        /// The mean of the run on the image and the transposed run on its transpose: the output becomes
-        /// transpose-equivariant, for twice the work.
-        case transpose
+        /// The separable filter of the candidate (the resampler's); nil for `constant`.
+        var kernel: ResamplingKernel? {
+            switch self {
+            case .constant: nil
+            case .nearest: .nearest
+            case .bilinear: .bilinear
+            case .bicubic: .bicubic
+            case .lanczos3: .lanczos3
+            }
+        }
     }
 
     public var name: String
@@ -27,22 +30,16 @@ public struct IMLUTSpec: Equatable, Sendable {
     public var interpolators: [Interpolator]
     /// Tables of B x N x N x K mixing weights, index ((b * N + py) * N + px) * K + k.
     public var mix: [LUTModelSpec.LUT]
-    /// Tables of B residuals (one per bin) read on the mixed plane, each optionally dilated; nil: no refinement.
-    public var refine: [LUTModelSpec.LUT]?
-    public var ensemble: Ensemble
     public var metadata: [JSONMember]
 
     public init(name: String, maxScale: Double, scaleBins: [Double], phaseNodes: Int, interpolators: [Interpolator],
-                mix: [LUTModelSpec.LUT], refine: [LUTModelSpec.LUT]? = nil, ensemble: Ensemble = .none,
-                metadata: [JSONMember] = []) {
+                mix: [LUTModelSpec.LUT], metadata: [JSONMember] = []) {
         self.name = name
         self.maxScale = maxScale
         self.scaleBins = scaleBins
         self.phaseNodes = phaseNodes
         self.interpolators = interpolators
         self.mix = mix
-        self.refine = refine
-        self.ensemble = ensemble
         self.metadata = metadata
     }
 
@@ -54,6 +51,8 @@ public struct IMLUTSpec: Equatable, Sendable {
     public static let maxPhaseNodes = 9
     public static let maxLUTs = 16
     public static let maxScaleLimit = 16.0
+    /// N x N x K values per LR pixel at most: one 16-lane record of the engine's sums.
+    public static let maxNodeValues = 16
 
     /// Set5 Y PSNR by scale from `metadata.set5_y_psnr`.
     public var set5PSNR: [(scale: Double, psnr: Double)] { Set5Figures.parse(metadata) }
@@ -80,17 +79,13 @@ public struct IMLUTSpec: Equatable, Sendable {
         for (i, interpolator) in interpolators.enumerated() where interpolators[..<i].contains(interpolator) {
             throw .badField("interpolators[\(i)]: \"\(interpolator.rawValue)\" appears twice")
         }
-        try Self.validateLUTs(mix, path: "mix.luts", outputs: mixOutputs, dilates: false)
-        if let refine { try Self.validateLUTs(refine, path: "refine.luts", outputs: scaleBins.count, dilates: true) }
+        let values = phaseNodes * phaseNodes * interpolators.count
+        guard values <= Self.maxNodeValues else {
+            throw .badField("phase_nodes, interpolators: \(phaseNodes)x\(phaseNodes) nodes x \(interpolators.count) interpolators = \(values) values per pixel, more than the \(Self.maxNodeValues) supported")
+        }
+        guard (1...Self.maxLUTs).contains(mix.count) else { throw .badField("mix.luts: \(mix.count) luts, must be 1...\(Self.maxLUTs)") }
+        for (l, lut) in mix.enumerated() { try lut.validate(path: "mix.luts[\(l)]", outputs: mixOutputs) }
     }
-
-    static func validateLUTs(_ luts: [LUTModelSpec.LUT], path: String, outputs: Int, dilates: Bool) throws(LUTFileError) {
-        guard (1...maxLUTs).contains(luts.count) else { throw .badField("\(path): \(luts.count) luts, must be 1...\(maxLUTs)") }
-        for (l, lut) in luts.enumerated() { try lut.validate(path: "\(path)[\(l)]", outputs: outputs, dilates: dilates) }
-    }
-
-    /// The dilation factor of a `.scale` refine lut at s = sqrt(sx * sy): max(1, floor(s + 0.5)).
-    public static func dilationFactor(s: Double) -> Int { max(1, Int((s + 0.5).rounded(.down))) }
 }
 
 /// What a `.lut` file holds: one of the kinds the format knows.
@@ -112,11 +107,11 @@ public enum LUTFileContents: Equatable, Sendable {
         }
     }
 
-    /// Every table in file order (srlut: stage by stage; imlut: mix, then refine).
+    /// Every table in file order (srlut: stage by stage; imlut: mix).
     var luts: [LUTModelSpec.LUT] {
         switch self {
         case let .srlut(spec): spec.stages.flatMap(\.luts)
-        case let .imlut(spec): spec.mix + (spec.refine ?? [])
+        case let .imlut(spec): spec.mix
         }
     }
 
@@ -134,7 +129,7 @@ public enum LUTFileContents: Equatable, Sendable {
             }
             self = .srlut(spec)
         case var .imlut(spec):
-            if index < spec.mix.count { spec.mix[index].table.values = values } else { spec.refine![index - spec.mix.count].table.values = values }
+            spec.mix[index].table.values = values
             self = .imlut(spec)
         }
     }

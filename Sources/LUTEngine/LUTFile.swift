@@ -268,6 +268,11 @@ enum HeaderSchema {
         let top = try object(header, path: "header",
                              required: ["kind", "name", "max_scale", "scale_bins", "phase_nodes", "interpolators", "mix"],
                              optional: ["refine", "ensemble", "metadata"])
+        // LUTScale 0.1's imlut refined on the output grid and ran twice; its tables mean nothing without that.
+        for key in ["refine", "ensemble"] where top[key] != nil && top[key] != .null {
+            throw .unsupported("\(key): an imlut model of LUTScale 0.1 (refinement on the output grid, ensemble); this version runs "
+                               + "every table on the input grid: use the shipped lutscale-imlut or retrain (Tools/Training/train_imlut.sh)")
+        }
         let name = try string(top["name"]!, path: "name")
         guard let maxScale = top["max_scale"]!.numberValue else {
             throw .badField("max_scale: expected a number, found \(top["max_scale"]!.typeName)")
@@ -299,36 +304,19 @@ enum HeaderSchema {
         let mixObject = try object(top["mix"]!, path: "mix", required: ["luts"])
         let mix = try lutList(mixObject["luts"]!, path: "mix.luts", outputs: mixOutputs,
                               why: "\(bins.count) bins x \(nodes)x\(nodes) nodes x \(interpolators.count) interpolators", tables: &tables)
-        var refine: [LUTModelSpec.LUT]? = nil
-        if let refineValue = top["refine"], refineValue != .null {
-            let refineObject = try object(refineValue, path: "refine", required: ["luts"])
-            refine = try lutList(refineObject["luts"]!, path: "refine.luts", outputs: bins.count, why: "\(bins.count) bins",
-                                 dilates: true, tables: &tables)
-        }
-        let ensemble: IMLUTSpec.Ensemble = try top["ensemble"].map { value throws(LUTFileError) in try choice(value, path: "ensemble") } ?? .none
         let spec = IMLUTSpec(name: name, maxScale: maxScale, scaleBins: bins, phaseNodes: nodes, interpolators: interpolators,
-                             mix: mix, refine: refine, ensemble: ensemble, metadata: metadata)
+                             mix: mix, metadata: metadata)
         return Layout(contents: .imlut(spec), tables: tables)
     }
 
-    /// A non-empty array of luts whose tables have `outputs` values per row (`why` says where that number comes from);
-    /// `dilates`: the luts may carry "dilation" (imlut refine luts).
-    static func lutList(_ value: JSONValue, path: String, outputs expectedOutputs: Int, why: String, dilates: Bool = false,
+    /// A non-empty array of luts whose tables have `outputs` values per row (`why` says where that number comes from).
+    static func lutList(_ value: JSONValue, path: String, outputs expectedOutputs: Int, why: String,
                         tables: inout [LUTFile.PlacedTable]) throws(LUTFileError) -> [LUTModelSpec.LUT] {
         guard case let .array(lutValues) = value, !lutValues.isEmpty else { throw .badField("\(path): expected a non-empty array") }
         var luts: [LUTModelSpec.LUT] = []
         for (l, lutValue) in lutValues.enumerated() {
             let lutPath = "\(path)[\(l)]"
-            let lut = try object(lutValue, path: lutPath, required: ["pattern", "rotations", "levels", "table"],
-                                 optional: dilates ? ["dilation"] : [])
-            var dilation: LUTModelSpec.Dilation? = nil
-            if let dilationValue = lut["dilation"] {
-                let text = try string(dilationValue, path: "\(lutPath).dilation")
-                guard let value = LUTModelSpec.Dilation(rawValue: text) else {
-                    throw .badField("\(lutPath).dilation: \"\(text)\" is not \"scale\"")
-                }
-                dilation = value
-            }
+            let lut = try object(lutValue, path: lutPath, required: ["pattern", "rotations", "levels", "table"])
             let patternName = try string(lut["pattern"]!, path: "\(lutPath).pattern")
             guard let pattern = LUTModelSpec.Pattern(rawValue: patternName) else {
                 throw .badField("\(lutPath).pattern: \"\(patternName)\" is not S, D or Y")
@@ -388,7 +376,7 @@ enum HeaderSchema {
             }
             luts.append(.init(pattern: pattern, rotations: rotations, levels: levels,
                               table: .init(entries: entries, outputs: outputs, scale: tableScale, outputScales: outputScales,
-                                          values: empty), dilation: dilation))
+                                          values: empty)))
         }
         return luts
     }
@@ -398,11 +386,9 @@ enum HeaderSchema {
         func luts(_ list: [LUTModelSpec.LUT]) -> JSONValue {
             .array(list.map { lut in
                 defer { next += 1 }
-                let dilation: [JSONMember] = lut.dilation.map { [.init("dilation", .string($0.rawValue))] } ?? []
                 return .object([
                     .init("pattern", .string(lut.pattern.rawValue)),
                     .init("rotations", .int(lut.rotations)),
-                ] + dilation + [
                     .init("levels", .array(lut.levels.map { .int($0) })),
                     .init("table", .object([
                         .init("offset", .int(offsets[next])),
@@ -433,7 +419,6 @@ enum HeaderSchema {
             ])
         case let .imlut(spec):
             let mix = JSONValue.object([.init("luts", luts(spec.mix))])
-            let refine: JSONValue = spec.refine.map { .object([.init("luts", luts($0))]) } ?? .null
             return .object([
                 .init("kind", .string("imlut")),
                 .init("name", .string(spec.name)),
@@ -442,8 +427,6 @@ enum HeaderSchema {
                 .init("phase_nodes", .int(spec.phaseNodes)),
                 .init("interpolators", .array(spec.interpolators.map { .string($0.rawValue) })),
                 .init("mix", mix),
-                .init("refine", refine),
-            ] + (spec.ensemble == .none ? [] : [.init("ensemble", .string(spec.ensemble.rawValue))]) + [
                 .init("metadata", .object(spec.metadata)),
             ])
         }

@@ -54,15 +54,55 @@ public enum KernelTier: Int32, CaseIterable, Sendable, CustomStringConvertible {
 
 extension PlanStage {
     /// Computes LR rows `lrRows`, columns 0..<columns, of this stage with `kernels` and writes them to `target`.
+    func run(kernels: UnsafePointer<lut_kernels>, input: StageInput, size: PlaneSize, lrRows: Range<Int>, target: StageTarget,
+             columns: Int, bitDepth: Int) {
+        let emitRow = kernels.pointee.emit_row!
+        let r = emit.upscale
+        var job = lut_emit_job()
+        // emit_row's block rows read up to 256 bytes from any pixel's samples.
+        let samples = UnsafeMutableRawPointer.allocate(byteCount: 32 * columns + 256, alignment: 64)
+        defer { samples.deallocate() }
+        job.samples = samples
+        job.sets = Int32(recordSets.count)
+        _ = withUnsafeMutableBytes(of: &job.multipliers) { $0.bindMemory(to: Int32.self).update(from: recordSets) }
+        job.count = Int32(columns)
+        job.width = Int32(target.width)
+        job.shift = emit.shift
+        job.bias = emit.bias
+        job.max_value = emit.maxValue
+        job.residual = emit.residual ? 1 : 0
+        job.upscale = Int32(r)
+        job.wide = lanes == .narrow ? 0 : 1
+        job.sample_bytes = Int32(bitDepth > 8 ? 2 : 1)
+        accumulate(kernels: kernels, input: input, size: size, lrRows: lrRows, columns: columns, bitDepth: bitDepth) { y, records in
+            withUnsafeMutableBytes(of: &job.records) { pointers in
+                for (set, record) in records.enumerated() {
+                    pointers.storeBytes(of: record, toByteOffset: set * MemoryLayout<UnsafeMutableRawPointer>.stride,
+                                        as: UnsafeMutableRawPointer.self)
+                }
+            }
+            job.anchors = input.row(y)
+            func row(_ a: Int) -> UnsafeMutableRawPointer? {
+                let o = r * y + a
+                return a < r && target.rows.contains(o) ? target.base + (o - target.firstRow) * target.bytesPerRow : nil
+            }
+            job.rows = (row(0), row(1), row(2), row(3))
+            emitRow(&job)
+        }
+    }
+
+    /// Sums the lookups of LR rows `lrRows`, columns 0..<columns, and hands each row's records (one row per record
+    /// set, 16 lanes of `recordBytes / 16` bytes per pixel from column 0) to `complete` in row order, which must
+    /// read them and clear them to zero.
     ///
     /// Windows are visited row by row; each lookup adds into the records of its anchor's row, kept in a ring of
     /// rows (anchors lie at most the targets' spread below a window). Once no later window row reaches an LR row,
-    /// its records are complete: it is emitted, which clears its ring slot for reuse.
-    func run(kernels: UnsafePointer<lut_kernels>, input: StageInput, size: PlaneSize, lrRows: Range<Int>, target: StageTarget,
-             columns: Int, bitDepth: Int) {
+    /// its records are complete, and clearing them frees its ring slot for reuse.
+    func accumulate(kernels: UnsafePointer<lut_kernels>, input: StageInput, size: PlaneSize, lrRows: Range<Int>, columns: Int,
+                    bitDepth: Int, complete: (_ y: Int, _ records: [UnsafeMutableRawPointer]) -> Void) {
         guard !lrRows.isEmpty else { return }
         let k = kernels.pointee
-        let fillCells = k.fill_cells!, fillUniform = k.fill_cells_uniform!, prepareWalk = k.prepare_walk!, emitRow = k.emit_row!
+        let fillCells = k.fill_cells!, fillUniform = k.fill_cells_uniform!, prepareWalk = k.prepare_walk!
         let groups = tables.groups
         let members = groups.flatMap(\.members)
         let lowest = members.map(\.target.dy).min()!, highest = members.map(\.target.dy).max()!
@@ -74,7 +114,6 @@ extension PlanStage {
         let paddedRows = lrRows.count + 2 * pad
         // prepare_walk reads up to 15 keys and cells past a row's last window.
         let planeCount = paddedWidth * paddedRows + 16
-        let recordBytes = lanes == .narrow ? 32 : 64
         let rowBytes = (columns + 2 * margin) * recordBytes
         let keys = UnsafeMutablePointer<Int16>.allocate(capacity: cellLookups.count * planeCount)
         let cells = UnsafeMutablePointer<UInt8>.allocate(capacity: cellLookups.count * planeCount)
@@ -83,15 +122,12 @@ extension PlanStage {
         let sets = recordSets.count
         let records = UnsafeMutableRawPointer.allocate(byteCount: sets * ringRows * rowBytes, alignment: 64)
         records.initializeMemory(as: UInt8.self, repeating: 0, count: sets * ringRows * rowBytes)
-        // emit_row's block rows read up to 256 bytes from any pixel's samples.
-        let samples = UnsafeMutableRawPointer.allocate(byteCount: 32 * columns + 256, alignment: 64)
         let walk = UnsafeMutablePointer<lut_walk>.allocate(capacity: 1)
         let resolved = UnsafeMutablePointer<lut_lookup>.allocate(capacity: members.count)
         defer {
             keys.deallocate()
             cells.deallocate()
             records.deallocate()
-            samples.deallocate()
             walk.deallocate()
             resolved.deallocate()
         }
@@ -129,21 +165,7 @@ extension PlanStage {
         case .scaled: k.accumulate.1
         case .wide: k.accumulate.2
         }
-        let accumulate = (tables.rowBytes == 32 ? byRowWidth.1 : byRowWidth.0)!
-        let r = emit.upscale
-        var job = lut_emit_job()
-        job.samples = samples
-        job.sets = Int32(sets)
-        _ = withUnsafeMutableBytes(of: &job.multipliers) { $0.bindMemory(to: Int32.self).update(from: recordSets) }
-        job.count = Int32(columns)
-        job.width = Int32(target.width)
-        job.shift = emit.shift
-        job.bias = emit.bias
-        job.max_value = emit.maxValue
-        job.residual = emit.residual ? 1 : 0
-        job.upscale = Int32(r)
-        job.wide = lanes == .narrow ? 0 : 1
-        job.sample_bytes = Int32(sampleBytes)
+        let add = (tables.rowBytes == 32 ? byRowWidth.1 : byRowWidth.0)!
         // Window rows from the first whose lookups reach lrRows to the last.
         for b in (lrRows.lowerBound - highest)..<(lrRows.upperBound - lowest) {
             for (g, group) in groups.enumerated() {
@@ -161,25 +183,13 @@ extension PlanStage {
                 for start in stride(from: first, to: last, by: Int(LUT_WALK_WINDOWS)) {
                     let n = Int32(min(last - start, Int(LUT_WALK_WINDOWS)))
                     prepareWalk(keys + origin, cells + origin, windows[g], Int32(start), n, strides[g], Int16(one), walk)
-                    accumulate(walk, Int32(start), n, fars[g], resolved, Int32(count))
+                    add(walk, Int32(start), n, fars[g], resolved, Int32(count))
                 }
             }
             // Row y gets nothing from later window rows.
             let y = b + lowest
             guard lrRows.contains(y) else { continue }
-            withUnsafeMutableBytes(of: &job.records) { pointers in
-                for set in 0..<sets {
-                    pointers.storeBytes(of: recordRow(set, y), toByteOffset: set * MemoryLayout<UnsafeMutableRawPointer>.stride,
-                                        as: UnsafeMutableRawPointer.self)
-                }
-            }
-            job.anchors = input.row(y)
-            func row(_ a: Int) -> UnsafeMutableRawPointer? {
-                let o = r * y + a
-                return a < r && target.rows.contains(o) ? target.base + (o - target.firstRow) * target.bytesPerRow : nil
-            }
-            job.rows = (row(0), row(1), row(2), row(3))
-            emitRow(&job)
+            complete(y, (0..<sets).map { recordRow($0, y) })
         }
     }
 }

@@ -84,6 +84,13 @@ struct EngineStage: Sendable {
     var bias: Double
     var luts: [LUT]
     var lookups: Int { luts.reduce(0) { $0 + $1.rotations } }
+
+    init(upscale: Int, residual: Bool, bias: Double, luts: [LUT]) {
+        self.upscale = upscale
+        self.residual = residual
+        self.bias = bias
+        self.luts = luts
+    }
     var reach: Int { luts.map(\.pattern.reach).max()! }
 
     init(_ stage: LUTModelSpec.Stage, path: String) throws(LUTFileError) {
@@ -169,52 +176,73 @@ final class PreparedStage: @unchecked Sendable {
     let groups: [WindowGroup]
     private let storage: UnsafeMutableRawPointer
 
-    init(_ stage: EngineStage) {
-        let width = stage.upscale * stage.upscale <= 8 ? 8 : 16
+    /// One (LUT, rotation) lookup as a model's contract defines it: the 4 pixels it reads around its anchor (in
+    /// table axis order) and, for each output lane, the table output that lands there.
+    struct Lookup {
+        var lut: Int
+        var rotation: Int
+        var pixels: [(dy: Int, dx: Int)]
+        var lanes: [Int]
+    }
+
+    /// A fixed-scale stage: rotation k reads the pattern rotated by k x 90 degrees and rotates its output block back.
+    convenience init(_ stage: EngineStage) {
+        let r = stage.upscale
+        var lookups: [Lookup] = []
+        for (l, lut) in stage.luts.enumerated() {
+            for k in 0..<lut.rotations {
+                lookups.append(Lookup(lut: l, rotation: k,
+                                      pixels: lut.pattern.offsets.map { PreparedStage.rotatedOffset(dy: $0.dy, dx: $0.dx, rotation: k) },
+                                      lanes: (0..<r * r).map { o in PreparedStage.rotatedLane(a: o / r, b: o % r, r: r, rotation: k) }))
+            }
+        }
+        self.init(luts: stage.luts, lookups: lookups)
+    }
+
+    /// Groups `lookups` (at most 16 lanes each) by the pixels they read and lays out their tables.
+    init(luts: [EngineStage.LUT], lookups: [Lookup]) {
+        let lanes = lookups.map(\.lanes.count).max() ?? 1
+        precondition(lanes <= 16, "a lookup fills at most 16 lanes")
+        let width = lanes <= 8 ? 8 : 16
         rowBytes = 2 * width
         // Group the lookups; `slots[g][m][axis]` is the window pixel that feeds table axis `axis` of member m.
         var groups: [WindowGroup] = []
         var slots: [[[Int]]] = []
         var total = 0
-        for (l, lut) in stage.luts.enumerated() {
-            let bytes = lut.values.count / lut.outputs * rowBytes
-            for k in 0..<lut.rotations {
-                let pixels = lut.pattern.offsets.map { PreparedStage.rotatedOffset(dy: $0.dy, dx: $0.dx, rotation: k) }
-                let member = Member(lut: l, rotation: k, target: (0, 0), offset: total)
-                total += bytes
-                // A group of these levels whose window is these pixels moved by some t: the anchor is then the
-                // window's origin + t.
-                var joined = false
-                search: for g in groups.indices where groups[g].levels == lut.levels {
-                    let window = groups[g].window
-                    for p in pixels {
-                        let t = (dy: window[0].dy - p.dy, dx: window[0].dx - p.dx)
-                        let axes = pixels.compactMap { q in window.firstIndex { $0 == (q.dy + t.dy, q.dx + t.dx) } }
-                        guard Set(axes).count == 4 else { continue }
-                        var moved = member
-                        moved.target = t
-                        groups[g].members.append(moved)
-                        slots[g].append(axes)
-                        joined = true
-                        break search
-                    }
+        for lookup in lookups {
+            let lut = luts[lookup.lut], pixels = lookup.pixels
+            let member = Member(lut: lookup.lut, rotation: lookup.rotation, target: (0, 0), offset: total)
+            total += lut.values.count / lut.outputs * rowBytes
+            // A group of these levels whose window is these pixels moved by some t: the anchor is then the
+            // window's origin + t.
+            var joined = false
+            search: for g in groups.indices where groups[g].levels == lut.levels {
+                let window = groups[g].window
+                for p in pixels {
+                    let t = (dy: window[0].dy - p.dy, dx: window[0].dx - p.dx)
+                    let axes = pixels.compactMap { q in window.firstIndex { $0 == (q.dy + t.dy, q.dx + t.dx) } }
+                    guard Set(axes).count == 4 else { continue }
+                    var moved = member
+                    moved.target = t
+                    groups[g].members.append(moved)
+                    slots[g].append(axes)
+                    joined = true
+                    break search
                 }
-                if !joined {
-                    groups.append(WindowGroup(levels: lut.levels, window: pixels, members: [member]))
-                    slots.append([[0, 1, 2, 3]])
-                }
+            }
+            if !joined {
+                groups.append(WindowGroup(levels: lut.levels, window: pixels, members: [member]))
+                slots.append([[0, 1, 2, 3]])
             }
         }
         self.groups = groups
         storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 64), alignment: 64)
         storage.initializeMemory(as: UInt8.self, repeating: 0, count: max(total, 64))
-        let r = stage.upscale
         for (g, group) in groups.enumerated() {
             for (m, member) in group.members.enumerated() {
-                let lut = stage.luts[member.lut]
+                let lut = luts[member.lut]
+                let source = lookups.first { $0.lut == member.lut && $0.rotation == member.rotation }!.lanes
                 let count = lut.levels.count, entries = lut.values.count / lut.outputs
-                // Output (a, b) of the block comes from the rotated frame's output source[o].
-                let source = (0..<r * r).map { o in PreparedStage.rotatedLane(a: o / r, b: o % r, r: r, rotation: member.rotation) }
                 // Stride in the stored table of a cell step of window pixel i.
                 var step = [0, 0, 0, 0]
                 for axis in 0..<4 { step[slots[g][m][axis]] = [count * count * count, count * count, count, 1][axis] }
@@ -224,7 +252,7 @@ final class PreparedStage: @unchecked Sendable {
                     for e in 0..<entries {
                         // e in window order: cells of the window's pixels 0, 1, 2, 3.
                         let stored = e / (count * count * count) * s0 + e / (count * count) % count * s1 + e / count % count * s2 + e % count * s3
-                        for o in 0..<r * r { base[e * width + o] = values[stored * lut.outputs + source[o]] }
+                        for o in source.indices { base[e * width + o] = values[stored * lut.outputs + source[o]] }
                     }
                 }
             }

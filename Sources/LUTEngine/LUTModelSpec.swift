@@ -40,21 +40,13 @@ public struct LUTModelSpec: Equatable, Sendable {
         public var rotations: Int
         public var levels: [Int]
         public var table: Table
-        /// imlut refine luts only (docs/imlut.md): how the pattern's offsets grow with the scale; nil: they do not.
-        public var dilation: Dilation?
 
-        public init(pattern: Pattern, rotations: Int, levels: [Int], table: Table, dilation: Dilation? = nil) {
+        public init(pattern: Pattern, rotations: Int, levels: [Int], table: Table) {
             self.pattern = pattern
             self.rotations = rotations
             self.levels = levels
             self.table = table
-            self.dilation = dilation
         }
-    }
-
-    /// `scale`: offsets times d = max(1, floor(sqrt(sx * sy) + 0.5)) before the rotation.
-    public enum Dilation: String, Sendable {
-        case scale
     }
 
     /// Which 4 LR pixels index the table, as (dy, dx) offsets from the anchor, in index order a, b, c, d.
@@ -174,10 +166,8 @@ extension LUTModelSpec {
 }
 
 extension LUTModelSpec.LUT {
-    /// Checks the lut's rules; `outputs` is what its model kind needs per table row, `dilates` whether its place
-    /// (an imlut refine lut) may carry a dilation.
-    func validate(path: String, outputs: Int, dilates: Bool = false) throws(LUTFileError) {
-        guard dilates || dilation == nil else { throw .badField("\(path).dilation: only imlut refine luts may be dilated") }
+    /// Checks the lut's rules; `outputs` is what its model kind needs per table row.
+    func validate(path: String, outputs: Int) throws(LUTFileError) {
         guard rotations == 1 || rotations == 4 else { throw .badField("\(path).rotations: \(rotations), must be 1 or 4") }
         try LUTModelSpec.validateLevels(levels, path: "\(path).levels")
         let count = levels.count

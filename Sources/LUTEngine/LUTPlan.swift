@@ -32,7 +32,7 @@ struct LUTPlan: UpscalePlan {
         self.bitDepth = bitDepth
         self.scale = r
         self.kernels = kernels
-        stages = model.stages.indices.map { PlanStage(model: model, index: $0, bitDepth: bitDepth) }
+        stages = model.stages.indices.map { PlanStage(stage: model.stages[$0], tables: model.preparedTables(stage: $0), bitDepth: bitDepth) }
     }
 
     func render(_ source: PlaneView, into destination: MutablePlaneView, rows: Range<Int>) {
@@ -127,9 +127,12 @@ struct PlanStage: Sendable {
     let one: UInt64
     let emit: EmitParams
     let reach: Int
+    /// F + K: sums are in units of 2^-(F+K) of an 8-bit step.
+    let sumBits: Int
+    /// Bytes of one pixel's record: 16 lanes of int16 (narrow) or int32.
+    var recordBytes: Int { lanes == .narrow ? 32 : 64 }
 
-    init(model: LUTModel, index: Int, bitDepth: Int) {
-        let stage = model.stages[index]
+    init(stage: EngineStage, tables: PreparedStage, bitDepth: Int) {
         let arithmetic = Arithmetic(stage, bitDepth: bitDepth)
         lanes = arithmetic.lanes
         multipliers = arithmetic.multipliers
@@ -143,7 +146,8 @@ struct PlanStage: Sendable {
             recordSet = multipliers.map { _ in 0 }
         }
         isExact = arithmetic.exact
-        tables = model.preparedTables(stage: index)
+        self.tables = tables
+        sumBits = arithmetic.fractionBits + arithmetic.unitBits
         one = 1 << UInt64(arithmetic.fractionBits)
         reach = stage.reach
         var levelLists: [[Int]] = []

@@ -4,6 +4,8 @@ import Glibc
 
 /// A classic separable interpolation filter, evaluated at any real scale.
 public enum ResamplingKernel: String, Sendable, CaseIterable {
+    /// The nearest sample (ties, at exactly half-way, to the next one).
+    case nearest
     case bilinear
     /// Keys' cubic convolution with a = -0.5 (the bicubic of MATLAB and most SR papers).
     case bicubic
@@ -12,6 +14,7 @@ public enum ResamplingKernel: String, Sendable, CaseIterable {
     /// Half-width of the kernel's support in source pixels when upscaling.
     var radius: Double {
         switch self {
+        case .nearest: 0.5
         case .bilinear: 1
         case .bicubic: 2
         case .lanczos3: 3
@@ -21,6 +24,8 @@ public enum ResamplingKernel: String, Sendable, CaseIterable {
     func weight(_ x: Double) -> Double {
         let t = abs(x)
         switch self {
+        case .nearest:
+            return t < 0.5 ? 1 : 0
         case .bilinear:
             return max(0, 1 - t)
         case .bicubic:
@@ -79,13 +84,19 @@ struct FilterBank: Sendable {
         // Widen the kernel when shrinking so it low-passes (antialiasing); upscaling keeps its natural width.
         let widen = max(1, ratio)
         let support = kernel.radius * widen
-        var taps = max(1, Int((2 * support).rounded(.up)))
+        var taps = kernel == .nearest ? 1 : max(1, Int((2 * support).rounded(.up)))
         taps = min(taps, source)
         let stride = (taps + 7) / 8 * 8
         var starts = [Int32](repeating: 0, count: destination)
         var weights = [Float](repeating: 0, count: destination * stride)
         for i in 0..<destination {
             let center = (Double(i) + 0.5) * ratio - 0.5
+            if kernel == .nearest {
+                // One tap: the sample at floor(center + 0.5), clamped.
+                starts[i] = Int32(min(max(Int((center + 0.5).rounded(.down)), 0), source - 1))
+                weights[i * stride] = 1
+                continue
+            }
             var first = Int((center - support).rounded(.up))
             first = min(max(first, 0), source - taps)
             // Weights over the window; kernel positions outside the source fold onto the nearest edge sample.

@@ -135,9 +135,8 @@ struct Models: ParsableCommand {
             throw ExitCode.failure
         }
         func column(_ text: String, _ width: Int) -> String { text.padding(toLength: width, withPad: " ", startingAt: 0) }
-        // "Sx": the pattern dilated by the scale, as the training tool writes it.
         func luts(_ list: [LUTModelSpec.LUT]) -> String {
-            list.map { "\($0.pattern.rawValue)\($0.dilation == nil ? "" : "x"):\($0.levels.count)" }.joined(separator: "+")
+            list.map { "\($0.pattern.rawValue):\($0.levels.count)" }.joined(separator: "+")
         }
         func figures(_ list: [(scale: Double, psnr: Double)]) -> String {
             list.map { String(format: "x%g %.2f", $0.scale, $0.psnr) }.joined(separator: ", ")
@@ -153,20 +152,16 @@ struct Models: ParsableCommand {
                       + column(psnr.map { String(format: "%.2f dB", $0) } ?? "-", 13)
                       + spec.stages.map { luts($0.luts) }.joined(separator: " > "))
             case let .imlut(spec):
-                let refine = spec.refine.map { " > refine " + luts($0) } ?? ""
-                let dilated = spec.refine?.contains { $0.dilation != nil } == true ? "; x: offsets times the scale" : ""
-                let ensemble = spec.ensemble == .transpose ? "; mean of the image's and its transpose's runs" : ""
-                let shape = " (\(spec.interpolators.count) interpolators, \(spec.phaseNodes)x\(spec.phaseNodes) phase nodes\(dilated)\(ensemble))"
+                let shape = " (\(spec.interpolators.map(\.rawValue).joined(separator: ", ")); \(spec.phaseNodes)x\(spec.phaseNodes) phase nodes)"
                 print(column(spec.name, 24) + column(String(format: "any 1-%g", spec.maxScale), 11)
                       + column(String(format: "%6.0f KB", Double(entry.bytes) / 1000), 11)
-                      + column(spec.set5PSNR.isEmpty ? "-" : "below", 13) + "mix " + luts(spec.mix) + refine + shape)
+                      + column(spec.set5PSNR.isEmpty ? "-" : "below", 13) + "mix " + luts(spec.mix) + shape)
                 if !spec.set5PSNR.isEmpty { print("  Set5 Y PSNR: " + figures(spec.set5PSNR) + " dB") }
             }
         }
         print("models in \(ShippedModels.directory.path)")
         print("auto picks, for each stream, the model with the best Set5 figure among those that serve its scale as it is "
-              + "(a fixed model at its own scale, an any-scale model within its range; an any-scale model, being slower, "
-              + "must beat a fixed one by more than \(AnyScaleUpscaler.anyScaleMargin) dB); otherwise the smallest fixed scale "
+              + "(a fixed model at its own scale, an any-scale model within its range); otherwise the smallest fixed scale "
               + "at or above the one asked for, then Lanczos to the exact size.")
     }
 }

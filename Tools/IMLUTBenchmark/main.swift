@@ -1,6 +1,6 @@
 // lutscale-bench-imlut: imlut engine speed on a luma plane for 1280x720 -> 3840x2160 (x3) and 960x540 -> 2400x1350
-// (x2.5), per worker count and bit depth. Without --model, a seeded random model of the contract's shape
-// (bins 1.5/2/3/4, 3x3 nodes, all 5 interpolators) with the given luts; the input is a synthetic plane.
+// (x2.5), per worker count and bit depth. Without --model, a seeded random model of the shipped shape
+// (bins 1.5/2/3/4, 2x2 nodes, constant, bilinear, bicubic, lanczos3) with the given luts; the input is a synthetic plane.
 import ArgumentParser
 import BenchSupport
 import Foundation
@@ -20,12 +20,8 @@ struct IMLUTBenchmark: ParsableCommand {
     var bits = "8"
     @Option(help: "Synthetic model: levels of each mix lut.")
     var levels = 7
-    @Option(help: "Synthetic model: levels of each refine lut.")
-    var refineLevels = 9
     @Option(help: ArgumentHelp("Synthetic model: mix lut patterns.", valueName: "S,D,Y"))
     var mix = "S"
-    @Option(help: ArgumentHelp("Synthetic model: refine lut patterns, or none.", valueName: "S,..|none"))
-    var refine = "S"
     @Option(help: "Synthetic model: rotations of every lut (1 or 4).")
     var rotations = 4
     @Option(help: ArgumentHelp("Cases to run.", valueName: "x3,x2.5"))
@@ -37,16 +33,14 @@ struct IMLUTBenchmark: ParsableCommand {
                         "x2.5": (PlaneSize(width: 960, height: 540), PlaneSize(width: 2400, height: 1350))]
 
     func validate() throws {
-        guard runs > 0, (2...65).contains(levels), (2...65).contains(refineLevels) else {
-            throw ValidationError("--runs must be positive and --levels/--refine-levels in 2...65.")
+        guard runs > 0, (2...65).contains(levels) else {
+            throw ValidationError("--runs must be positive and --levels in 2...65.")
         }
         guard rotations == 1 || rotations == 4 else { throw ValidationError("--rotations is 1 or 4.") }
         guard positiveIntegers(workers) != nil, let depths = positiveIntegers(bits), depths.allSatisfy([8, 10, 12, 16].contains) else {
             throw ValidationError("--workers takes positive counts and --bits depths of 8, 10, 12 or 16, comma-separated.")
         }
-        guard Self.patterns(mix) != nil, refine == "none" || Self.patterns(refine) != nil else {
-            throw ValidationError("--mix and --refine take patterns such as S,D,Y.")
-        }
+        guard Self.patterns(mix) != nil else { throw ValidationError("--mix takes patterns such as S,D,Y.") }
         for name in cases.split(separator: ",") where Self.sizes[String(name)] == nil {
             throw ValidationError("unknown case \(name): the cases are \(Self.sizes.keys.sorted().joined(separator: ", ")).")
         }
@@ -59,9 +53,9 @@ struct IMLUTBenchmark: ParsableCommand {
 
     func syntheticModel() -> IMLUTSpec {
         var g = SplitMix64(seed: 1)
-        let bins = [1.5, 2, 3, 4], nodes = 3, interpolators = IMLUTSpec.Interpolator.allCases
+        let bins = [1.5, 2, 3, 4], nodes = 2, interpolators: [IMLUTSpec.Interpolator] = [.constant, .bilinear, .bicubic, .lanczos3]
         func lut(_ pattern: LUTModelSpec.Pattern, outputs: Int, scale: Double) -> LUTModelSpec.LUT {
-            let count = outputs == bins.count ? refineLevels : levels
+            let count = levels
             let levels = (0..<count).map { 256 * $0 / (count - 1) }, entries = count * count * count * count
             return .init(pattern: pattern, rotations: rotations, levels: levels,
                          table: .init(entries: entries, outputs: outputs, scale: scale,
@@ -69,19 +63,17 @@ struct IMLUTBenchmark: ParsableCommand {
         }
         let mixPatterns = Self.patterns(mix)!, lookups = Double(mixPatterns.count * rotations)
         return IMLUTSpec(name: "synthetic", maxScale: 8, scaleBins: bins, phaseNodes: nodes, interpolators: interpolators,
-                         mix: mixPatterns.map { lut($0, outputs: bins.count * nodes * nodes * interpolators.count, scale: 1 / (40 * lookups)) },
-                         refine: refine == "none" ? nil : Self.patterns(refine)!.map { lut($0, outputs: bins.count, scale: 1 / 16) })
+                         mix: mixPatterns.map { lut($0, outputs: bins.count * nodes * nodes * interpolators.count, scale: 1 / (40 * lookups)) })
     }
 
     func run() throws {
         let spec = try model.map { try IMLUTModel.load(path: $0).spec } ?? syntheticModel()
         let engine = try IMLUTModel(spec)
         func describe(_ luts: [LUTModelSpec.LUT]) -> String {
-            // As `lutscale models` writes them (x: dilated by the scale), with the rotations after the slash.
-            luts.map { "\($0.pattern.rawValue)\($0.dilation == nil ? "" : "x"):\($0.levels.count)/\($0.rotations)" }.joined(separator: "+")
+            // As `lutscale models` writes them, with the rotations after the slash.
+            luts.map { "\($0.pattern.rawValue):\($0.levels.count)/\($0.rotations)" }.joined(separator: "+")
         }
-        print("model \(spec.name): mix \(describe(spec.mix)), refine \(spec.refine.map(describe) ?? "none"), "
-              + "N \(spec.phaseNodes), K \(spec.interpolators.count), ensemble \(spec.ensemble.rawValue)")
+        print("model \(spec.name): mix \(describe(spec.mix)), N \(spec.phaseNodes), K \(spec.interpolators.count)")
         for (input, output) in cases.split(separator: ",").compactMap({ Self.sizes[String($0)] }) {
             let luma = syntheticLuma(width: input.width, height: input.height)
             for bitDepth in positiveIntegers(bits)! {

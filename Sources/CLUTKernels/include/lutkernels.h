@@ -60,6 +60,24 @@ typedef struct {
     int32_t sample_bytes;
 } lut_emit_job;
 
+/// One output row of an imlut model (docs/imlut.md): sum[x] = sum over k of W_k(x) C_k(x), for x < count
+/// rounded up to 16 (every pointer has room for that). W_k = (1 - fraction) low[k][x] + fraction high[k][x] (the
+/// weights of the two node rows around the row's phase); C_k = the sum over t < taps[k] of weights[k][t] x
+/// rows[k][t][x] (the candidate's horizontal pass of its vertical taps' rows), or `constant` where taps[k] is 0.
+enum { LUT_MIX_INTERPOLATORS = 8, LUT_MIX_TAPS = 8 };
+typedef struct {
+    int32_t interpolators;
+    int32_t count;
+    float fraction;
+    float constant;
+    const float *low[LUT_MIX_INTERPOLATORS];
+    const float *high[LUT_MIX_INTERPOLATORS];
+    int32_t taps[LUT_MIX_INTERPOLATORS];
+    const float *rows[LUT_MIX_INTERPOLATORS][LUT_MIX_TAPS];
+    float weights[LUT_MIX_INTERPOLATORS][LUT_MIX_TAPS];
+    float *sum;
+} lut_mix_job;
+
 typedef struct {
     /// Reflect-padded row of an input plane to keys and cells: value v = min(src[column_map[j]], max_value),
     /// then table[v] = key << 16 | cell.
@@ -96,6 +114,17 @@ typedef struct {
                             float *sum);
     /// Sums to samples: clamped to 0...max_value, rounded half to even.
     void (*floats_to_samples)(const float *sum, int32_t max_value, int32_t sample_bytes, int32_t count, void *dst);
+
+    /// The arbitrary-scale model's steps after its table sums (accumulate's records of one LR row). Records to
+    /// floats: out[16 x + o] = scale x the sum over sets s of records[s][x][o] x multipliers[s] (16 lanes of int32,
+    /// or of int16 when `wide` is 0), for x < count; the records are cleared for the next row.
+    void (*records_to_floats)(void *const *records, const int32_t *multipliers, int32_t sets, int32_t wide,
+                              int32_t count, float scale, float *out);
+    /// Node values at each output column x < count: planes[p x stride + x] = (1 - fraction[x]) v[index[x] +
+    /// offsets[p]] + fraction[x] v[index[x] + offsets[p] + step], for each plane p < plane_count.
+    void (*blend_columns)(const float *values, const int32_t *index, const float *fraction, int32_t count,
+                          const int32_t *offsets, int32_t plane_count, int32_t step, float *planes, intptr_t stride);
+    void (*mix_row)(const lut_mix_job *job);
 } lut_kernels;
 
 enum lut_tier { LUT_TIER_BASELINE = 0, LUT_TIER_AVX2 = 1, LUT_TIER_AVX512 = 2, LUT_TIER_AVX512ICL = 3 };
