@@ -29,8 +29,13 @@ struct IMLUTPlan: UpscalePlan {
     let vertical: [FilterBank?]
     /// The unit of the stage's sums: node values are sums x 2^-sumBits.
     let sumScale: Float
+    /// Per interpolator: the largest magnitude of its weights, which the stage's tables are divided by.
+    let candidateScale: [Float]
 
     var rowAlignment: Int { 1 }
+    /// F for cells that are not powers of two wide: 1/4096 of a cell. The sums are 32-bit in any case (the tables'
+    /// values are not int8), and the weights interpolate values that multiply whole samples.
+    static let inexactFractionBits = 12
 
     init(model: IMLUTModel, input: PlaneSize, output: PlaneSize, bitDepth: Int, kernels: KernelTier = .active) throws(UpscaleError) {
         guard (8...16).contains(bitDepth) else { throw .unsupportedBitDepth(bitDepth) }
@@ -63,11 +68,22 @@ struct IMLUTPlan: UpscalePlan {
             }
             return values
         }
-        let largest = blended.joined().reduce(0) { max($0, abs($1)) }
-        let unitBits = largest == 0 ? 0 : min(LUTModel.maxExponent, Int((LUTModel.maxTableMagnitude / largest).exponent))
+        // Each candidate's weights are brought to the same range (its candidate is multiplied back, `candidateScale`),
+        // so a residual in 8-bit levels leaves the dimensionless weights their full precision; then one unit, the
+        // finest whose 32-bit sums at the stage's fraction bits provably fit (multipliers 1, no rounding there).
+        var range = [Double](repeating: 0, count: k)
+        for values in blended {
+            for (o, value) in values.enumerated() { range[o % k] = max(range[o % k], abs(value)) }
+        }
+        let scales = range.map { $0 == 0 ? 1 : $0 }
+        candidateScale = scales.map { Float($0) }
+        let lookupCount = spec.mix.reduce(0) { $0 + $1.rotations }
+        let fractionBits = Arithmetic.wantedFractionBits(levels: spec.mix.map(\.levels), bitDepth: bitDepth, inexact: Self.inexactFractionBits)
+        let limit = min(LUTModel.maxTableMagnitude, Double((1 << 30) / (lookupCount << fractionBits)))
+        let unitBits = Int(limit.exponent)
         let factor = Double(sign: .plus, exponent: unitBits, significand: 1)
         let luts = zip(spec.mix, blended).map { lut, values in
-            let ints = values.map { Int16(($0 * factor).rounded(.toNearestOrEven)) }
+            let ints = values.enumerated().map { o, value in Int16((value / scales[o % k] * factor).rounded(.toNearestOrEven)) }
             return EngineStage.LUT(pattern: lut.pattern, rotations: lut.rotations, levels: lut.levels, outputs: lanes, values: ints,
                                    unit: 1 / factor, maxMagnitude: ints.reduce(0) { max($0, abs(Int($1))) }, exact: false)
         }
@@ -89,7 +105,8 @@ struct IMLUTPlan: UpscalePlan {
             }
         }
         let engineStage = EngineStage(upscale: 1, residual: false, bias: 0, luts: luts)
-        stage = PlanStage(stage: engineStage, tables: PreparedStage(luts: luts, lookups: lookups), bitDepth: bitDepth)
+        stage = PlanStage(stage: engineStage, tables: PreparedStage(luts: luts, lookups: lookups), bitDepth: bitDepth,
+                          inexactFractionBits: Self.inexactFractionBits)
         sumScale = Float(Double(sign: .plus, exponent: -stage.sumBits, significand: 1))
 
         /// Anchor, lower node and fraction of output index i along an axis of ratio s over `count` LR samples.
@@ -162,7 +179,7 @@ struct IMLUTPlan: UpscalePlan {
         var job = lut_mix_job()
         job.interpolators = Int32(kCount)
         job.count = Int32(output.width)
-        job.constant = Float(1 << (bitDepth - 8))
+        job.constant = Float(1 << (bitDepth - 8)) * (interpolators.firstIndex(of: .constant).map { candidateScale[$0] } ?? 0)
         job.sum = sum
         let maxValue = Int32((1 << bitDepth) - 1)
         var firstRow = rows.lowerBound
@@ -193,7 +210,7 @@ struct IMLUTPlan: UpscalePlan {
                                 let start = Int(bank.starts[o])
                                 for t in 0..<taps {
                                     set(&job.rows, c * Int(LUT_MIX_TAPS) + t, candidateRow(c, start + t))
-                                    set(&job.weights, c * Int(LUT_MIX_TAPS) + t, bank.weights[o * bank.stride + t])
+                                    set(&job.weights, c * Int(LUT_MIX_TAPS) + t, bank.weights[o * bank.stride + t] * candidateScale[c])
                                 }
                             }
                             set(&job.taps, c, Int32(taps))

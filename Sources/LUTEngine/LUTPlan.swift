@@ -132,8 +132,9 @@ struct PlanStage: Sendable {
     /// Bytes of one pixel's record: 16 lanes of int16 (narrow) or int32.
     var recordBytes: Int { lanes == .narrow ? 32 : 64 }
 
-    init(stage: EngineStage, tables: PreparedStage, bitDepth: Int) {
-        let arithmetic = Arithmetic(stage, bitDepth: bitDepth)
+    /// `inexactFractionBits`: F where the cells are not all powers of two wide (see `Arithmetic`).
+    init(stage: EngineStage, tables: PreparedStage, bitDepth: Int, inexactFractionBits: Int = Arithmetic.inexactFractionBits) {
+        let arithmetic = Arithmetic(stage, bitDepth: bitDepth, inexactFractionBits: inexactFractionBits)
         lanes = arithmetic.lanes
         multipliers = arithmetic.multipliers
         if lanes == .scaled {
@@ -221,13 +222,12 @@ struct Arithmetic {
     /// else as fine as 16-bit multipliers allow. Weights (<= 2^14) times multipliers (< 2^15) fit 32 bits. The
     /// model's limits (|real values| <= 32767, <= 64 lookups, |bias| <= 4096) make wide at F = 0, K = d - 8 always
     /// fit, so the search ends.
-    init(_ stage: EngineStage, bitDepth: Int) {
-        let shift = bitDepth - 8
-        let maxValue = (1 << bitDepth) - 1
+    /// The fraction bits that make every cell's fractions exact (cells all powers of two wide), if any.
+    static func exactFractionBits(levels: [[Int]], bitDepth: Int) -> Int? {
         var exactBits: Int? = 0
-        for lut in stage.luts {
-            for (lo, hi) in zip(lut.levels, lut.levels.dropFirst()) {
-                let width = (hi - lo) << shift
+        for list in levels {
+            for (lo, hi) in zip(list, list.dropFirst()) {
+                let width = (hi - lo) << (bitDepth - 8)
                 if let bits = exactBits, width.nonzeroBitCount == 1 {
                     exactBits = max(bits, width.trailingZeroBitCount)
                 } else {
@@ -235,8 +235,23 @@ struct Arithmetic {
                 }
             }
         }
-        // Weights (up to 2^F) are int16 multipliers, so F <= 14; cells that are not powers of two get 1/256.
-        let wanted = exactBits.map { min($0, 14) } ?? 8
+        return exactBits
+    }
+
+    /// F for cells that are not powers of two wide: fractions rounded to 1/256 of a cell, which keeps int8 tables'
+    /// lookups within 16 bits (fast lanes).
+    static let inexactFractionBits = 8
+
+    /// The F a stage starts from: weights (up to 2^F) are int16 multipliers, so F <= 14.
+    static func wantedFractionBits(levels: [[Int]], bitDepth: Int, inexact: Int = inexactFractionBits) -> Int {
+        exactFractionBits(levels: levels, bitDepth: bitDepth).map { min($0, 14) } ?? inexact
+    }
+
+    init(_ stage: EngineStage, bitDepth: Int, inexactFractionBits: Int = Arithmetic.inexactFractionBits) {
+        let shift = bitDepth - 8
+        let maxValue = (1 << bitDepth) - 1
+        let exactBits = Self.exactFractionBits(levels: stage.luts.map(\.levels), bitDepth: bitDepth)
+        let wanted = Self.wantedFractionBits(levels: stage.luts.map(\.levels), bitDepth: bitDepth, inexact: inexactFractionBits)
         var units: [Double] = []
         for lut in stage.luts where !units.contains(lut.unit) { units.append(lut.unit) }
         let shared: Int? = units.count == 1 && units[0] > 0 && units[0].significand == 1 && units[0].exponent <= 0

@@ -6,9 +6,9 @@ import Testing
 /// the literal reference on random models.
 @Suite struct IMLUTTests {
     /// A random model: `bins` scale bins, N nodes, the given interpolators, one lut per pattern in `patterns`.
-    static func randomSpec(_ g: inout SeededGenerator, bins: [Double] = [1.5, 2, 3, 4], nodes: Int = 3,
-                           interpolators: [IMLUTSpec.Interpolator] = IMLUTSpec.Interpolator.allCases,
-                           patterns: [LUTModelSpec.Pattern] = [.s], rotations: Int = 4, refine: [LUTModelSpec.Pattern]? = [.s],
+    static func randomSpec(_ g: inout SeededGenerator, bins: [Double] = [1.5, 2, 3, 4], nodes: Int = 2,
+                           interpolators: [IMLUTSpec.Interpolator] = [.constant, .bilinear, .bicubic, .lanczos3],
+                           patterns: [LUTModelSpec.Pattern] = [.s], rotations: Int = 4,
                            levels: [Int] = [0, 64, 128, 256], maxScale: Double = 8) -> IMLUTSpec {
         let count = levels.count, entries = count * count * count * count
         let k = interpolators.count
@@ -37,19 +37,15 @@ import Testing
                              table: table(outputs: bins.count * nodes * nodes * k, magnitude: 2.4 / (Double(k) * lookups), low: -0.3,
                                           type: types.randomElement(using: &g)!))
         }
-        let refineLUTs = refine.map { $0.map { pattern in
-            LUTModelSpec.LUT(pattern: pattern, rotations: rotations, levels: levels,
-                             table: table(outputs: bins.count, magnitude: 6, low: -1, type: types.randomElement(using: &g)!))
-        } }
         return IMLUTSpec(name: "random-imlut", maxScale: maxScale, scaleBins: bins, phaseNodes: nodes,
-                         interpolators: interpolators, mix: mix, refine: refineLUTs,
+                         interpolators: interpolators, mix: mix,
                          metadata: [.init("set5_y_psnr", .object([.init("2", .double(36.1)), .init("3", .double(32.4))]))])
     }
 
     static let small: IMLUTSpec = {
         var g = SeededGenerator(seed: 11)
         return randomSpec(&g, bins: [2, 4], nodes: 2, interpolators: [.bilinear, .constant, .bicubic], patterns: [.s, .y],
-                          refine: [.d], levels: [0, 128, 256])
+                          levels: [0, 128, 256])
     }()
 
     static func decodeError(_ bytes: [UInt8]) -> LUTFileError? {
@@ -76,77 +72,43 @@ import Testing
 
     @Test func roundTripAndLayout() throws {
         var g = SeededGenerator(seed: 3)
-        for spec in [Self.small, Self.randomSpec(&g, refine: nil), Self.randomSpec(&g, nodes: 4, patterns: [.d, .s], rotations: 1)] {
+        for spec in [Self.small, Self.randomSpec(&g), Self.randomSpec(&g, nodes: 4, interpolators: [.bicubic], patterns: [.d, .s], rotations: 1)] {
             let bytes = try LUTFile.encode(spec)
             #expect(try LUTFile.decodeContents(bytes) == .imlut(spec))
             let h = Int(LUTFile.readU32(bytes, at: 12))
             let header = try JSONValue.parse(Array(bytes[16..<16 + h]))
             #expect(header["kind"] == .string("imlut") && header["phase_nodes"] == .int(spec.phaseNodes))
-            #expect((header["refine"] == .null) == (spec.refine == nil))
+            #expect(header["refine"] == nil && header["ensemble"] == nil)
             // The srlut-only reader says what the file is.
             #expect(throws: LUTFileError.wrongKind(found: "imlut", expected: "srlut")) { try LUTFile.decode(bytes) }
         }
-        // A header without "refine" (absent, not null) means no refinement too.
-        let noRefine = Self.randomSpec(&g, refine: nil)
-        let (header, payload) = LUTFileTests.parts(try LUTFile.encode(noRefine))
-        let absent = LUTFileTests.assemble(header: header.replacingOccurrences(of: "\"refine\": null, ", with: ""), payload: payload)
-        #expect(try LUTFile.decodeContents(absent) == .imlut(noRefine))
-        // Mix tables of 2 bins x 2x2 nodes x 3 interpolators, refine of 2 bins; 64-aligned in order.
+        // Mix tables of 2 bins x 2x2 nodes x 3 interpolators; 64-aligned in order.
         let bytes = try LUTFile.encode(Self.small)
         let parsed = try JSONValue.parse(Array(LUTFileTests.parts(bytes).0.utf8))
-        guard case let .array(mix)? = parsed["mix"]?["luts"], case let .array(refine)? = parsed["refine"]?["luts"] else {
-            Issue.record("mix/refine luts missing")
+        guard case let .array(mix)? = parsed["mix"]?["luts"] else {
+            Issue.record("mix luts missing")
             return
         }
-        #expect(mix.map { $0["table"]!["outputs"]!.integerValue! } == [24, 24] && refine.map { $0["table"]!["outputs"]!.integerValue! } == [2])
-        let offsets = (mix + refine).map { $0["table"]!["offset"]!.integerValue! }
+        #expect(mix.map { $0["table"]!["outputs"]!.integerValue! } == [24, 24])
+        let offsets = mix.map { $0["table"]!["offset"]!.integerValue! }
         #expect(offsets == offsets.sorted() && offsets.allSatisfy { $0 % 64 == 0 } && offsets[0] == 0)
     }
 
-    /// `small` with a second refine lut that is dilated.
-    static let dilated: IMLUTSpec = {
-        var g = SeededGenerator(seed: 12)
-        var spec = randomSpec(&g, bins: [2, 4], nodes: 2, interpolators: [.bilinear, .constant, .bicubic], patterns: [.s, .y],
-                              refine: [.d, .y], levels: [0, 128, 256])
-        spec.refine![1].dilation = .scale
-        return spec
-    }()
-
-    @Test func dilationRoundTripsAndIsChecked() throws {
-        let bytes = try LUTFile.encode(Self.dilated)
-        #expect(try LUTFile.decodeContents(bytes) == .imlut(Self.dilated))
-        let parsed = try JSONValue.parse(Array(LUTFileTests.parts(bytes).0.utf8))
-        guard case let .array(refine)? = parsed["refine"]?["luts"], case let .array(mix)? = parsed["mix"]?["luts"] else {
-            Issue.record("mix/refine luts missing")
-            return
+    /// An imlut of LUTScale 0.1 (refinement on the output grid, a transpose ensemble) is refused with a message that
+    /// says so; a null "refine" (what 0.1 wrote for none) is no refinement.
+    @Test func outputGridModelsAreRefused() {
+        for (target, replacement) in [("\"mix\": {", "\"refine\": {\"luts\": []}, \"mix\": {"), ("\"mix\": {", "\"ensemble\": \"transpose\", \"mix\": {")] {
+            let error = Self.editedHeader(target, replacement)
+            #expect(Self.kind(error) == "unsupported model" && String(describing: error!).contains("input grid"), "\(String(describing: error))")
         }
-        // Written only where set.
-        #expect(refine.map { $0["dilation"] } == [nil, .string("scale")] && mix.allSatisfy { $0["dilation"] == nil })
-        #expect(!LUTFileTests.parts(try LUTFile.encode(Self.small)).0.contains("dilation"))
-        // Any other value, or a dilated mix lut, is a header error naming the field.
-        for value in ["2", "\"none\"", "\"Scale\"", "null", "true"] {
-            let error = Self.editedHeader("\"dilation\": \"scale\"", "\"dilation\": \(value)", spec: Self.dilated)
-            #expect(Self.kind(error) == "bad header field" && String(describing: error!).contains("refine.luts[1].dilation"), "\(value): \(String(describing: error))")
-        }
-        let mixError = Self.editedHeader("\"pattern\": \"S\", \"rotations\": 4,", "\"pattern\": \"S\", \"rotations\": 4, \"dilation\": \"scale\",",
-                                         spec: Self.dilated)
-        #expect(Self.kind(mixError) == "bad header field" && String(describing: mixError!).contains("mix.luts[0]")
-                && String(describing: mixError!).contains("dilation"), "\(String(describing: mixError))")
-        // The writer refuses what the reader would: a dilated mix or srlut lut.
-        var mixDilated = Self.small
-        mixDilated.mix[1].dilation = .scale
-        #expect(throws: LUTFileError.self) { try LUTFile.encode(mixDilated) }
-        var srlut = LUTFileTests.small
-        srlut.stages[0].luts[0].dilation = .scale
-        #expect(throws: LUTFileError.self) { try LUTFile.encode(srlut) }
+        #expect(Self.editedHeader("\"mix\": {", "\"refine\": null, \"mix\": {") == nil)
     }
 
-    /// `small` with one factor per output on a mix and the refine table.
+    /// `small` with one factor per output on a mix table.
     static let outputScaled: IMLUTSpec = {
         var g = SeededGenerator(seed: 13)
         var spec = small
         spec.mix[0].table.outputScales = (0..<24).map { _ in Double.random(in: 0.05...1, using: &g) }
-        spec.refine![0].table.outputScales = [0.25, 1]
         return spec
     }()
 
@@ -212,13 +174,11 @@ import Testing
             ("\"interpolators\": [\"bilinear\", \"constant\", \"bicubic\"]", "\"interpolators\": []", "bad header field"),
             ("\"interpolators\": [\"bilinear\", \"constant\", \"bicubic\"]", "\"interpolators\": [\"bilinear\", \"constant\"]", "bad table"),
             ("\"mix\": {\"luts\": [", "\"mix\": {\"lut\": [", "bad header field"),
-            ("\"refine\": {\"luts\": [", "\"refine\": {\"luts\": [], \"x\": [", "bad header field"),
             ("\"name\": \"random-imlut\"", "\"name\": \"\"", "bad header field"),
             ("\"name\": \"random-imlut\"", "\"name\": \"random-imlut\", \"scale\": 2", "bad header field"),  // srlut member
             ("\"kind\": \"imlut\"", "\"kind\": \"imlut2\"", "unknown model kind \"imlut2\" (this build knows \"srlut\" and \"imlut\")"),
-            ("\"pattern\": \"D\"", "\"pattern\": \"X\"", "bad header field"),
+            ("\"pattern\": \"Y\"", "\"pattern\": \"X\"", "bad header field"),
             ("\"rotations\": 4", "\"rotations\": 3", "bad header field"),
-            ("\"outputs\": 2,", "\"outputs\": 3,", "bad table"),                          // refine outputs != bins
             ("\"outputs\": 24,", "\"outputs\": 25,", "bad table"),
             ("[0, 128, 256]", "[0, 128, 255]", "bad levels"),
         ]
@@ -245,11 +205,11 @@ import Testing
         #expect(refused { $0.maxScale = .nan })
         #expect(refused { $0.scaleBins = [2, .infinity] })
         #expect(refused { $0.mix = [] })
-        #expect(refused { $0.refine = [] })
+        #expect(refused { $0.phaseNodes = 3 })  // 3x3 nodes x 3 interpolators: more than 16 values per pixel
         #expect(refused { $0.mix = Array(repeating: $0.mix[0], count: 17) })
         #expect(refused { $0.mix[0].table.values = .float32(Array(repeating: .nan, count: 81 * 24)) })
         #expect(refused { $0.mix[0].table.scale = 0 })
-        #expect(refused { $0.refine![0].rotations = 2 })
+        #expect(refused { $0.mix[0].rotations = 2 })
         #expect(refused { $0.interpolators = [.bilinear, .bilinear, .bicubic] })
         var huge = Self.small
         huge.mix[0].table = .init(entries: 81, outputs: 24, scale: 1e300, values: .int8(Array(repeating: 1, count: 81 * 24)))
@@ -274,11 +234,11 @@ import Testing
 
     /// Runs a plan on a row-major plane, the output rows split into `bands` (or by `renderParallel`).
     static func render(_ model: IMLUTModel, _ plane: [Int], width: Int, height: Int, output: PlaneSize, bitDepth: Int,
-                       bands: [Int]? = nil, workers: Int = 1) throws -> [Int] {
+                       bands: [Int]? = nil, workers: Int = 1, kernels: KernelTier = .active) throws -> [Int] {
         let source = bitDepth > 8
             ? PlaneBuffer(width: width, height: height, bitDepth: bitDepth, samples: plane.map { UInt16($0) })
             : PlaneBuffer(width: width, height: height, samples: plane.map { UInt8($0) })
-        let plan = try model.makePlan(input: source.size, output: output, bitDepth: bitDepth)
+        let plan = try model.makePlan(input: source.size, output: output, bitDepth: bitDepth, kernels: kernels)
         let destination = PlaneBuffer(size: output, bitDepth: bitDepth)
         if let bands {
             let cuts = [0] + bands.filter { $0 > 0 && $0 < output.height }.sorted() + [output.height]
@@ -297,23 +257,24 @@ import Testing
     }
 
     @Test("plan equals the reference on random models", arguments: [
-        // (seed, nodes, rotations, patterns, refine, bit depth)
-        (1, 2, 4, "S", "S", 8), (2, 3, 4, "SDY", "", 8), (3, 3, 1, "Y", "DY", 8), (4, 2, 1, "D", "S", 10),
-        (5, 3, 4, "S", "Y", 10), (6, 4, 4, "SD", "D", 8),
+        // (seed, nodes, interpolators, rotations, patterns, bit depth)
+        (1, 2, 4, 4, "S", 8), (2, 2, 3, 4, "SDY", 8), (3, 3, 1, 1, "Y", 8), (4, 2, 2, 1, "DS", 10),
+        (5, 4, 1, 4, "S", 10), (6, 2, 4, 4, "SD", 16), (7, 2, 4, 4, "SDY", 12),
     ])
-    func planMatchesReference(seed: Int, nodes: Int, rotations: Int, patterns: String, refine: String, bitDepth: Int) throws {
+    func planMatchesReference(seed: Int, nodes: Int, interpolators: Int, rotations: Int, patterns: String, bitDepth: Int) throws {
         var g = SeededGenerator(seed: UInt64(seed))
         let pattern = { (s: String) in s.map { LUTModelSpec.Pattern(rawValue: String($0))! } }
-        let interpolators = IMLUTSpec.Interpolator.allCases.shuffled(using: &g)
-        let spec = Self.randomSpec(&g, nodes: nodes, interpolators: Array(interpolators.prefix(seed % 2 == 0 ? 5 : 3)),
-                                   patterns: pattern(patterns), rotations: rotations, refine: refine.isEmpty ? nil : pattern(refine),
-                                   levels: seed % 2 == 0 ? [0, 64, 128, 256] : [0, 32, 48, 112, 256])
+        let candidates = IMLUTSpec.Interpolator.allCases.shuffled(using: &g)
+        let spec = Self.randomSpec(&g, nodes: nodes, interpolators: Array(candidates.prefix(interpolators)),
+                                   patterns: pattern(patterns), rotations: rotations,
+                                   levels: bitDepth == 8 && seed % 2 == 1 ? [0, 32, 48, 112, 256] : [0, 64, 128, 256])
         // Isotropic, anisotropic, identity, beyond the last bin (x8), odd and one-pixel sizes.
         try Self.expectReference(spec, sizes: [(7, 5, 17, 12), (6, 5, 6, 13), (5, 4, 5, 4), (4, 3, 32, 24), (9, 6, 23, 19),
                                                 (1, 1, 3, 2), (2, 3, 5, 3)], bitDepth: bitDepth, &g)
     }
 
-    /// Renders random planes of each (w, h) -> (ow, oh) whole, in random bands and on 3 workers, against the reference.
+    /// Renders random planes of each (w, h) -> (ow, oh) whole with every kernel tier this CPU runs, in random bands and
+    /// on 3 workers, against the reference; the tiers agree to the bit.
     static func expectReference(_ spec: IMLUTSpec, sizes: [(Int, Int, Int, Int)], bitDepth: Int, _ g: inout SeededGenerator) throws {
         let model = try IMLUTModel(spec)
         let reference = ReferenceIMLUT(spec: spec)
@@ -323,6 +284,10 @@ import Testing
             let size = PlaneSize(width: ow, height: oh)
             let expected = reference.run(plane, width: w, height: h, output: size, bitDepth: bitDepth)
             let whole = try Self.render(model, plane, width: w, height: h, output: size, bitDepth: bitDepth)
+            for tier in KernelTier.available {
+                let other = try Self.render(model, plane, width: w, height: h, output: size, bitDepth: bitDepth, kernels: tier)
+                #expect(other == whole, "\(tier) differs at \(w)x\(h) -> \(ow)x\(oh)")
+            }
             let (count, largest) = Self.compare(whole, expected)
             #expect(largest <= 1, "\(w)x\(h) -> \(ow)x\(oh): \(count) samples differ, by up to \(largest)")
             differing += count
@@ -332,95 +297,12 @@ import Testing
             #expect(try Self.render(model, plane, width: w, height: h, output: size, bitDepth: bitDepth, bands: cuts) == whole)
             #expect(try Self.render(model, plane, width: w, height: h, output: size, bitDepth: bitDepth, workers: 3) == whole)
         }
-        // Float against Double: only samples within a rounding error of a half may differ.
-        #expect(differing * 200 <= total, "\(differing) of \(total) samples differ by 1")
-    }
-
-    @Test("dilated refine luts equal the reference", arguments: [
-        // (seed, rotations, mix patterns, refine patterns: upper case dilated, lower case not, bit depth)
-        (21, 4, "S", "S", 8), (22, 1, "D", "Ys", 10), (23, 4, "SY", "Yd", 8), (24, 1, "Y", "D", 10), (25, 4, "D", "sD", 10),
-    ])
-    func dilatedRefineMatchesReference(seed: Int, rotations: Int, patterns: String, refine: String, bitDepth: Int) throws {
-        var g = SeededGenerator(seed: UInt64(seed))
-        let pattern = { (s: String) in s.map { LUTModelSpec.Pattern(rawValue: $0.uppercased())! } }
-        var spec = Self.randomSpec(&g, nodes: 3, interpolators: [.bicubic, .constant, .bilinear], patterns: pattern(patterns),
-                                   rotations: rotations, refine: pattern(refine))
-        for (i, c) in refine.enumerated() where c.isUppercase { spec.refine![i].dilation = .scale }
-        // d = 2 (x1.5), 3 (x2.5), 3, 4, 2 (3 x 2 anisotropic), 8 on planes smaller than the reach (up to 16).
-        try Self.expectReference(spec, sizes: [(6, 4, 9, 6), (4, 6, 10, 15), (5, 4, 15, 12), (4, 3, 16, 12), (5, 6, 15, 12),
-                                                (5, 4, 40, 32), (2, 1, 16, 8), (1, 1, 8, 8)], bitDepth: bitDepth, &g)
-    }
-
-    @Test("transpose ensembles equal the reference", arguments: [
-        // (seed, rotations, mix patterns, refine patterns: upper case dilated, bit depth)
-        (31, 4, "SDY", "sSD", 8), (32, 1, "S", "", 8), (33, 4, "Y", "dY", 10),
-    ])
-    func transposeEnsembleMatchesReference(seed: Int, rotations: Int, patterns: String, refine: String, bitDepth: Int) throws {
-        var g = SeededGenerator(seed: UInt64(seed))
-        let pattern = { (s: String) in s.map { LUTModelSpec.Pattern(rawValue: $0.uppercased())! } }
-        var spec = Self.randomSpec(&g, nodes: 3, interpolators: [.lanczos3, .nearest, .bicubic], patterns: pattern(patterns),
-                                   rotations: rotations, refine: refine.isEmpty ? nil : pattern(refine))
-        for (i, c) in refine.enumerated() where c.isUppercase { spec.refine![i].dilation = .scale }
-        spec.ensemble = .transpose
-        // Isotropic, anisotropic both ways, identity, non-square planes, one column.
-        try Self.expectReference(spec, sizes: [(7, 5, 17, 12), (6, 5, 6, 13), (5, 4, 15, 4), (5, 4, 5, 4), (9, 6, 23, 19),
-                                                (1, 3, 2, 7)], bitDepth: bitDepth, &g)
-    }
-
-    /// With the ensemble, upscaling the transposed plane gives the transposed output, sample for sample (the mean
-    /// of the same two Float runs); without it, it does not.
-    @Test func transposeEnsembleIsTransposeEquivariant() throws {
-        var g = SeededGenerator(seed: 34)
-        var spec = Self.randomSpec(&g, nodes: 3, patterns: [.s, .d], refine: [.y, .s])
-        spec.refine![1].dilation = .scale
-        let (w, h, output) = (9, 7, PlaneSize(width: 22, height: 16))
-        let plane = (0..<w * h).map { _ in Int.random(in: 0..<256, using: &g) }
-        let flipped = transposed(plane, width: w, height: h)
-        func both(_ spec: IMLUTSpec) throws -> ([Int], [Int]) {
-            let model = try IMLUTModel(spec)
-            return (try Self.render(model, plane, width: w, height: h, output: output, bitDepth: 8, workers: 2),
-                    transposed(try Self.render(model, flipped, width: h, height: w, output: output.transposed, bitDepth: 8, workers: 2),
-                               width: output.height, height: output.width))
-        }
-        let (plain, plainFlipped) = try both(spec)
-        #expect(plain != plainFlipped)
-        spec.ensemble = .transpose
-        let (ensemble, ensembleFlipped) = try both(spec)
-        #expect(ensemble == ensembleFlipped)
-        #expect(ensemble != plain)
-    }
-
-    @Test func ensembleRoundTripsAndIsChecked() throws {
-        var spec = Self.small
-        spec.ensemble = .transpose
-        let bytes = try LUTFile.encode(spec)
-        #expect(try LUTFile.decodeContents(bytes) == .imlut(spec))
-        #expect(LUTFileTests.parts(bytes).0.contains("\"ensemble\": \"transpose\""))
-        // Written only where set; "none" reads as no ensemble.
-        #expect(!LUTFileTests.parts(try LUTFile.encode(Self.small)).0.contains("ensemble"))
-        let none = Self.editedHeader("\"refine\": {", "\"ensemble\": \"none\", \"refine\": {")
-        #expect(none == nil)
-        for value in ["\"Transpose\"", "\"flip\"", "1", "null", "true"] {
-            let error = Self.editedHeader("\"refine\": {", "\"ensemble\": \(value), \"refine\": {")
-            #expect(Self.kind(error) == "bad header field" && String(describing: error!).contains("ensemble"), "\(value): \(String(describing: error))")
-        }
-    }
-
-    /// Below x1.5 (d = 1) a dilated refine lut reads what an undilated one reads.
-    @Test func dilationOneRendersAsUndilated() throws {
-        var g = SeededGenerator(seed: 26)
-        let plain = Self.randomSpec(&g, patterns: [.s], refine: [.y, .d])
-        var dilated = plain
-        dilated.refine![0].dilation = .scale
-        dilated.refine![1].dilation = .scale
-        let plane = (0..<9 * 7).map { _ in Int.random(in: 0..<256, using: &g) }
-        let output = PlaneSize(width: 12, height: 9)
-        let expected = try Self.render(IMLUTModel(plain), plane, width: 9, height: 7, output: output, bitDepth: 8)
-        #expect(try Self.render(IMLUTModel(dilated), plane, width: 9, height: 7, output: output, bitDepth: 8) == expected)
-        // At x2 (d = 2) it does not.
-        let x2 = PlaneSize(width: 18, height: 14)
-        #expect(try Self.render(IMLUTModel(plain), plane, width: 9, height: 7, output: x2, bitDepth: 8)
-            != Self.render(IMLUTModel(dilated), plane, width: 9, height: 7, output: x2, bitDepth: 8))
+        // Fixed point and Float against Double: only samples within a rounding error of a half may differ. Cells
+        // that are not a power of two wide have their fractions rounded to 1/4096, which on these
+        // random tables, whose neighbouring entries differ by their whole range, moves a value by a few hundredths.
+        // At 16 bits a sample's last bit lies below the weights' precision (14-15 bits): only the bound holds there.
+        let powerOfTwoCells = spec.mix.allSatisfy { lut in zip(lut.levels, lut.levels.dropFirst()).allSatisfy { ($1 - $0).nonzeroBitCount == 1 } }
+        #expect(bitDepth > 12 || differing * (powerOfTwoCells ? 200 : 50) <= total, "\(differing) of \(total) samples differ by 1")
     }
 
     @Test func planRefusals() throws {

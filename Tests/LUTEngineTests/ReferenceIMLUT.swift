@@ -3,27 +3,19 @@ import Foundation
 
 /// A slow, literal reading of docs/imlut.md in Double: per output pixel it recomputes the geometry, every
 /// candidate from its kernel, the mix vector of the anchor (rotated reads, node mapping through rho_r^-1),
-/// the bilinear node weights, then refines on the clamped mixed plane (dilated
-/// refine luts read their pattern d = max(1, floor(s + 0.5)) times wider); a transpose ensemble averages that with
-/// the same on the transposed plane, transposed back. It shares no code with the engine.
+/// the bilinear node weights and the mixed value, clamped and rounded. It shares no code with the engine.
 struct ReferenceIMLUT {
     let spec: IMLUTSpec
 
     func run(_ plane: [Int], width: Int, height: Int, output: PlaneSize, bitDepth: Int) -> [Int] {
-        var out = values(plane, width: width, height: height, output: output, bitDepth: bitDepth)
-        if spec.ensemble == .transpose {
-            let other = transposed(values(transposed(plane, width: width, height: height), width: height, height: width,
-                                          output: output.transposed, bitDepth: bitDepth),
-                                   width: output.height, height: output.width)
-            for i in out.indices { out[i] = (out[i] + other[i]) / 2 }
-        }
         let maxValue = Double((1 << bitDepth) - 1)
-        return out.map { Int(min(max($0, 0), maxValue).rounded(.toNearestOrEven)) }
+        return values(plane, width: width, height: height, output: output, bitDepth: bitDepth)
+            .map { Int(min(max($0, 0), maxValue).rounded(.toNearestOrEven)) }
     }
 
-    /// Steps 1-7 of one run: the values before clamping and rounding.
+    /// The values before clamping and rounding.
     func values(_ plane: [Int], width: Int, height: Int, output: PlaneSize, bitDepth: Int) -> [Double] {
-        let unit = Double(1 << (bitDepth - 8)), maxValue = Double((1 << bitDepth) - 1)
+        let unit = Double(1 << (bitDepth - 8))
         let outW = output.width, outH = output.height
         let sx = Double(outW) / Double(width), sy = Double(outH) / Double(height)
         let s = (sx * sy).squareRoot()
@@ -145,28 +137,7 @@ struct ReferenceIMLUT {
                 mixed[y * outW + x] = value
             }
         }
-        var out = mixed
-        if let refine = spec.refine {
-            let clamped = mixed.map { min(max($0, 0), maxValue) }
-            for y in 0..<outH {
-                for x in 0..<outW {
-                    var value = clamped[y * outW + x]
-                    for lut in refine {
-                        let dilation = lut.dilation == .scale ? max(1.0, (s + 0.5).rounded(.down)) : 1
-                        for r in 0..<lut.rotations {
-                            let values = lut.pattern.offsets.map { o -> Double in
-                                let (dy, dx) = rho((dilation * Double(o.dy), dilation * Double(o.dx)), r)
-                                return clamped[mirror(y + Int(dy), outH) * outW + mirror(x + Int(dx), outW)]
-                            }
-                            let row = interpolate(lut, values)
-                            for b in 0..<nb { value += g[b] * row[b] * unit }
-                        }
-                    }
-                    out[y * outW + x] = value
-                }
-            }
-        }
-        return out
+        return mixed
     }
 
     func keys(_ x: Double) -> Double {

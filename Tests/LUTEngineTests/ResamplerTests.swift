@@ -11,6 +11,8 @@ private func referenceResample(_ plane: PlaneBuffer, to size: PlaneSize, kernel:
         let support = kernel.radius * widen
         return (0..<m).map { i in
             let center = (Double(i) + 0.5) * ratio - 0.5
+            // Nearest picks one sample, ties to the next, at any ratio (no widening).
+            if kernel == .nearest { return [(min(max(Int((center + 0.5).rounded(.down)), 0), n - 1), 1)] }
             var taps: [(Int, Double)] = []
             var j = Int((center - support).rounded(.up))
             while Double(j) <= center + support {

@@ -14,14 +14,11 @@ node-permuted copies of the tables to each anchor's node vectors V[anchor, node,
 x K weights beta C) takes V to the samples. The normal equations with the second-difference
 prior of 3_fit_srlut.py (weight per table and output column relative to its mean data weight) are solved by CG
 preconditioned by the K x K interpolator blocks of each (entry, bin, node), from the model that picks bicubic
-everywhere (or from --mix-init FIT: more iterations on a fit).
-Refine (--refine): with the mix fixed, M' = clamp(M) of every crop is computed by imlut.py itself, and the refine
-tables (one value per bin) are fitted to HR - M' the same way (one CSR: 4 rotations x 5 vertices x 2 bins). A
-pattern written with an x ("Sx:9") is dilated by the rounded scale: at x4 it reads M' one LR pixel apart.
---mix-from NAME takes the mix (and bins, nodes, interpolators) of work/fits/NAME.npz and fits the refine alone.
+everywhere (or from --mix-init FIT: more iterations on a fit). The mix is the whole model: every table lookup is
+on the LR grid (no refinement on the output grid, no ensemble), with N*N*K <= 16 values per LR pixel.
 
-  python3 6_fit_imlut.py --mix S:7 --refine S:9 --bins 1.5 2 3 4 --nodes 3 --anchors 1e6 --name imlut-a
-  python3 6_fit_imlut.py --mix-from imlut-a --refine S:9,Sx:9 --anchors 1e6 --name imlut-a-dilated
+  python3 6_fit_imlut.py --mix S:7,D:5,Y:5 --nodes 2 --interpolators constant,bilinear,bicubic,lanczos3 \
+      --anchors 6e6 --sample-cap 5 --max-train-scale 5 --iters 100 --name lutscale-imlut
 Output: work/fits/NAME.npz (tables + config as JSON), with Set5 Y PSNR of the float tables printed per scale.
 """
 from __future__ import annotations
@@ -119,8 +116,8 @@ def memory_returned():
     """Freed arrays go back to the OS while the mix system is built and solved: glibc's adaptive mmap threshold
     rises after large frees, so the many per-crop arrays then come from a heap that fragments and keeps its pages
     (the 2.4 M mix system peaked at 13.9 GB, 10.2 GB with fixed 128 KB mmap and trim thresholds). Afterwards large
-    fixed thresholds (the adaptive scheme's ceilings; mallopt ends that scheme for good): small ones make the refine
-    build's per-crop forward 3x slower."""
+    fixed thresholds (the adaptive scheme's ceilings; mallopt ends that scheme for good): small ones made a per-crop
+    forward after the solve (the removed refine build) 3x slower."""
     if _LIBC:
         _LIBC.malloc_trim(0)
         _LIBC.mallopt(-3, 128 << 10)   # M_MMAP_THRESHOLD
@@ -252,61 +249,12 @@ def _csr(cols: np.ndarray, vals: np.ndarray, n_cols: int) -> sp.csr_matrix:
                           np.arange(0, n * nnz + 1, nnz, dtype=np.int64)), shape=(n, n_cols))
 
 
-# --- the refine system -----------------------------------------------------------------------------------------
-
-class RefineSystem:
-    """Rows = a sample of HR pixels; unknowns x (E_total, B): the refine tables stacked; targets HR - M'."""
-
-    def __init__(self, crops, header: dict, mix_tables: list[np.ndarray], fraction: float, seed: int):
-        luts = header["refine"]["luts"]
-        self.B = len(header["scale_bins"])
-        self.sizes = [len(l["levels"]) ** 4 for l in luts]
-        self.offsets = np.concatenate([[0], np.cumsum(self.sizes)]).astype(np.int64)
-        rng = np.random.default_rng(seed)
-        cols, vals, targets, base_m = [], [], [], []
-        mix_only = {**header, "refine": None}
-        for hr, lr in crops:
-            hh, ww = hr.shape
-            scale = imlut.scale_of(*lr.shape, hh, ww)[2]
-            bsel, gsel = two_bins(imlut.bin_weights(scale, header["scale_bins"]))
-            m = np.clip(imlut.mixed(lr, hh, ww, mix_only, {"mix": mix_tables}), 0.0, 255.0)
-            ys, xs = inner_rows(lr.shape, hr.shape)
-            keep = rng.random((len(ys), len(xs))) < fraction
-            c_row, v_row = [], []
-            for j, lut in enumerate(luts):
-                for r in range(lut["rotations"]):
-                    idx, wt = imlut.simplex(m, lut["pattern"], lut["levels"], r, imlut.dilation(lut, scale))
-                    idx = (idx[np.ix_(ys, xs)][keep] + self.offsets[j]) * self.B
-                    wt = wt[np.ix_(ys, xs)][keep]
-                    c_row.append((idx[:, :, None] + bsel).reshape(len(idx), -1))
-                    v_row.append((wt[:, :, None] * gsel).reshape(len(idx), -1))
-            cols.append(np.concatenate(c_row, axis=1).astype(np.int32))
-            vals.append(np.concatenate(v_row, axis=1).astype(np.float32))
-            mk = m[np.ix_(ys, xs)][keep]
-            base_m.append(mk.astype(np.float32))
-            targets.append((hr[np.ix_(ys, xs)][keep] - mk).astype(np.float32))
-        self.W = _csr(np.concatenate(cols), np.concatenate(vals), int(self.offsets[-1]) * self.B)
-        n = self.W.shape[0]
-        self.WT = self.W.T.tocsr()
-        self.b = np.concatenate(targets)
-        self.m = np.concatenate(base_m)
-        self.n_samples = n
-        self.shape = (int(self.offsets[-1]), self.B)
-
-    def forward(self, x: np.ndarray) -> np.ndarray:
-        return self.W @ x.reshape(-1).astype(np.float32)
-
-    def adjoint(self, res: np.ndarray) -> np.ndarray:
-        return (self.WT @ res.astype(np.float32)).astype(np.float64).reshape(self.shape)
-
-    def data_diag(self) -> np.ndarray:
-        return np.asarray(self.WT.multiply(self.WT).sum(axis=1)).astype(np.float64).reshape(self.shape)
-
+# --- the solve -------------------------------------------------------------------------------------------------
 
 def solve(system, luts: list[dict], prior: float, iters: int, x0: np.ndarray, log=print,
           callback=None) -> np.ndarray:
-    """(F'F + lam D'D) x = F'b by CG, preconditioned by the system's block_diag where it has one, else by the
-    diagonal; D = second differences along the lattice axes of each table, lam per table and output column =
+    """(F'F + lam D'D) x = F'b by CG, preconditioned by the system's K x K interpolator blocks (block_diag);
+    D = second differences along the lattice axes of each table, lam per table and output column =
     prior x that column's mean data weight over reached entries. callback(it, x) every 10 iterations."""
     counts = [len(l["levels"]) for l in luts]
     diag = system.data_diag()
@@ -317,19 +265,16 @@ def solve(system, luts: list[dict], prior: float, iters: int, x0: np.ndarray, lo
         mean = np.where(reached.any(axis=0), (part * reached).sum(axis=0) / np.maximum(reached.sum(axis=0), 1), 0)
         lam[system.offsets[j]:system.offsets[j + 1]] = prior * mean
     prior_diag = lam * fit3.smoothness_diag(system.offsets, counts, 2)[:, None]
-    if not hasattr(system, "block_diag"):
-        precond = 1.0 / np.maximum(diag + prior_diag, 1e-12)
-    else:
-        blocks = system.block_diag()
-        n_blocks, nodes, k = blocks.shape[:3]
-        eye = np.eye(k, dtype=bool)
-        blocks[:, :, eye] += prior_diag.reshape(n_blocks, nodes, k)
-        blocks[:, :, eye] = np.maximum(blocks[:, :, eye], 1e-12)
-        inverse = np.linalg.inv(blocks)
-        del blocks
+    blocks = system.block_diag()
+    n_blocks, nodes, k = blocks.shape[:3]
+    eye = np.eye(k, dtype=bool)
+    blocks[:, :, eye] += prior_diag.reshape(n_blocks, nodes, k)
+    blocks[:, :, eye] = np.maximum(blocks[:, :, eye], 1e-12)
+    inverse = np.linalg.inv(blocks)
+    del blocks
 
-        def precond(v):
-            return np.einsum("bnkl,bnl->bnk", inverse, v.reshape(n_blocks, nodes, k)).reshape(v.shape)
+    def precond(v):
+        return np.einsum("bnkl,bnl->bnk", inverse, v.reshape(n_blocks, nodes, k)).reshape(v.shape)
 
     def apply(x):
         return system.adjoint(system.forward(x)) + lam * fit3.smoothness(x, system.offsets, counts, 2)
@@ -341,16 +286,6 @@ def solve(system, luts: list[dict], prior: float, iters: int, x0: np.ndarray, lo
     rhs = system.adjoint(system.b - system.forward(x0)) - lam * fit3.smoothness(x0, system.offsets, counts, 2)
     on_step = (lambda it, dx: callback(it, x0 + dx)) if callback else None
     return x0 + fit3.pcg(apply, rhs, precond, np.zeros(system.shape), iters, 1e-6, on_step, log=log)
-
-
-def parse_refine(spec: str) -> list[dict]:
-    """Like --mix, where "Sx:9" is an S lut with "dilation": "scale"."""
-    luts = []
-    for item in spec.split(","):
-        pattern, sep, levels = item.partition(":")
-        lut = fit3.parse_luts(pattern.removesuffix("x") + sep + levels)[0]
-        luts.append({**lut, "dilation": "scale"} if pattern.endswith("x") else lut)
-    return luts
 
 
 def load_mix(name: str) -> tuple[dict, list[np.ndarray]]:
@@ -371,20 +306,16 @@ def set5_table(header: dict, tables: dict, scales) -> dict[str, float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--mix", default="S:7", help='mix luts, e.g. "S:7" or "S:6,D:5,Y:5" (pattern:levels)')
-    ap.add_argument("--refine", default="", help='refine luts, e.g. "S:9" or "S:9,Sx:9" (x: dilated by the scale; '
-                    'none when empty)')
-    ap.add_argument("--mix-from", default="", help="take the mix of this fit (work/fits/NAME.npz): refine only")
+    ap.add_argument("--mix", default="S:7", help='mix luts, e.g. "S:7" or "S:7,D:5,Y:5" (pattern:levels)')
     ap.add_argument("--mix-init", default="", help="start the mix fit from this fit's mix (same luts, bins, "
                     "nodes, interpolators) instead of bicubic everywhere: more iterations on a fit")
     ap.add_argument("--checkpoint-every", type=int, default=0,
-                    help="also save the mix every this many CG iterations as work/fits/NAME-itK.npz (0: never)")
-    ap.add_argument("--ensemble", choices=imlut.ENSEMBLES, default="none",
-                    help="run the model on the image and on its transpose and average (inference only: the "
-                         "fit is the same, the Set5 scores and the model file follow it)")
+                    help="also save the mix every this many CG iterations as work/fits/NAME-itK.npz (0: never; "
+                         "7_export_imlut.py takes it as a fit)")
     ap.add_argument("--bins", type=float, nargs="+", default=[1.5, 2, 3, 4])
-    ap.add_argument("--nodes", type=int, default=3)
-    ap.add_argument("--interpolators", default="constant,nearest,bilinear,bicubic,lanczos3")
+    ap.add_argument("--nodes", type=int, default=2)
+    ap.add_argument("--interpolators", default="constant,bilinear,bicubic,lanczos3",
+                    help=f"K names (N*N*K <= {imlut.MAX_NODE_VALUES})")
     ap.add_argument("--anchors", type=float, default=1e6, help="LR anchor pixels of the mix fit")
     ap.add_argument("--sample-cap", type=float, default=0.0,
                     help="keep about this many HR samples per anchor at most (0: all)")
@@ -394,9 +325,6 @@ def main() -> None:
     ap.add_argument("--hr-long-side", type=int, default=1024)
     ap.add_argument("--prior", type=float, default=1e-2)
     ap.add_argument("--iters", type=int, default=40)
-    ap.add_argument("--refine-prior", type=float, default=1e-2)
-    ap.add_argument("--refine-iters", type=int, default=40)
-    ap.add_argument("--refine-fraction", type=float, default=0.25, help="share of HR samples the refine fit uses")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--photos", type=Path, default=WORK / "photos")
     ap.add_argument("--name", required=True)
@@ -405,76 +333,63 @@ def main() -> None:
     listing = args.photos / "list.tsv"
     if not listing.exists():
         sys.exit(f"fit_imlut: {listing} is missing: run 1_fetch_data.sh first")
+    mix_luts = fit3.parse_luts(args.mix)
+    names = args.interpolators.split(",")
+    try:   # checked before the costly data and build
+        header = imlut.make_header(args.name, args.bins, args.nodes, names, mix_luts)
+    except ValueError as e:
+        sys.exit(f"fit_imlut: {e}")
+    if args.mix_init:
+        given, init = load_mix(args.mix_init)
+        layout = ("scale_bins", "phase_nodes", "interpolators", "mix")
+        if any(given[k] != header[k] for k in layout):
+            raise SystemExit(f"--mix-init {args.mix_init}: its {', '.join(layout)} differ from this fit's")
     photos = [args.photos / line.split("\t")[1] for line in listing.read_text().splitlines() if line]
     planes = photo_planes(photos, args.hr_long_side, WORK / "pairs" / f"photos_y_l{args.hr_long_side}.npz")
     per_crop = (args.lr_side - 2 * MARGIN) ** 2
     crops = draw_crops(planes, int(np.ceil(args.anchors / per_crop)), args.lr_side, args.aniso,
                        args.max_train_scale, args.seed)
-    refine_luts = parse_refine(args.refine) if args.refine else None
-    if args.mix_from:
-        given, mix = load_mix(args.mix_from)
-        mix_luts, names = given["mix"]["luts"], given["interpolators"]
-        header = imlut.make_header(args.name, given["scale_bins"], given["phase_nodes"], names, mix_luts, refine_luts,
-                                   ensemble=args.ensemble)
-        t_data = t_mix = time.time()
-    else:
-        mix_luts = fit3.parse_luts(args.mix)
-        names = args.interpolators.split(",")
-        header = imlut.make_header(args.name, args.bins, args.nodes, names, mix_luts, refine_luts,
-                                   ensemble=args.ensemble)
-        if args.mix_init:   # checked before the costly build
-            given, init = load_mix(args.mix_init)
-            layout = ("scale_bins", "phase_nodes", "interpolators", "mix")
-            if any(given[k] != header[k] for k in layout):
-                raise SystemExit(f"--mix-init {args.mix_init}: its {', '.join(layout)} differ from this fit's")
-        t_data = time.time()
-        print(f"{len(crops)} crops in {t_data - t_start:.0f} s")
-        with memory_returned():
-            system = MixSystem(crops, header, args.sample_cap, args.seed + 2)
-            print(f"mix system: {system.A} anchors, built in {time.time() - t_data:.0f} s")
-            x0 = np.zeros(system.shape)
-            if args.mix_init:
-                x0[:] = np.concatenate(init)
-            elif "bicubic" in names:
-                x0.reshape(system.shape[0], -1, len(names))[..., names.index("bicubic")] = 1.0 / (4 * len(mix_luts))
-            offsets = system.offsets
+    t_data = time.time()
+    print(f"{len(crops)} crops in {t_data - t_start:.0f} s")
 
-            def checkpoint(it, x):
-                if args.checkpoint_every and it % args.checkpoint_every == 0 and it < args.iters:
-                    path = WORK / "fits" / f"{args.name}-it{it}.npz"
-                    np.savez(path, config=json.dumps({"header": header, "mix": args.mix, "iters": it}),
-                             **{f"mix{j}": t for j, t in enumerate(split(x, offsets))})
-                    print(f"  mix after {it} iterations -> {path} (refine and score it with --mix-from)")
+    def config(iters: int, seconds: dict, psnr: dict | None = None) -> str:
+        """The fit's record (7_export_imlut.py reads it): header, settings, times, float Set5 figures."""
+        return json.dumps({"header": header, "mix": args.mix, "prior": args.prior, "iters": iters,
+                           "mix_init": args.mix_init or None, "sample_cap": args.sample_cap,
+                           "anchors": int(len(crops) * per_crop), "crops": len(crops),
+                           "lr_side": args.lr_side, "aniso": args.aniso, "max_train_scale": args.max_train_scale,
+                           "hr_long_side": args.hr_long_side, "seed": args.seed, "photos": [p.name for p in photos],
+                           "seconds": seconds, **({"set5_y_psnr_float": psnr} if psnr else {})})
 
-            mix = split(solve(system, mix_luts, args.prior, args.iters, x0, callback=checkpoint), offsets)
-            del system
-        t_mix = time.time()
-    refine = []
-    if refine_luts:
-        rsys = RefineSystem(crops, header, mix, args.refine_fraction, args.seed + 1)
-        print(f"refine system built in {time.time() - t_mix:.0f} s")
-        refine = split(solve(rsys, refine_luts, args.refine_prior, args.refine_iters, np.zeros(rsys.shape)),
-                       rsys.offsets)
-        del rsys
+    with memory_returned():
+        system = MixSystem(crops, header, args.sample_cap, args.seed + 2)
+        print(f"mix system: {system.A} anchors, built in {time.time() - t_data:.0f} s")
+        x0 = np.zeros(system.shape)
+        if args.mix_init:
+            x0[:] = np.concatenate(init)
+        elif "bicubic" in names:
+            x0.reshape(system.shape[0], -1, len(names))[..., names.index("bicubic")] = 1.0 / (4 * len(mix_luts))
+        offsets = system.offsets
+
+        def checkpoint(it, x):
+            if args.checkpoint_every and it % args.checkpoint_every == 0 and it < args.iters:
+                path = WORK / "fits" / f"{args.name}-it{it}.npz"
+                seconds = {"data": round(t_data - t_start, 1), "mix": round(time.time() - t_data, 1)}
+                np.savez(path, config=config(it, seconds), **{f"mix{j}": t for j, t in enumerate(split(x, offsets))})
+                print(f"  mix after {it} iterations -> {path} (score and export it with 7_export_imlut.py)")
+
+        mix = split(solve(system, mix_luts, args.prior, args.iters, x0, callback=checkpoint), offsets)
+        del system
     t_fit = time.time()
-    tables = {"mix": mix, "refine": refine}
-    psnr = set5_table(header, tables, evaluate.EVAL_SCALES)
-    config = {"header": header, "mix": f"from {args.mix_from}" if args.mix_from else args.mix, "refine": args.refine,
-              "prior": args.prior, "iters": args.iters,
-              "refine_prior": args.refine_prior, "refine_iters": args.refine_iters,
-              "refine_fraction": args.refine_fraction, "sample_cap": args.sample_cap,
-              "anchors": int(len(crops) * per_crop), "crops": len(crops),
-              "lr_side": args.lr_side, "aniso": args.aniso, "max_train_scale": args.max_train_scale,
-              "hr_long_side": args.hr_long_side, "seed": args.seed, "photos": [p.name for p in photos],
-              "seconds": {"data": round(t_data - t_start, 1), "mix": round(t_mix - t_data, 1),
-                          "refine": round(t_fit - t_mix, 1), "total": round(t_fit - t_start, 1)},
-              "set5_y_psnr_float": psnr}
+    psnr = set5_table(header, {"mix": mix}, evaluate.EVAL_SCALES)
+    t_end = time.time()
+    seconds = {"data": round(t_data - t_start, 1), "mix": round(t_fit - t_data, 1),
+               "set5": round(t_end - t_fit, 1), "total": round(t_end - t_start, 1)}
     out = WORK / "fits" / f"{args.name}.npz"
     out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, config=json.dumps(config), **{f"mix{j}": t for j, t in enumerate(mix)},
-             **{f"refine{j}": t for j, t in enumerate(refine)})
+    np.savez(out, config=config(args.iters, seconds, psnr), **{f"mix{j}": t for j, t in enumerate(mix)})
     print(f"{args.name}: Set5 Y PSNR (float tables) {psnr}, fit {t_fit - t_start:.0f} s "
-          f"(data {t_data - t_start:.0f} s, mix {t_mix - t_data:.0f} s, refine {t_fit - t_mix:.0f} s) -> {out}")
+          f"(data {t_data - t_start:.0f} s, mix {t_fit - t_data:.0f} s), Set5 {t_end - t_fit:.0f} s -> {out}")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Step 7: turn a fitted imlut model (work/fits/NAME.npz) into a LUT format v1 file work/models/OUT.lut.
 
-Table types: the first of TYPES (smallest file first) that costs at most --max-loss dB of mean Set5 Y PSNR over the
-scales of 8_eval_imlut.py against the float tables. The Set5 figures of the file as written (and bicubic's, and the
-extrapolation to x6 and x8) go into its metadata.
+Table type of the mix: the first of TYPES (smallest file first: int8, then int16) that costs at most --max-loss dB
+of mean Set5 Y PSNR over the scales of 8_eval_imlut.py against the float tables. Either way every output column
+has its own factor in `output_scales` (lutfile.quantize): the K - 1 dimensionless weights of one (scale bin, phase
+node) share a step and are rounded so that their stored sum is their rounded real sum; the constant candidate's
+weight (in 8-bit levels, a span some 25 times theirs) has a step of its own per (bin, node). The Set5 figures of
+the file as written (and bicubic's, and the extrapolation to x6 and x8) go into its metadata.
 
   python3 7_export_imlut.py imlut-final --out lutscale-imlut
 """
@@ -25,9 +28,7 @@ import lutfile  # noqa: E402
 export4 = step("4_export")
 evaluate = step("8_eval_imlut")
 EXTRAPOLATION = (6, 8)
-# smallest first: the refine tables are 1/64 of the mix's size at 4 nodes, and int8 refine alone cost 0.03-0.05 dB
-TYPES = ({"mix": "int8", "refine": "int8"}, {"mix": "int8", "refine": "int16"}, {"mix": "int16", "refine": "int8"},
-         {"mix": "int16", "refine": "int16"})
+TYPES = ("int8", "int16")          # smallest first
 
 
 def set5(header: dict, tables: dict, scales) -> dict[str, float]:
@@ -40,12 +41,13 @@ def export(name: str, out_name: str, max_loss: float, out_dir: Path = WORK / "mo
     data = np.load(fits_dir / f"{name}.npz")
     config = json.loads(str(data["config"]))
     header = dict(config["header"], name=out_name)
-    tables = {"mix": [data[f"mix{j}"].astype(np.float64) for j in range(len(header["mix"]["luts"]))],
-              "refine": [data[f"refine{j}"].astype(np.float64)
-                         for j in range(len(header["refine"]["luts"]) if header.get("refine") else 0)]}
+    if header.get("refine") is not None or "ensemble" in header:
+        raise SystemExit(f"{name}: a fit of the previous design (refine / ensemble on the output grid)")
+    header.pop("refine", None)          # fits made before the redesign carry "refine": null
+    tables = {"mix": [data[f"mix{j}"].astype(np.float64) for j in range(len(header["mix"]["luts"]))]}
     header["metadata"] = {
-        "source": "LUTScale Tools/Training: imlut mix and refine tables fitted directly by regularised least "
-                  "squares (6_fit_imlut.py), rotation ensemble inside the fit",
+        "source": "LUTScale Tools/Training: imlut mix tables fitted directly by regularised least squares "
+                  "(6_fit_imlut.py), rotations inside the fit; every table lookup on the LR grid",
         "training_data": f"{export4.photo_count()} natural photographs from Debian packages (lomiri-wallpapers, "
                          f"mate-backgrounds, plasma-workspace-wallpapers, palapeli-data, forensics-samples-files, "
                          f"libjxl-testdata) shrunk to a {config['hr_long_side']} px long side, Y planes, "
@@ -53,8 +55,7 @@ def export(name: str, out_name: str, max_loss: float, out_dir: Path = WORK / "mo
                          f"[1, {config['max_train_scale']:g}] ({100 * config['aniso']:.0f}% with sx != sy), LR made "
                          f"with MATLAB-compatible bicubic imresize; list in Tools/Training/DATA.md",
         "licence": export4.LICENCES,
-        "fit": {k: config[k] for k in ("mix", "refine", "prior", "iters", "refine_prior", "refine_iters",
-                                       "refine_fraction", "seconds")},
+        "fit": {k: config[k] for k in ("mix", "prior", "iters", "sample_cap", "seconds") if k in config},
     }
     scales = evaluate.EVAL_SCALES
     reference = set5(header, tables, scales)
@@ -85,7 +86,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("name", help="fit name (work/fits/NAME.npz)")
     ap.add_argument("--out", help="model name and file stem (default: the fit name)")
-    ap.add_argument("--max-loss", type=float, default=0.01, help="mean dB of Set5 PSNR that int8 may lose")
+    ap.add_argument("--max-loss", type=float, default=0.01,
+                    help="mean dB of Set5 PSNR (against the float tables) that int8 may lose; else int16")
     args = ap.parse_args()
     path, r = export(args.name, args.out or args.name, args.max_loss)
     meta = r["header"]["metadata"]

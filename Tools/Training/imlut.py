@@ -2,7 +2,11 @@
 engine is tested against) and the pieces the fit (6_fit_imlut.py) builds its rows from, so what is fitted is what
 is run. Every step below carries the number of the step of the contract it implements.
 
-Tables are float arrays: mix tables (L^4, B * N * N * K), refine tables (L^4, B), as lutfile.read gives them.
+Every table lookup happens on the LR grid: mix luts read the LR plane and give each LR pixel N x N x K weights
+(N*N*K <= 16); the output pixel interpolates them over the phase nodes and mixes its K candidates. There is no
+refinement on the output grid and no ensemble (the previous design's "refine" and "ensemble" are rejected).
+
+Tables are float arrays: mix tables (L^4, B * N * N * K), as lutfile.read gives them ({"mix": [...]}).
 """
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from imresize import cubic
 from srlut import PATTERNS, check_levels
 
 INTERPOLATORS = ("constant", "nearest", "bilinear", "bicubic", "lanczos3")
-ENSEMBLES = ("none", "transpose")   # step 9: "transpose" averages the model's output with its transposed run
+MAX_NODE_VALUES = 16            # N * N * K: values per LR pixel (one 16-lane record in the engine)
 REACH = 2                       # the farthest pattern offset in any rotation
 
 
@@ -107,19 +111,19 @@ def rho_inv(r: int, dy, dx):
     return rho((4 - r) % 4, dy, dx)
 
 
-def simplex(plane: np.ndarray, pattern: str, levels, r: int, dilation: int = 1) -> tuple[np.ndarray, np.ndarray]:
+def simplex(plane: np.ndarray, pattern: str, levels, r: int) -> tuple[np.ndarray, np.ndarray]:
     """Entry indices (H, W, 5) and weights (H, W, 5) of the pattern read at every pixel of `plane` (uint8 or float
-    values in [0, 256)) under rotation r, offsets times `dilation`, the plane reflect padded (NumPy 'reflect')."""
+    values in [0, 256)) under rotation r, the plane reflect padded (NumPy 'reflect')."""
     lv = check_levels(levels).astype(np.float64)
     n = len(lv)
     h, w = plane.shape
-    pad = REACH * dilation
+    pad = REACH
     padded = np.pad(plane.astype(np.float64), pad, mode="reflect")
     strides = np.array([n ** 3, n ** 2, n, 1], dtype=np.int64)
     base = np.zeros((h, w), dtype=np.int64)
     fracs = np.empty((h, w, 4))
     for t, (dy, dx) in enumerate(PATTERNS[pattern]):
-        oy, ox = rho(r, dy * dilation, dx * dilation)
+        oy, ox = rho(r, dy, dx)
         v = padded[pad + oy:pad + oy + h, pad + ox:pad + ox + w]
         cell = np.clip(np.searchsorted(lv, v, side="right") - 1, 0, n - 2)
         base += cell * strides[t]
@@ -206,52 +210,44 @@ def mix_weights(plane: np.ndarray, out_h: int, out_w: int, header: dict, blended
     return np.einsum("hwc,hwck->hwk", beta, picked)
 
 
-# --- 7. refinement ---------------------------------------------------------------------------------------------
-
-def dilation(lut: dict, s: float) -> int:
-    """The factor on a refine lut's offsets at scale s = sqrt(sx sy): the rounded scale for "dilation": "scale"."""
-    return max(1, math.floor(s + 0.5)) if lut.get("dilation") == "scale" else 1
-
-
-def refine_values(m: np.ndarray, header: dict, blended: list[np.ndarray], s: float) -> np.ndarray:
-    """Sum over refine luts and rotations of the interpolated R' values read on the float plane m at scale s."""
-    out = np.zeros_like(m)
-    for lut, table in zip(header["refine"]["luts"], blended, strict=True):
-        values = table.reshape(-1)
-        for r in range(lut["rotations"]):
-            idx, wt = simplex(m, lut["pattern"], lut["levels"], r, dilation(lut, s))
-            out += np.einsum("hwv,hwv->hw", wt, values[idx])
-    return out
-
-
 # --- the whole forward -----------------------------------------------------------------------------------------
 
 def check_header(header: dict) -> None:
+    """Every rule of the contract a header alone can break; ValueError naming the rule."""
     if header.get("kind") != "imlut":
         raise ValueError(f"not an imlut model: kind {header.get('kind')!r}")
+    if header.get("refine") is not None:
+        raise ValueError('"refine" is not part of the imlut contract any more (every lookup is on the LR grid): '
+                         'a model of the previous output-grid design')
+    if "ensemble" in header:
+        raise ValueError('"ensemble" is not part of the imlut contract any more: a model of the previous design')
     bins = header["scale_bins"]
     if not bins or any(b <= 1 for b in bins) or any(b2 <= b1 for b1, b2 in zip(bins, bins[1:])):
         raise ValueError(f"scale_bins must ascend strictly and be > 1, got {bins}")
-    if header["phase_nodes"] < 2:
+    n_nodes = header["phase_nodes"]
+    if n_nodes < 2:
         raise ValueError("phase_nodes must be >= 2")
     names = header["interpolators"]
-    if len(set(names)) != len(names) or any(n not in INTERPOLATORS for n in names):
+    if not names or len(set(names)) != len(names) or any(n not in INTERPOLATORS for n in names):
         raise ValueError(f"bad interpolators {names}")
+    if n_nodes * n_nodes * len(names) > MAX_NODE_VALUES:
+        raise ValueError(f"phase_nodes {n_nodes} and {len(names)} interpolators give N*N*K = "
+                         f"{n_nodes * n_nodes * len(names)} values per LR pixel, more than {MAX_NODE_VALUES}")
     if header["max_scale"] < bins[-1]:
         raise ValueError("max_scale must be >= the last scale bin")
-    if any("dilation" in lut for lut in header["mix"]["luts"]) or any(
-            lut.get("dilation", "scale") != "scale" for lut in (header.get("refine") or {}).get("luts", [])):
-        raise ValueError('only refine luts may have a dilation, and only "scale"')
-    if header.get("ensemble", "none") not in ENSEMBLES:
-        raise ValueError(f"ensemble must be one of {ENSEMBLES}, got {header.get('ensemble')!r}")
-
-
-def has_refine(header: dict) -> bool:
-    return bool(header.get("refine")) and bool(header["refine"].get("luts"))
+    luts = header["mix"]["luts"]
+    if not luts:
+        raise ValueError("mix needs at least one lut")
+    for lut in luts:
+        if "dilation" in lut:
+            raise ValueError('mix luts have no "dilation" (it belonged to the removed refine luts)')
+        if lut["pattern"] not in PATTERNS or lut["rotations"] not in (1, 4):
+            raise ValueError(f"bad mix lut: pattern {lut['pattern']!r}, rotations {lut['rotations']!r}")
+        check_levels(lut["levels"])
 
 
 def mixed(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: dict) -> np.ndarray:
-    """M (steps 1-6) as a float64 plane."""
+    """M (steps 1-6) as a float64 plane, for a plane in the 8-bit domain (uint8 or float values in [0, 256))."""
     sy, sx, s = scale_of(*plane.shape, out_h, out_w)
     if min(sy, sx) < 1 or max(sy, sx) > header["max_scale"]:
         raise ValueError(f"scale {sx:g} x {sy:g} outside [1, {header['max_scale']}]")
@@ -261,41 +257,32 @@ def mixed(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: dict)
     return np.einsum("hwk,hwk->hw", w, c)
 
 
-def forward(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: dict) -> np.ndarray:
-    """Steps 1-7 in float64: M, or M' plus the refine residual."""
-    m = mixed(plane, out_h, out_w, header, tables)
-    if has_refine(header):
-        s = scale_of(*plane.shape, out_h, out_w)[2]
-        g = bin_weights(s, header["scale_bins"])
-        m = np.clip(m, 0.0, 255.0)
-        m = m + refine_values(m, header, [blend(t, g) for t in tables["refine"]], s)
-    return m
-
-
 def run_model(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: dict,
-              return_float: bool = False) -> np.ndarray:
-    """Upscale a uint8 plane (H, W) to (out_h, out_w): the contract's steps 1-9. tables = {"mix": [...],
-    "refine": [...]} as lutfile.read returns them. With return_float, the value before step 8."""
+              return_float: bool = False, bit_depth: int = 8) -> np.ndarray:
+    """Upscale a plane (H, W) of `bit_depth`-bit samples to (out_h, out_w): the contract's steps 1-6 and the output
+    step (clamp to [0, 2^d - 1], round half to even; uint8 for 8 bits, else uint16). tables = {"mix": [...]} as
+    lutfile.read returns them. With return_float, the value before the output step.
+
+    A d-bit plane runs as the 8-bit domain scaled by f = 2^(d-8) (inputs, levels, the constant candidate and the
+    output): here as the plane divided by f, M times f, which is exact in binary floating point."""
     check_header(header)
-    m = forward(plane, out_h, out_w, header, tables)
-    if header.get("ensemble", "none") == "transpose":
-        m = (m + forward(np.ascontiguousarray(plane.T), out_w, out_h, header, tables).T) / 2
-    return m if return_float else np.round(np.clip(m, 0.0, 255.0)).astype(np.uint8)
+    f = 2.0 ** (bit_depth - 8)
+    p = plane if bit_depth == 8 else plane.astype(np.float64) / f
+    m = mixed(p, out_h, out_w, header, tables) * f
+    if return_float:
+        return m
+    top = float(2 ** bit_depth - 1)
+    return np.round(np.clip(m, 0.0, top)).astype(np.uint8 if bit_depth == 8 else np.uint16)
 
 
 def make_header(name: str, scale_bins, phase_nodes: int, interpolators, mix_luts: list[dict],
-                refine_luts: list[dict] | None, max_scale: float = 8, metadata: dict | None = None,
-                ensemble: str = "none") -> dict:
+                max_scale: float = 8, metadata: dict | None = None) -> dict:
     """Header of an imlut model (the tables' descriptors are added by lutfile.write)."""
-    def strip(luts):
-        return [{"pattern": l["pattern"], "rotations": l["rotations"], "levels": [int(v) for v in l["levels"]],
-                 **({"dilation": l["dilation"]} if "dilation" in l else {})} for l in luts]
     header = {"kind": "imlut", "name": name, "max_scale": max_scale,
               "scale_bins": [float(b) if b != int(b) else int(b) for b in scale_bins],
               "phase_nodes": int(phase_nodes), "interpolators": list(interpolators),
-              "mix": {"luts": strip(mix_luts)},
-              "refine": {"luts": strip(refine_luts)} if refine_luts else None,
-              **({"ensemble": ensemble} if ensemble != "none" else {}),
+              "mix": {"luts": [{"pattern": l["pattern"], "rotations": l["rotations"],
+                                "levels": [int(v) for v in l["levels"]]} for l in mix_luts]},
               "metadata": metadata or {}}
     check_header(header)
     return header

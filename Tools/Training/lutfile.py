@@ -2,7 +2,7 @@
 
 Layout: b"LUTSCALE", u32 version 1, u32 H, H bytes of UTF-8 JSON, zero padding to a multiple of 64 (payload start P),
 tables at P + offset (offsets multiples of 64), u32 CRC-32 (zlib.crc32) of every byte before it. Little-endian.
-Kinds: "srlut" (tables listed stage by stage) and "imlut" (docs/imlut.md: the mix luts, then the refine luts).
+Kinds: "srlut" (tables listed stage by stage) and "imlut" (docs/imlut.md: the mix luts).
 """
 from __future__ import annotations
 
@@ -27,29 +27,43 @@ def _align(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
-def quantize(table: np.ndarray, type_name: str, run: int = 0) -> tuple[np.ndarray, float, list[float] | None]:
+def quantize(table: np.ndarray, type_name: str, run: int = 0,
+             alone: tuple[int, ...] = ()) -> tuple[np.ndarray, float, list[float] | None]:
     """Stored array, scale and output scales (real = stored x scale x output_scales[output]; None: all 1).
     Integer types use the full symmetric range: of the whole table (`run` 0), or of each run of `run` consecutive
     outputs, which then also get their own step (imlut tables: a scale bin's weights span far less than the table's
     peak; x1.5 lost 0.27 dB with one step per table). With `run` > 1 each run is rounded so that its stored sum is
     the rounded real sum: an imlut pixel is a weighted sum of K interpolators that nearly agree, so the error of
-    the weights' sum (a brightness error) is what rounding must keep small."""
+    the weights' sum (a brightness error) is what rounding must keep small.
+
+    `alone`: positions within each run whose column gets a step of its own and stays out of the run's sum (imlut:
+    the constant candidate, whose weight is in 8-bit levels, spans +-30 where the others span +-1.2, and adds to
+    the pixel directly rather than sharing the brightness of the other candidates)."""
     if type_name == "float32":
         return table.astype(np.float32), 1.0, None
     info = np.iinfo(DTYPES[type_name])
-    runs = table.reshape(table.shape[0], -1, max(run, 1))
-    peaks = np.abs(runs).max(axis=(0, 2)) if run else np.array([np.abs(table).max() if table.size else 0.0])
+    if not run:
+        peak = float(np.abs(table).max()) if table.size else 0.0
+        scale = peak / info.max if peak > 0 else 1.0
+        return np.clip(np.round(table / scale), -info.max, info.max).astype(DTYPES[type_name]), scale, None
+    runs = table.reshape(table.shape[0], -1, run)
+    shared = [p for p in range(run) if p not in alone]
+    col_peaks = np.abs(runs).max(axis=0) if table.size else np.zeros(runs.shape[1:])     # (runs, run)
+    peaks = col_peaks.copy()
+    if shared:
+        peaks[:, shared] = col_peaks[:, shared].max(axis=1, keepdims=True)
     peak = float(peaks.max())
     scale = peak / info.max if peak > 0 else 1.0
-    factors = [float(f"{f:.6g}") if f > 0 else 1.0 for f in peaks / (peak or 1.0)] if run else None
-    x = runs / (scale * np.asarray(factors or [1.0])[None, :, None])
-    if run > 1:
-        down = np.floor(x)
-        ups = np.round(x.sum(2, keepdims=True)) - down.sum(2, keepdims=True)      # in 0 ... run
-        rank = np.argsort(np.argsort(down - x, axis=2), axis=2)                     # 0 = largest fraction
-        x = down + (rank < ups)
+    factors = np.array([[float(f"{f:.6g}") if f > 0 else 1.0 for f in row] for row in peaks / (peak or 1.0)])
+    x = runs / (scale * factors[None])
+    if len(shared) > 1:
+        xs = x[:, :, shared]
+        down = np.floor(xs)
+        ups = np.round(xs.sum(2, keepdims=True)) - down.sum(2, keepdims=True)      # in 0 ... len(shared)
+        rank = np.argsort(np.argsort(down - xs, axis=2), axis=2)                    # 0 = largest fraction
+        x[:, :, shared] = down + (rank < ups)
     stored = np.clip(np.round(x), -info.max, info.max).astype(DTYPES[type_name]).reshape(table.shape)
-    return stored, scale, None if factors is None else np.repeat(factors, max(run, 1)).tolist()
+    return stored, scale, factors.reshape(-1).tolist()
 
 
 def _lut_groups(header: dict) -> list[tuple[list[dict], int]]:
@@ -58,40 +72,48 @@ def _lut_groups(header: dict) -> list[tuple[list[dict], int]]:
     if kind == "srlut":
         return [(stage["luts"], stage["upscale"] ** 2) for stage in header["stages"]]
     if kind == "imlut":
+        if header.get("refine") is not None or "ensemble" in header:
+            raise LutFileError('imlut "refine" / "ensemble" belong to the previous (output-grid) design: '
+                               'not readable any more')
         mix = len(header["scale_bins"]) * header["phase_nodes"] ** 2 * len(header["interpolators"])
-        groups = [(header["mix"]["luts"], mix)]
-        if header.get("refine"):
-            groups.append((header["refine"]["luts"], len(header["scale_bins"])))
-        return groups
+        return [(header["mix"]["luts"], mix)]
     raise LutFileError(f"unknown model kind {kind!r}")
 
 
 def _tables_list(header: dict, tables) -> list[list[np.ndarray]]:
-    """srlut: tables[stage][lut]; imlut: {"mix": [...], "refine": [...]} (refine empty or absent without refine)."""
+    """srlut: tables[stage][lut]; imlut: {"mix": [...]}."""
     if header.get("kind") == "imlut":
-        return [tables["mix"]] + ([tables["refine"]] if header.get("refine") else [])
+        return [tables["mix"]]
     return tables
+
+
+def _runs(header: dict, groups: int) -> list[tuple[int, tuple[int, ...]]]:
+    """(run, alone) of each table group for quantize: imlut mix outputs get a step per run of K interpolator
+    weights (one scale bin and phase node; docs/imlut.md), rounded together except the constant's, which gets its
+    own step per run; srlut tables one step each."""
+    if header.get("kind") == "imlut":
+        names = header["interpolators"]
+        return [(len(names), (names.index("constant"),) if "constant" in names else ())]
+    return [(0, ())] * groups
 
 
 def write(path: Path | str, header: dict, tables, type_name: str | dict = "int8") -> dict:
     """Write a model. `header` is the JSON header without the per-lut "table" objects, which are filled in here
-    from the float tables of shape (L^4, outputs): tables[stage][lut] for kind "srlut", {"mix": [...],
-    "refine": [...]} for kind "imlut". `type_name`: one element type for all tables, or for imlut a dict
-    {"mix": ..., "refine": ...}. Returns the header as written."""
+    from the float tables of shape (L^4, outputs): tables[stage][lut] for kind "srlut", {"mix": [...]} for kind
+    "imlut". `type_name`: one element type for all tables (for imlut also {"mix": type}). Returns the header as
+    written."""
     header = json.loads(json.dumps(header))          # deep copy, and proves it is JSON
     payload = bytearray()
     groups = _lut_groups(header)
-    types = [type_name[g] for g in ("mix", "refine")[:len(groups)]] if isinstance(type_name, dict) \
-        else [type_name] * len(groups)
-    # imlut outputs get their own steps; the mix's runs of K interpolator weights (docs/imlut.md) are rounded together
-    runs = [len(header["interpolators"]), 1] if header.get("kind") == "imlut" else [0] * len(groups)
-    for (luts, outputs), group, type_name, run in zip(groups, _tables_list(header, tables), types, runs[:len(groups)],
-                                                       strict=True):
+    if isinstance(type_name, dict):
+        type_name = type_name["mix"]
+    for (luts, outputs), group, (run, alone) in zip(groups, _tables_list(header, tables), _runs(header, len(groups)),
+                                                     strict=True):
         for lut, table in zip(luts, group, strict=True):
             n = len(lut["levels"])
             if table.shape != (n ** 4, outputs):
                 raise LutFileError(f"table shape {table.shape}, expected {(n ** 4, outputs)}")
-            stored, scale, factors = quantize(table, type_name, run)
+            stored, scale, factors = quantize(table, type_name, run, alone)
             payload.extend(b"\0" * (_align(len(payload)) - len(payload)))
             lut["table"] = {"offset": len(payload), "entries": n ** 4, "outputs": outputs,
                             "type": type_name, "scale": scale} | ({"output_scales": factors} if factors else {})
@@ -105,7 +127,8 @@ def write(path: Path | str, header: dict, tables, type_name: str | dict = "int8"
 
 def read(path: Path | str) -> tuple[dict, list[list[np.ndarray]]]:
     """Read and validate a model; returns the header and its float64 tables (real values): tables[stage][lut]
-    for kind "srlut", {"mix": [...], "refine": [...]} for kind "imlut"; any other kind is rejected."""
+    for kind "srlut", {"mix": [...]} for kind "imlut"; any other kind is rejected, and so is an imlut of the
+    previous design (with "refine" or "ensemble")."""
     data = Path(path).read_bytes()
     if len(data) < 20 or data[:8] != MAGIC:
         raise LutFileError("not a LUTSCALE file")
@@ -142,5 +165,5 @@ def read(path: Path | str) -> tuple[dict, list[list[np.ndarray]]]:
             group.append(raw.astype(np.float64) * float(t["scale"]) * factors)
         groups.append(group)
     if header["kind"] == "imlut":
-        return header, {"mix": groups[0], "refine": groups[1] if len(groups) > 1 else []}
+        return header, {"mix": groups[0]}
     return header, groups

@@ -1,7 +1,10 @@
 """The imlut reference forward (imlut.py) on tiny cases whose answer is known independently, and its file round
 trip through lutfile."""
+import json
 import math
+import struct
 import sys
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -12,12 +15,12 @@ import imlut  # noqa: E402
 import lutfile  # noqa: E402
 from imresize import cubic  # noqa: E402
 
-NAMES = ["constant", "nearest", "bilinear", "bicubic", "lanczos3"]
+NAMES = ["constant", "bilinear", "bicubic", "lanczos3"]       # K = 4 with 2 x 2 nodes: N*N*K = 16
 
 
-def _header(n_nodes=3, levels=(0, 64, 128, 192, 256), rotations=4, refine=None, patterns=("S",)):
+def _header(n_nodes=2, levels=(0, 64, 128, 192, 256), rotations=4, patterns=("S",), names=NAMES):
     luts = [{"pattern": p, "rotations": rotations, "levels": list(levels)} for p in patterns]
-    return imlut.make_header("t", [1.5, 2, 3, 4], n_nodes, NAMES, luts, refine)
+    return imlut.make_header("t", [1.5, 2, 3, 4], n_nodes, names, luts)
 
 
 def _plane(h=7, w=9, seed=3):
@@ -46,7 +49,7 @@ def _bicubic_by_loops(p, out_h, out_w):
 def test_bicubic_selecting_model_is_bicubic(out_shape):
     header = _header()
     # 4 rotations each give weight 1/4 to bicubic at every node: W_bicubic = 1, the rest 0
-    tables = {"mix": [imlut.selecting_table(5, header, "bicubic", 0.25)], "refine": []}
+    tables = {"mix": [imlut.selecting_table(5, header, "bicubic", 0.25)]}
     p = _plane()
     got = imlut.run_model(p, *out_shape, header, tables, return_float=True)
     assert np.allclose(got, _bicubic_by_loops(p, *out_shape), atol=1e-9)
@@ -54,30 +57,41 @@ def test_bicubic_selecting_model_is_bicubic(out_shape):
 
 def test_constant_only_gives_the_bias():
     header = _header(rotations=1)
-    tables = {"mix": [imlut.selecting_table(5, header, "constant", 37.6)], "refine": []}
+    tables = {"mix": [imlut.selecting_table(5, header, "constant", 37.6)]}
     out = imlut.run_model(_plane(), 12, 20, header, tables)
     assert np.all(out == 38)
+    # the constant candidate is 1 in the 8-bit domain: 2^(d-8) in a d-bit plane, so the bias scales with it
+    ten = imlut.run_model(_plane().astype(np.uint16) * 4 + 3, 12, 20, header, tables, bit_depth=10)
+    assert ten.dtype == np.uint16 and np.all(ten == 150)                # round(37.6 * 4 = 150.4)
 
 
 def test_nearest_selecting_model_repeats_pixels_at_integer_scale():
-    header = _header(n_nodes=2)
-    tables = {"mix": [imlut.selecting_table(5, header, "nearest", 0.25)], "refine": []}
+    header = _header(names=["constant", "nearest", "bicubic", "lanczos3"])
+    tables = {"mix": [imlut.selecting_table(5, header, "nearest", 0.25)]}
     p = _plane()
     assert np.array_equal(imlut.run_model(p, 21, 27, header, tables), np.repeat(np.repeat(p, 3, 0), 3, 1))
 
 
-@pytest.mark.parametrize("n_nodes", [2, 3, 4])
+def _random_tables(header, seed=5, spread=0.3):
+    rng = np.random.default_rng(seed)
+    mix = []
+    for lut in header["mix"]["luts"]:
+        t = rng.normal(0, spread, size=(len(lut["levels"]) ** 4, len(header["scale_bins"]),
+                                        header["phase_nodes"] ** 2, len(header["interpolators"])))
+        if "constant" in header["interpolators"]:
+            t[..., header["interpolators"].index("constant")] *= 20     # a residual in 8-bit levels
+        mix.append(t.reshape(t.shape[0], -1))
+    return {"mix": mix}
+
+
+@pytest.mark.parametrize("n_nodes,names", [(2, NAMES), (3, ["bicubic"]), (4, ["lanczos3"])])
 @pytest.mark.parametrize("shape,out_shape", [((8, 8), (24, 24)), ((6, 9), (12, 27)), ((7, 5), (14, 20))])
-def test_rotation_ensemble_commutes_with_rotating_the_image(n_nodes, shape, out_shape):
+def test_rotations_commute_with_rotating_the_image(n_nodes, names, shape, out_shape):
     """With rotations 4, upscaling the image rotated by 90 degrees gives the rotated upscaled image, for any
     tables: this ties the rotation of the pattern reads to the rotation of the phase nodes. Scales are integers
     so that no phase sits exactly at -0.5 (the anchor rule floor(u + 0.5) is not mirror symmetric there)."""
-    rng = np.random.default_rng(5)
-    header = _header(n_nodes=n_nodes, patterns=("S", "Y"),
-                     refine=[{"pattern": "D", "rotations": 4, "levels": [0, 100, 256]}])
-    mix = [rng.normal(0, 0.3, size=(625, imlut.mix_outputs(header))) for _ in range(2)]
-    refine = [rng.normal(0, 2, size=(81, 4))]
-    tables = {"mix": mix, "refine": refine}
+    header = _header(n_nodes=n_nodes, patterns=("S", "Y"), names=names)
+    tables = _random_tables(header)
     p = _plane(*shape)
     out = imlut.run_model(p, *out_shape, header, tables, return_float=True)
     for k in (1, 2, 3):
@@ -94,107 +108,98 @@ def test_scale_blend():
     assert np.allclose(imlut.bin_weights(7.0, bins), [0, 0, 0, 1])
 
 
-def test_refine_adds_its_table_value():
-    """A refine table that is a constant per bin adds the blended constant (4 rotations) to the clamped mix."""
-    header = _header(refine=[{"pattern": "S", "rotations": 4, "levels": [0, 128, 256]}])
-    refine = np.tile(np.array([[0.5, 1.0, 2.0, 3.0]]), (81, 1))
-    tables = {"mix": [imlut.selecting_table(5, header, "bicubic", 0.25)], "refine": [refine]}
-    p = _plane()
-    plain = imlut.run_model(p, 17, 22, {**header, "refine": None}, tables, return_float=True)
-    got = imlut.run_model(p, 17, 22, header, tables, return_float=True)
-    s = math.sqrt(17 / 7 * 22 / 9)                                   # between bins 2 and 3
-    assert np.allclose(got, np.clip(plain, 0, 255) + 4 * (1.0 + (s - 2) * 1.0), atol=1e-9)
+def test_ten_bit_is_the_eight_bit_domain_scaled():
+    """A 10-bit plane that is 4 x an 8-bit one gives 4 x its float output (levels, candidates and constant all
+    scale by 4), clamped to 1023 rather than 255."""
+    header = _header(patterns=("S", "D"))
+    tables = _random_tables(header, spread=0.1)
+    p = _plane(9, 8)
+    eight = imlut.run_model(p, 20, 17, header, tables, return_float=True)
+    ten = imlut.run_model(p.astype(np.uint16) * 4, 20, 17, header, tables, return_float=True, bit_depth=10)
+    assert np.array_equal(ten, 4 * eight)
+    out = imlut.run_model(p.astype(np.uint16) * 4, 20, 17, header, tables, bit_depth=10)
+    assert np.array_equal(out, np.round(np.clip(4 * eight, 0, 1023)).astype(np.uint16))
 
 
-@pytest.mark.parametrize("scale,d", [(2.4, 2), (2.5, 3), (4.0, 4)])
-def test_dilated_refine_reads_the_plane_d_apart(scale, d, tmp_path):
-    """A refine lut with "dilation": "scale" is the undilated lut run on each of the d x d polyphase sub-planes
-    (away from the border, where the two pad differently); d = floor(scale + 0.5)."""
-    rng = np.random.default_rng(5)
-    lut = {"pattern": "Y", "rotations": 4, "levels": [0, 100, 256]}
-    header = _header(refine=[{**lut, "dilation": "scale"}])
-    table = rng.normal(0, 1, size=(81,))
-    m = rng.uniform(0, 255, size=(40, 44))
-    got = imlut.refine_values(m, header, [table], scale)
-    plain = {**header, "refine": {"luts": [lut]}}
-    for oy in range(d):
-        for ox in range(d):
-            want = imlut.refine_values(m[oy::d, ox::d], plain, [table], scale)
-            assert np.allclose(got[oy::d, ox::d][4:-4, 4:-4], want[4:-4, 4:-4], atol=1e-9)
-    with pytest.raises(ValueError, match="dilation"):
-        _header(refine=[{**lut, "dilation": 2}])
-    mix = [imlut.selecting_table(5, header, "bicubic", 0.25)]
-    written = lutfile.write(tmp_path / "d.lut", header, {"mix": mix, "refine": [np.tile(table[:, None], (1, 4))]}, "float32")
-    assert lutfile.read(tmp_path / "d.lut")[0]["refine"]["luts"][0]["dilation"] == written["refine"]["luts"][0]["dilation"] == "scale"
+def test_previous_design_and_too_many_values_are_rejected(tmp_path):
+    header = _header()
+    lut = header["mix"]["luts"][0]
+    for bad, message in [({**header, "refine": {"luts": [lut]}}, "refine"),
+                         ({**header, "ensemble": "transpose"}, "ensemble"),
+                         ({**header, "ensemble": "none"}, "ensemble"),
+                         ({**header, "mix": {"luts": [{**lut, "dilation": "scale"}]}}, "dilation")]:
+        with pytest.raises(ValueError, match=message):
+            imlut.check_header(bad)
+    imlut.check_header({**header, "refine": None})                        # an old fit's null refine is harmless
+    with pytest.raises(ValueError, match="N\\*N\\*K = 20"):
+        _header(names=["constant", "nearest", "bilinear", "bicubic", "lanczos3"])
+    with pytest.raises(ValueError, match="N\\*N\\*K = 18"):
+        _header(n_nodes=3, names=["bilinear", "bicubic"])
+    _header(n_nodes=4, names=["bicubic"])                                  # 16: the most allowed
+    # the reader refuses a file of the previous design (this file with "ensemble" put into its header)
+    lutfile.write(tmp_path / "m.lut", header, _random_tables(header), "float32")
+    raw = (tmp_path / "m.lut").read_bytes()
+    length = int.from_bytes(raw[12:16], "little")
+    payload = raw[lutfile._align(16 + length):-4]
+    text = json.dumps({**json.loads(raw[16:16 + length]), "ensemble": "transpose"}).encode()
+    head = lutfile.MAGIC + struct.pack("<II", 1, len(text)) + text
+    body = head + bytes(lutfile._align(len(head)) - len(head)) + payload
+    (tmp_path / "old.lut").write_bytes(body + struct.pack("<I", zlib.crc32(body)))
+    with pytest.raises(lutfile.LutFileError, match="ensemble"):
+        lutfile.read(tmp_path / "old.lut")
 
 
-@pytest.mark.parametrize("type_name,tolerance", [("float32", 1e-5), ("int8", 0.02)])
+@pytest.mark.parametrize("type_name,tolerance", [("float32", 1e-5), ("int8", 0.02), ("int16", 1e-4)])
 def test_file_round_trip(tmp_path, type_name, tolerance):
-    rng = np.random.default_rng(2)
-    header = _header(refine=[{"pattern": "S", "rotations": 4, "levels": [0, 128, 256]}])
-    tables = {"mix": [rng.normal(0, 0.5, size=(625, imlut.mix_outputs(header)))],
-              "refine": [rng.normal(0, 1, size=(81, 4))]}
+    """Tables through the file: the constant column (weights in 8-bit levels, ~25 x the others) gets its own step
+    per (bin, node) in output_scales, the other K - 1 weights of a (bin, node) one shared step each."""
+    header = _header(patterns=("S", "D"))
+    tables = _random_tables(header, seed=2, spread=0.5)
     path = tmp_path / "m.lut"
     written = lutfile.write(path, header, tables, type_name)
     read_header, read_tables = lutfile.read(path)
-    assert read_header == written and read_header["kind"] == "imlut"
-    assert read_header["mix"]["luts"][0]["table"]["outputs"] == 4 * 9 * 5
-    assert read_header["refine"]["luts"][0]["table"]["outputs"] == 4
-    for group in ("mix", "refine"):
-        for a, b in zip(tables[group], read_tables[group], strict=True):
-            assert np.max(np.abs(a - b)) <= tolerance * np.max(np.abs(a))
-    no_refine = {**header, "refine": None}
-    lutfile.write(path, no_refine, {"mix": tables["mix"], "refine": []}, type_name)
-    assert lutfile.read(path)[1]["refine"] == []
+    assert read_header == written and read_header["kind"] == "imlut" and "refine" not in read_header
+    k_count, nodes = len(NAMES), 4 * 4                                        # 4 bins x 2 x 2 nodes
+    const = NAMES.index("constant")
+    for lut, a, b in zip(read_header["mix"]["luts"], tables["mix"], read_tables["mix"], strict=True):
+        assert lut["table"]["outputs"] == nodes * k_count
+        runs_a, runs_b = a.reshape(-1, nodes, k_count), b.reshape(-1, nodes, k_count)
+        for cols in ([const], [k for k in range(k_count) if k != const]):
+            err = np.abs(runs_a[..., cols] - runs_b[..., cols]).max(axis=(0, 2))
+            peak = np.abs(runs_a[..., cols]).max(axis=(0, 2))
+            assert np.all(err <= tolerance * peak), (cols, err / peak)
+        if type_name == "float32":
+            assert "output_scales" not in lut["table"]
+            continue
+        factors = np.asarray(lut["table"]["output_scales"]).reshape(nodes, k_count)
+        # the constant's factor is its own; the other K - 1 share one per (bin, node), the largest of all is 1
+        others = np.delete(factors, const, axis=1)
+        assert np.all(others == others[:, :1]) and factors.max() == 1.0
+        assert np.all(factors[:, const] > 5 * others[:, 0])
+        stored = np.rint(b / (lut["table"]["scale"] * np.asarray(lut["table"]["output_scales"])))
+        top = np.iinfo(np.int8 if type_name == "int8" else np.int16).max
+        assert np.abs(stored.reshape(-1, nodes, k_count)[..., const]).max(axis=0).min() >= top - 1
+        # sum-keeping over the non-constant weights of each (bin, node)
+        step = lut["table"]["scale"] * others[:, 0]
+        real_sum = np.delete(runs_a, const, axis=2).sum(axis=2) / step
+        assert np.array_equal(np.delete(stored.reshape(-1, nodes, k_count), const, axis=2).sum(axis=2),
+                              np.round(real_sum))
 
 
-def test_types_per_table_group(tmp_path):
-    header = _header(refine=[{"pattern": "S", "rotations": 4, "levels": [0, 128, 256]}])
-    rng = np.random.default_rng(4)
-    tables = {"mix": [rng.normal(0, 0.5, size=(625, imlut.mix_outputs(header)))],
-              "refine": [rng.normal(0, 1, size=(81, 4))]}
-    written = lutfile.write(tmp_path / "m.lut", header, tables, {"mix": "int16", "refine": "int8"})
-    assert written["mix"]["luts"][0]["table"]["type"] == "int16"
-    assert written["refine"]["luts"][0]["table"]["type"] == "int8"
-    assert (tmp_path / "m.lut").stat().st_size > 625 * 180 * 2
+def test_int8_constant_step_beats_a_shared_step(tmp_path):
+    """A constant column that shared its (bin, node)'s step would coarsen the other weights 20-fold."""
+    header = _header()
+    tables = _random_tables(header, seed=3, spread=0.3)
+    t = tables["mix"][0]
+    stored, scale, factors = lutfile.quantize(t, "int8", run=4)            # the constant inside the run
+    shared = stored * scale * np.asarray(factors)
+    lutfile.write(tmp_path / "m.lut", header, tables, "int8")
+    own = lutfile.read(tmp_path / "m.lut")[1]["mix"][0]
+    dimensionless = np.arange(t.shape[1]) % 4 != NAMES.index("constant")
+    assert np.abs(own - t)[:, dimensionless].mean() * 10 < np.abs(shared - t)[:, dimensionless].mean()
 
 
 def test_unknown_kind_is_rejected(tmp_path):
     header = {"kind": "other", "name": "x"}
     with pytest.raises(lutfile.LutFileError):
         lutfile.write(tmp_path / "x.lut", header, [], "int8")
-
-
-def _random_tables(header, seed=5):
-    rng = np.random.default_rng(seed)
-    e = [len(l["levels"]) ** 4 for l in header["mix"]["luts"]]
-    mix = [rng.normal(0, 0.1, (n, imlut.mix_outputs(header))) + 0.2 for n in e]
-    refine = [rng.normal(0, 2, (len(l["levels"]) ** 4, len(header["scale_bins"]))) for l in header["refine"]["luts"]]
-    return {"mix": mix, "refine": refine}
-
-
-def test_transpose_ensemble_is_the_mean_of_the_two_runs_and_transpose_equivariant():
-    header = _header(refine=[{"pattern": "Y", "rotations": 4, "levels": [0, 128, 256], "dilation": "scale"}],
-                     patterns=("S", "D"))
-    tables = _random_tables(header)
-    p, (oh, ow) = _plane(7, 9), (16, 22)
-    plain = imlut.run_model(p, oh, ow, header, tables, return_float=True)
-    flipped = imlut.run_model(p.T.copy(), ow, oh, header, tables, return_float=True).T
-    assert np.abs(plain - flipped).max() > 1       # one run alone is not transpose-equivariant
-    ensemble = {**header, "ensemble": "transpose"}
-    both = imlut.run_model(p, oh, ow, ensemble, tables, return_float=True)
-    np.testing.assert_allclose(both, (plain + flipped) / 2, atol=1e-9)
-    np.testing.assert_array_equal(imlut.run_model(p.T.copy(), ow, oh, ensemble, tables).T,
-                                  imlut.run_model(p, oh, ow, ensemble, tables))
-
-
-def test_ensemble_names_are_checked_and_round_trip(tmp_path):
-    header = imlut.make_header("t", [2, 4], 2, ["bicubic"], [{"pattern": "S", "rotations": 4, "levels": [0, 256]}],
-                               None, ensemble="transpose")
-    assert header["ensemble"] == "transpose"
-    assert "ensemble" not in imlut.make_header("t", [2, 4], 2, ["bicubic"], header["mix"]["luts"], None)
-    with pytest.raises(ValueError, match="ensemble"):
-        imlut.check_header({**header, "ensemble": "flip"})
-    tables = {"mix": [np.ones((16, imlut.mix_outputs(header)))], "refine": []}
-    lutfile.write(tmp_path / "e.lut", header, tables, "float32")
-    assert lutfile.read(tmp_path / "e.lut")[0]["ensemble"] == "transpose"

@@ -60,19 +60,23 @@ def test_runs_get_their_own_steps_and_keep_their_sums():
 
 
 def test_imlut_tables_round_trip_with_output_scales(tmp_path):
+    """Mix outputs: per (bin, node) run of K weights, the constant's column has a step of its own and the others
+    share one (each a factor in output_scales); every step is at most the group's peak / 127."""
     rng = np.random.default_rng(3)
     header = {"kind": "imlut", "name": "t", "max_scale": 8, "scale_bins": [2, 4], "phase_nodes": 2,
-              "interpolators": ["nearest", "bilinear"],
-              "mix": {"luts": [{"pattern": "S", "rotations": 4, "levels": [0, 128, 256]}]},
-              "refine": {"luts": [{"pattern": "S", "rotations": 4, "levels": [0, 128, 256]}]}, "metadata": {}}
-    tables = {"mix": [rng.normal(0, 0.1, size=(81, 16)) * np.repeat([1, 5, 0.2, 1, 1, 1, 3, 1], 2)],
-              "refine": [rng.normal(0, 4, size=(81, 2)) * [1, 10]]}
+              "interpolators": ["nearest", "constant", "bilinear"],
+              "mix": {"luts": [{"pattern": "S", "rotations": 4, "levels": [0, 128, 256]}]}, "metadata": {}}
+    runs = np.repeat([1, 5, 0.2, 1, 1, 1, 3, 1], 3)
+    weight = np.tile([1.0, 30.0, 1.0], 8)                               # the constant's weights in 8-bit levels
+    tables = {"mix": [rng.normal(0, 0.1, size=(81, 24)) * runs * weight]}
     written = lutfile.write(tmp_path / "t.lut", header, tables, "int8")
-    assert len(written["mix"]["luts"][0]["table"]["output_scales"]) == 16
+    factors = np.asarray(written["mix"]["luts"][0]["table"]["output_scales"]).reshape(8, 3)
+    assert np.all(factors[:, 0] == factors[:, 2]) and np.all(factors[:, 1] > 10 * factors[:, 0])
     _, read = lutfile.read(tmp_path / "t.lut")
-    for a, b, run in zip(read["mix"] + read["refine"], tables["mix"] + tables["refine"], (2, 1)):
-        steps = np.repeat(np.abs(b).reshape(81, -1, run).max(axis=(0, 2)), run) / 127 * 1.0001
-        assert np.all(np.abs(a - b).max(0) <= steps)                         # each run's own step
+    a, b = read["mix"][0].reshape(81, 8, 3), tables["mix"][0].reshape(81, 8, 3)
+    for cols in ([1], [0, 2]):
+        steps = np.abs(b[..., cols]).max(axis=(0, 2)) / 127 * 1.0001
+        assert np.all(np.abs(a[..., cols] - b[..., cols]).max(axis=(0, 2)) <= steps)   # each group's own step
 
 
 def test_rejects_corruption(tmp_path):
