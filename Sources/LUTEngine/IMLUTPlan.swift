@@ -1,3 +1,4 @@
+import VideoCore
 /// An imlut model's plan for one input size, output size and bit depth (see docs/imlut.md for the arithmetic,
 /// done here in Float). A band of output rows computes the mix vectors of each LR row it needs once, the mixed
 /// rows it needs (its own and, with refinement, `refineReach` more on each side), then the refined rows. A

@@ -1,3 +1,4 @@
+import VideoCore
 /// Memory a plan owns: filled while the plan is built, read-only afterwards, freed with the plan.
 final class PlanMemory: @unchecked Sendable {
     // @unchecked Sendable: `blocks` only changes during the plan's init, before the plan can be shared.

@@ -1,4 +1,5 @@
 import CFFmpeg
+import VideoCore
 
 /// Writes packets into a container file; owns the AVFormatContext and its output file.
 ///

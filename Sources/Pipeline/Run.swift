@@ -1,6 +1,7 @@
 import Foundation
 import LUTEngine
 import Media
+import VideoCore
 
 /// How far a running job is; handed to the progress callback after every encoded frame.
 public struct JobProgress: Sendable {

@@ -2,13 +2,14 @@ import Foundation
 import LUTEngine
 import Media
 import RawVideo
+import VideoCore
 
 /// What arrives on the input pipe.
 public enum StreamInput: Sendable {
     /// YUV4MPEG2, recognised by its `YUV4MPEG2 ` magic.
     case y4m
     /// Headerless frames of a known format at a known rate.
-    case raw(RawVideoFormat, frameRate: Y4MRatio)
+    case raw(RawVideoFormat, frameRate: Rational)
     /// The main video stream of a file (or a `pipe:` URL) read through libavformat, decoded to its planar form.
     case file(String)
 }
@@ -59,7 +60,7 @@ public struct StreamSummary: Sendable {
 public final class StreamJob {
     public let inputFormat: RawVideoFormat
     public let outputFormat: RawVideoFormat
-    public let frameRate: Y4MRatio
+    public let frameRate: Rational
     /// What upscales the luma plane, e.g. "lanczos3" or "auto: lutscale-imlut".
     public let upscalerName: String
     /// Preview without a model: which model and why, and any step down while running.
@@ -112,7 +113,7 @@ public final class StreamJob {
         if request.preview, let catalog = request.previewModels {
             let measure = try PreviewLadder.frameTime(format: workFormat, mode: request.planes,
                                                       input: input.planeSize(0), output: output.planeSize(0))
-            let rate = header.frameRate.flatMap { $0.numerator > 0 && $0.denominator > 0 ? Double($0.numerator) / Double($0.denominator) : nil } ?? 25
+            let rate = header.frameRate.flatMap { $0.isValid ? $0.doubleValue : nil } ?? 25
             let ladder = try PreviewLadder(candidates: catalog.previewCandidates(input: input.planeSize(0), output: output.planeSize(0)),
                                            frameDuration: .seconds(1 / rate), measure: measure)
             upscaler = ladder.chosen
@@ -134,7 +135,7 @@ public final class StreamJob {
         self.inputFormat = input
         self.outputFormat = output
         // FFmpeg reads a y4m stream without a rate as 25 fps.
-        self.frameRate = header.frameRate ?? Y4MRatio(25, 1)
+        self.frameRate = header.frameRate ?? Rational(25, 1)
         self.upscalerName = upscaler.describe(input: plans.luma.input, output: plans.luma.output)
         self.workFormat = workFormat
         self.renderer = try FrameRenderer(upscaler: upscaler, plans: plans)
@@ -206,7 +207,7 @@ private struct FileSource {
         if decoded.withoutJPEGRange != nil { color.isFullRange = true }
         let rate = video.averageFrameRate
         header = Y4MHeader(format: try PipelineError.wrap { try RawVideoFormat(width: video.width, height: video.height, pixelFormat: format) },
-                           frameRate: rate.isValid ? Y4MRatio(Int(rate.numerator), Int(rate.denominator)) : nil,
+                           frameRate: rate.isValid ? rate : nil,
                            colorRange: color.isFullRange ? .full : nil)
         self.demuxer = demuxer
         self.stream = stream

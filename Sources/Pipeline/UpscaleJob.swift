@@ -1,6 +1,7 @@
 import Foundation
 import LUTEngine
 import Media
+import VideoCore
 
 /// What a job decided, for messages and tests.
 public struct JobDescription: Sendable {
@@ -124,10 +125,7 @@ final class VideoLane {
         }
 
         func planeSizes(_ width: Int, _ height: Int) -> [PlaneSize] {
-            (0..<workFormat.planeCount).map {
-                let s = workFormat.planeSize($0, width: width, height: height)
-                return PlaneSize(width: s.width, height: s.height)
-            }
+            (0..<workFormat.planeCount).map { workFormat.planeSize($0, width: width, height: height) }
         }
         let inputPlanes = planeSizes(video.width, video.height)
         if fields == .fields, inputPlanes.contains(where: { $0.height % 2 != 0 }) {

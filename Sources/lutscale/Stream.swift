@@ -3,6 +3,7 @@ import Foundation
 import LUTEngine
 import Pipeline
 import RawVideo
+import VideoCore
 
 /// Options for `-` as input and output: pipes of YUV4MPEG2 or headerless frames.
 struct StreamOptions: ParsableArguments {
@@ -40,11 +41,11 @@ struct StreamOptions: ParsableArguments {
     }
 
     /// `25`, `29.97` or `30000/1001` as a ratio.
-    static func rate(_ text: String) -> Y4MRatio? {
+    static func rate(_ text: String) -> Rational? {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        if parts.count == 2, let n = Int(parts[0]), let d = Int(parts[1]), n > 0, d > 0 { return Y4MRatio(n, d) }
+        if parts.count == 2, let n = Int32(parts[0]), let d = Int32(parts[1]), n > 0, d > 0 { return Rational(n, d) }
         guard parts.count == 1, let value = decimalNumber(text), value.isFinite, value > 0, value < 1_000_000 else { return nil }
-        return value == value.rounded() ? Y4MRatio(Int(value), 1) : Y4MRatio(Int((value * 1000).rounded()), 1000)
+        return value == value.rounded() ? Rational(Int32(value), 1) : Rational(Int32((value * 1000).rounded()), 1000)
     }
 }
 

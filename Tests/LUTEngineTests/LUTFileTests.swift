@@ -1,6 +1,8 @@
 import Foundation
+import TestSupport
 import Testing
 @testable import LUTEngine
+import VideoCore
 
 /// The `.lut` format v1: round trips, byte layout, every damage case, and a seeded mutation fuzz of the loader.
 @Suite struct LUTFileTests {

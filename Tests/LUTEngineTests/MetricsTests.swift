@@ -1,5 +1,6 @@
 import Testing
 @testable import LUTEngine
+import VideoCore
 
 @Suite struct MetricsTests {
     /// 32x24 deterministic patterns; the expected figures below come from an independent NumPy/SciPy

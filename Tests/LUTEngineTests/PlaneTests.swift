@@ -1,5 +1,6 @@
 import Testing
 @testable import LUTEngine
+import VideoCore
 
 @Suite struct PlaneTests {
     @Test func bufferRoundTripsSamples() {

@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import LUTEngine
+import VideoCore
 
 /// SR-LUT conformance on Set5 (per RGB channel, as the reference implementation runs).
 @Suite struct SRLUTConformanceTests {

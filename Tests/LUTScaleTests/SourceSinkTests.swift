@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Every source with every sink, through the real ffmpeg and ffprobe: containers on stdin, containers on stdout,

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `lutscale - -o -` between real `ffmpeg` processes, as shell pipelines.

@@ -1,7 +1,9 @@
 import Foundation
 import LUTEngine
+import TestSupport
 import Testing
 @testable import Pipeline
+import VideoCore
 
 /// The catalog knows models by their headers and loads one when a job needs it; `auto` picks as `AnyScaleUpscaler`
 /// over every model would.

@@ -4,6 +4,7 @@ import Media
 import RawVideo
 import Testing
 @testable import Pipeline
+import VideoCore
 
 /// Named stages joined by the job builder's queues, alone, without a demuxer or an encoder.
 @Suite struct StageTests {
@@ -100,7 +101,7 @@ import Testing
     }
 
     @Test func previewPacingDropsAFrameWhoseSuccessorIsDue() {
-        let pacing = PreviewPacing(schedule: PreviewSchedule(frameRate: Y4MRatio(25, 1)), dropped: FrameCounter())
+        let pacing = PreviewPacing(schedule: PreviewSchedule(frameRate: Rational(25, 1)), dropped: FrameCounter())
         #expect(pacing.decide(5) == .upscale)  // nothing is late before the first frame is shown
         _ = pacing.schedule.due(0, now: pacing.clock.now - .seconds(1))
         #expect(pacing.decide(1) == .drop)

@@ -1,5 +1,5 @@
 import Foundation
-import LUTEngine
+import VideoCore
 import Testing
 @testable import RawVideo
 

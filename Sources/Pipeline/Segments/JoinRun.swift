@@ -1,5 +1,6 @@
 import Foundation
 import Media
+import VideoCore
 
 extension UpscaleJob {
     /// The final file from pieces made by `.piece` jobs of the same request: their video remuxed (no re-encoding)

@@ -1,6 +1,7 @@
 import Foundation
 import Media
 import RawVideo
+import VideoCore
 
 /// What the muxer gets: packets from every encoder and the source (copied streams), and one `.end` from each.
 enum MuxItem: Sendable {
@@ -150,8 +151,8 @@ final class PreviewSchedule: @unchecked Sendable {
     private var origin: ContinuousClock.Instant?
     private let frameDuration: Duration
 
-    init(frameRate: Y4MRatio) {
-        let rate = frameRate.numerator > 0 && frameRate.denominator > 0 ? Double(frameRate.numerator) / Double(frameRate.denominator) : 25
+    init(frameRate: Rational) {
+        let rate = frameRate.isValid ? frameRate.doubleValue : 25
         frameDuration = .seconds(1 / rate)
     }
 
