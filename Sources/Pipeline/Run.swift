@@ -114,9 +114,7 @@ extension UpscaleJob {
             output.discard()
             throw error
         }
-        try output.commit()
-        var info = stat()
-        let bytes = output.writesFile && stat(output.path, &info) == 0 ? Int64(info.st_size) : 0
+        let bytes = try output.commit()
         return Summary(frames: encodedFrames.value, elapsed: clock.now - start,
                        stoppedEarly: stop.isStopRequested, outputBytes: bytes,
                        corruptPackets: decoder.corruptPackets, brokenPackets: decoder.brokenPackets,

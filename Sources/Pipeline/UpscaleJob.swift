@@ -120,8 +120,8 @@ final class VideoLane {
         let alignment = (x: 1 << chroma.x, y: (1 << chroma.y) * (fields == .fields ? 2 : 1))
         let size = try OutputGeometry.resolve(sizeRequest, width: video.width, height: video.height,
                                               alignment: alignment, formatName: outputFormat.name)
-        if muxer.isImageFile, let frames = video.estimatedFrameCount, frames > 1 {
-            throw .invalidRequest("\(request.outputPath) is a still image but \(request.inputPath) has \(frames) frames; write a video (.mp4, .mkv, ...)")
+        if muxer.isImageFile && !muxer.isImageSequence, let frames = video.estimatedFrameCount, frames > 1 {
+            throw .invalidRequest("\(request.outputPath) is a still image but \(request.inputPath) has \(frames) frames; write a video (.mp4, .mkv, ...) or an image sequence (img%03d.png)")
         }
 
         func planeSizes(_ width: Int, _ height: Int) -> [PlaneSize] {
@@ -187,7 +187,8 @@ public final class UpscaleJob {
         let mainStream = try PipelineError.wrap { try demuxer.bestVideoStream() }
         // The null container writes nothing (as with ffmpeg -f null): no file to check, create or rename.
         let output = try OutputFile(path: request.outputPath, inputPath: request.inputPath, overwrite: request.overwrite,
-                                    writesFile: request.format != "null")
+                                    writesFile: request.format != "null",
+                                    isSequence: Muxer.writesImageSequence(to: request.outputPath, formatName: request.format))
         let muxer = try PipelineError.wrap { try Muxer(formatFor: request.outputPath, formatName: request.format, writingTo: output.temporaryPath) }
 
         // Encoder.

@@ -64,6 +64,23 @@ import Testing
         #expect(result.errors.contains("(bicubic)"), "\(result.errors)")
     }
 
+    /// `-o out%03d.png`: numbered images from 1 as ffmpeg's image2 writes them, all at once when the job succeeds
+    /// (no hidden folder left), and never over an existing one without -y.
+    @Test func imageSequenceOutput() throws {
+        let pngs = "for f in out*.png; do echo \"$f $(ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 \"$f\")\"; done"
+        let result = try Self.run("""
+            "$LUTSCALE" in.mkv -o 'out%03d.png' --scale 2 --model bicubic -q && \(pngs) && ls -A | grep -c lutscale; \
+            { "$LUTSCALE" in.mkv -o 'out%03d.png' --scale 2 --model bicubic -q; echo "again $?"; } && \
+            "$LUTSCALE" in.mkv -o 'out%03d.png' --size 200x150 --model bicubic -q -y && \(pngs) | tail -1
+            """)
+        let lines = result.output.split(separator: "\n").map(String.init)
+        #expect(lines.count == 13, "\(result.output) \(result.errors)")
+        #expect(Array(lines.prefix(10)) == (1...10).map { String(format: "out%03d.png png,320,240", $0) })
+        #expect(lines.dropFirst(10).first == "0", "no temporary folder is left")
+        #expect(lines.dropFirst(11).first == "again 1" && result.errors.contains("out001.png (of the sequence out%03d.png) exists"), "\(result.errors)")
+        #expect(lines.last == "out010.png png,200,150")
+    }
+
     @Test func aContainerOnStdoutNeedsItsFormat() throws {
         let result = try Self.run("\"$LUTSCALE\" in.mkv -o pipe:1 --scale 2 > out.bin")
         #expect(result.status != 0)

@@ -66,7 +66,7 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "theirs")
         let replacing = try OutputFile(path: path, inputPath: input, overwrite: true)
         try Data("new".utf8).write(to: URL(fileURLWithPath: replacing.temporaryPath))
-        try replacing.commit()
+        _ = try replacing.commit()
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "new")
         #expect(!FileManager.default.fileExists(atPath: replacing.temporaryPath))
     }

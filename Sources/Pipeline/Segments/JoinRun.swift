@@ -38,9 +38,7 @@ extension UpscaleJob {
             output.discard()
             throw failure
         }
-        try output.commit()
-        var info = stat()
-        let bytes = output.writesFile && stat(output.path, &info) == 0 ? Int64(info.st_size) : 0
+        let bytes = try output.commit()
         return Summary(frames: frames.value, elapsed: clock.now - start, stoppedEarly: false, outputBytes: bytes,
                        corruptPackets: 0, brokenPackets: 0, damagedFrames: 0, readError: nil)
     }
