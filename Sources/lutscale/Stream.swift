@@ -21,10 +21,12 @@ struct StreamOptions: ParsableArguments {
     @Flag(name: .customLong("raw"), help: "With -o -: write headerless frames instead of YUV4MPEG2.")
     var rawOutput = false
 
-    @Flag(help: "With -o -: pace output to the source frame rate, dropping frames when the upscaler falls behind.")
+    @Flag(help: "Pace output to the source frame rate, dropping frames when the upscaler falls behind (to watch as it is made: frames or a container with its audio on stdout).")
     var preview = false
 
-    var isGiven: Bool { rawSize != nil || pixelFormat != nil || fps != nil || rawOutput || preview }
+    var isGiven: Bool { describesFrames || preview }
+    /// Options of headerless or y4m frame pipes only.
+    var describesFrames: Bool { rawSize != nil || pixelFormat != nil || fps != nil || rawOutput }
 
     func input() throws -> StreamInput {
         guard rawSize != nil || pixelFormat != nil || fps != nil else { return .y4m }

@@ -64,6 +64,24 @@ import Testing
         #expect(result.errors.contains("(bicubic)"), "\(result.errors)")
     }
 
+    /// `--preview` from a file into a container on stdout: paced, the audio stream carried whole beside the video,
+    /// every frame shown or counted as dropped; without --model, the preview ladder's choice is named.
+    @Test func previewFromAFileIntoAContainerKeepsTheAudio() throws {
+        let result = try Self.run("""
+            "$LUTSCALE" in.mkv -o - --format matroska --scale 2 --preview --model bicubic 2> log1 | \(Self.probe) - && \
+            "$LUTSCALE" in.mkv -o - --format matroska --scale 2 --preview 2> log2 | ffprobe -v error -show_entries stream=codec_type -of csv=p=0 - && \
+            cat log1 log2 >&2
+            """)
+        #expect(result.status == 0, "\(result.errors)")
+        let lines = result.output.split(separator: "\n").map(String.init)
+        let video = lines.first { $0.hasPrefix("video,320,") }.flatMap { Int($0.split(separator: ",")[2]) } ?? -1
+        let dropped = result.errors.components(separatedBy: "; ").lazy.compactMap { $0.contains("frames dropped") ? Int($0.split(separator: " ")[0]) : nil }.first ?? -1
+        #expect(video + dropped == 10, "\(result.output) \(result.errors)")
+        #expect(lines.contains("audio,5"), "the audio stream goes through: \(result.output)")
+        #expect(Array(lines.suffix(2)) == ["video", "audio"], "\(result.output)")
+        #expect(result.errors.contains("(bicubic, libx264") && result.errors.contains("(preview: "), "\(result.errors)")
+    }
+
     /// `-o out%03d.png`: numbered images from 1 as ffmpeg's image2 writes them, all at once when the job succeeds
     /// (no hidden folder left), and never over an existing one without -y.
     @Test func imageSequenceOutput() throws {

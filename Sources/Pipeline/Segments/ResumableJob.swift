@@ -41,7 +41,7 @@ public final class ResumableJob {
     /// Whether `request` is worked in segments: an earlier run's journal is there, or the input lasts at least two
     /// segments; and the output is a regular file (a pipe or device cannot be resumed).
     public static func applies(to request: UpscaleRequest, segmentSeconds: Double) -> Bool {
-        guard request.segmentWork == nil, request.format != "null", segmentSeconds > 0,
+        guard request.segmentWork == nil, !request.preview, request.format != "null", segmentSeconds > 0,
               !request.inputPath.hasPrefix("pipe:"), !request.outputPath.hasPrefix("pipe:") else { return false }
         var info = stat()
         // Only a file can be read again from a segment's start (not stdin, a FIFO or an image sequence pattern).

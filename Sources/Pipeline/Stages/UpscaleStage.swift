@@ -22,12 +22,12 @@ struct UpscaleStage: Stage {
         var watch = ladder.map { KeepUpWatch(limit: $0.frameDuration) }
         let clock = ContinuousClock()
         while let frame = input.pop() {
-            if let pacing, pacing.decide(frame.pts ?? 0) == .drop { continue }
+            if let pacing, pacing.decide(pacing.number(of: frame)) == .drop { continue }
             let target = try pool.frame(propertiesOf: frame)
             let start = clock.now
             try renderer.render(frame, into: target)
             if let ladder, watch?.record(clock.now - start) == .stepDown,
-               let next = ladder.stepDown(atFrame: frame.pts ?? 0, mean: watch!.lastMean) {
+               let next = ladder.stepDown(atFrame: pacing?.number(of: frame) ?? frame.pts ?? 0, mean: watch!.lastMean) {
                 renderer = try renderer.with(upscaler: next)
             }
             guard upscaled.push(target) else { return }
