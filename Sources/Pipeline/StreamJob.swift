@@ -28,10 +28,13 @@ public struct StreamRequest: Sendable {
     public var preview: Bool
     /// Preview: instead of `upscaler`, the best of these models that keeps up (`PreviewLadder`).
     public var previewModels: ModelCatalog?
+    /// Interlaced input (y4m `It`/`Ib`, or a file's field order) made progressive from the field shown first,
+    /// instead of kept interlaced and upscaled field by field.
+    public var deinterlace: Bool
 
     public init(input: StreamInput, inputDescriptor: Int32 = STDIN_FILENO, outputDescriptor: Int32 = STDOUT_FILENO,
                 rawOutput: Bool = false, size: SizeRequest, upscaler: any PlaneUpscaler, planes: PlaneMode = .luma,
-                preview: Bool = false, previewModels: ModelCatalog? = nil) {
+                preview: Bool = false, previewModels: ModelCatalog? = nil, deinterlace: Bool = false) {
         self.input = input
         self.inputDescriptor = inputDescriptor
         self.outputDescriptor = outputDescriptor
@@ -41,6 +44,7 @@ public struct StreamRequest: Sendable {
         self.planes = planes
         self.preview = preview
         self.previewModels = previewModels
+        self.deinterlace = deinterlace
     }
 }
 
@@ -65,6 +69,8 @@ public final class StreamJob {
     public let upscalerName: String
     /// Preview without a model: which model and why, and any step down while running.
     public var previewReport: String? { ladder?.report }
+    /// What the user should know (how interlacing was handled).
+    public let notes: [String]
     private let source: Source
     private let writer: FrameWriter
     private let workFormat: PixelFormat
@@ -102,13 +108,31 @@ public final class StreamJob {
         guard let workFormat = PixelFormat(name: input.pixelFormat.ffmpegName) else {
             throw .media(.unsupported("pixel format \(input.pixelFormat)"))
         }
-        let alignment = (x: 1 << workFormat.chromaShift.x, y: 1 << workFormat.chromaShift.y)
+        // Interlaced pictures go through the upscaler field by field, as in the file job; kept fields each need
+        // whole chroma lines.
+        let order: FieldOrder = switch header.interlacing {
+        case .topFieldFirst?: .topFieldFirst
+        case .bottomFieldFirst?: .bottomFieldFirst
+        default: .progressive
+        }
+        let fields = FieldSplit(order, deinterlace: request.deinterlace)
+        let alignment = (x: 1 << workFormat.chromaShift.x, y: (1 << workFormat.chromaShift.y) * (fields == .fields ? 2 : 1))
         let size = try OutputGeometry.resolve(request.size, width: input.width, height: input.height,
                                               alignment: alignment, formatName: workFormat.name)
         let output = try PipelineError.wrap { try RawVideoFormat(width: size.width, height: size.height, pixelFormat: input.pixelFormat) }
 
         let depth = input.pixelFormat.bitDepth
         let planes = (0..<max(1, input.planeCount))
+        if fields == .fields, planes.contains(where: { input.planeSize($0).height % 2 != 0 }) {
+            throw .invalidRequest("the input is \(order) but a plane of its \(input.width)x\(input.height) pictures has an odd number of lines, so its fields differ in size; pass --deinterlace")
+        }
+        switch fields {
+        case .frame: notes = header.interlacing == .mixed ? ["the input's field order changes frame by frame (Im): upscaled as whole frames"] : []
+        case .fields: notes = ["the input is \(order): upscaled field by field and kept interlaced (--deinterlace makes it progressive)"]
+        case let .firstField(bottom):
+            notes = ["the input is \(order): deinterlaced, the \(bottom ? "bottom" : "top") field of each frame upscaled to the full height"]
+            header.interlacing = .progressive
+        }
         var upscaler = request.upscaler
         if request.preview, let catalog = request.previewModels {
             let measure = try PreviewLadder.frameTime(format: workFormat, mode: request.planes,
@@ -122,9 +146,11 @@ public final class StreamJob {
             ladder = nil
         }
         let plans = try PlanePlans(upscaler: upscaler, mode: request.planes, bitDepth: depth,
-                                   input: planes.map(input.planeSize), output: planes.map(output.planeSize))
+                                   input: planes.map { fields.planned(input.planeSize($0), output: false) },
+                                   output: planes.map { fields.planned(output.planeSize($0), output: true) })
 
-        // Every header tag but the size is carried over (rate, interlacing, aspect, siting, range, X tags).
+        // Every header tag but the size is carried over (rate, interlacing unless deinterlaced, aspect, siting,
+        // range, X tags).
         header.format = output
         if request.rawOutput {
             writer = .raw(RawVideoWriter(fileDescriptor: request.outputDescriptor, format: output))
@@ -138,7 +164,7 @@ public final class StreamJob {
         self.frameRate = header.frameRate ?? Rational(25, 1)
         self.upscalerName = upscaler.describe(input: plans.luma.input, output: plans.luma.output)
         self.workFormat = workFormat
-        self.renderer = try FrameRenderer(upscaler: upscaler, plans: plans)
+        self.renderer = try FrameRenderer(upscaler: upscaler, plans: plans, fields: fields)
         self.preview = request.preview
     }
 
@@ -206,8 +232,13 @@ private struct FileSource {
         var color = video.color
         if decoded.withoutJPEGRange != nil { color.isFullRange = true }
         let rate = video.averageFrameRate
+        let interlacing: Y4MInterlacing = switch demuxer.pictureMetadata(of: stream).fieldOrder {
+        case .progressive: .progressive
+        case .topFieldFirst: .topFieldFirst
+        case .bottomFieldFirst: .bottomFieldFirst
+        }
         header = Y4MHeader(format: try PipelineError.wrap { try RawVideoFormat(width: video.width, height: video.height, pixelFormat: format) },
-                           frameRate: rate.isValid ? rate : nil,
+                           frameRate: rate.isValid ? rate : nil, interlacing: interlacing,
                            colorRange: color.isFullRange ? .full : nil)
         self.demuxer = demuxer
         self.stream = stream

@@ -64,7 +64,11 @@ extension Upscale {
             let previewModels = stream.preview && scaling.model == nil ? try ShippedModels.catalog() : nil
             let upscaler = previewModels == nil ? try ModelResolver.resolve(scaling.modelName) : Resampler(kernel: .lanczos3)
             let job = try StreamJob(StreamRequest(input: input, rawOutput: stream.rawOutput, size: scaling.sizeRequest, upscaler: upscaler,
-                                                  planes: scaling.planes, preview: stream.preview, previewModels: previewModels))
+                                                  planes: scaling.planes, preview: stream.preview, previewModels: previewModels,
+                                                  deinterlace: deinterlace))
+            if common.showsNotes {
+                for note in job.notes { log.line("lutscale: note: \(note)") }
+            }
             let summary = try signals.run(quiet: common.quiet, log: log) { try job.run(stop: $0, progress: $1) }
             if !common.quiet {
                 let seconds = summary.elapsed.seconds
