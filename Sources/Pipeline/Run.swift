@@ -91,7 +91,7 @@ extension UpscaleJob {
                                  output: PlaneSize(width: lane.outputWidth, height: lane.outputHeight),
                                  input: toUpscale, upscaled: upscaled, pacing: number == 0 ? pacing : nil, ladder: number == 0 ? ladder : nil))
             job.add(ConvertStage(steps: lane.postConversions, format: lane.workFormat, color: lane.workColor,
-                                 size: (lane.outputWidth, lane.outputHeight), encoderFormat: lane.encoder.settings.pixelFormat,
+                                 size: PlaneSize(width: lane.outputWidth, height: lane.outputHeight), encoderFormat: lane.encoder.settings.pixelFormat,
                                  input: upscaled, converted: converted))
             // Progress and the frame count follow the main stream.
             let report: @Sendable (Int) -> Void = { frames in

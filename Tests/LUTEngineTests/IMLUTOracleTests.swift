@@ -1,8 +1,8 @@
 import Foundation
 import TestSupport
 import Testing
-@testable import LUTEngine
 import VideoCore
+@testable import LUTEngine
 
 /// The engine against the training tools' NumPy reference forward (Tools/Training/imlut.py): a random model
 /// written by their lutfile.py, an input plane and the expected outputs (Fixtures/imlut-oracle/make_fixture.py).

@@ -1,8 +1,8 @@
 import Foundation
 import TestSupport
 import Testing
-@testable import LUTEngine
 import VideoCore
+@testable import LUTEngine
 
 /// The "imlut" kind: file format (round trips, every validation rule, damage), and the engine's plan against
 /// the literal reference on random models.

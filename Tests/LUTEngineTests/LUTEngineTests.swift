@@ -1,8 +1,8 @@
 import Foundation
 import TestSupport
 import Testing
-@testable import LUTEngine
 import VideoCore
+@testable import LUTEngine
 
 /// The fast engine against the slow reference on random planes and random models, plus plan checks. Every test
 /// that compares with the reference runs each kernel tier this CPU has (as dav1d's checkasm does).

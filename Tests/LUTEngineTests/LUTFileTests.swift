@@ -1,8 +1,8 @@
 import Foundation
 import TestSupport
 import Testing
-@testable import LUTEngine
 import VideoCore
+@testable import LUTEngine
 
 /// The `.lut` format v1: round trips, byte layout, every damage case, and a seeded mutation fuzz of the loader.
 @Suite struct LUTFileTests {

@@ -1,6 +1,6 @@
 import Testing
-@testable import LUTEngine
 import VideoCore
+@testable import LUTEngine
 
 @Suite struct MetricsTests {
     /// 32x24 deterministic patterns; the expected figures below come from an independent NumPy/SciPy

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-@testable import LUTEngine
 import VideoCore
+@testable import LUTEngine
 
 /// `AnyScaleUpscaler`'s choice among fixed-scale and any-scale models by their recorded Set5 figures, with
 /// fixture models (tiny tables, made-up figures).

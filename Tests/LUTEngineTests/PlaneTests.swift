@@ -1,6 +1,6 @@
 import Testing
-@testable import LUTEngine
 import VideoCore
+@testable import LUTEngine
 
 @Suite struct PlaneTests {
     @Test func bufferRoundTripsSamples() {

@@ -1,8 +1,8 @@
 import Foundation
 import TestSupport
 import Testing
-@testable import LUTEngine
 import VideoCore
+@testable import LUTEngine
 
 /// Rendering a plane with other work beside it: every band and every item once, the pixels as rendered alone.
 @Suite struct PlaneUpscalerTests {

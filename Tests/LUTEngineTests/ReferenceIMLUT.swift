@@ -1,6 +1,6 @@
 import Foundation
-@testable import LUTEngine
 import VideoCore
+@testable import LUTEngine
 
 /// A slow, literal reading of docs/imlut.md in Double: per output pixel it recomputes the geometry, every
 /// candidate from its kernel, the mix vector of the anchor (rotated reads, node mapping through rho_r^-1),

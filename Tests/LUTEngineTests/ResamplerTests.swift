@@ -1,8 +1,8 @@
 import Foundation
 import TestSupport
 import Testing
-@testable import LUTEngine
 import VideoCore
+@testable import LUTEngine
 
 /// Straightforward double-precision resampling, written independently of the plan/kernel split, as the reference
 /// the fast kernels are checked against.

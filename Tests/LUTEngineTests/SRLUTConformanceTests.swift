@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-@testable import LUTEngine
 import VideoCore
+@testable import LUTEngine
 
 /// SR-LUT conformance on Set5 (per RGB channel, as the reference implementation runs).
 @Suite struct SRLUTConformanceTests {

@@ -1,6 +1,6 @@
 import Foundation
-@testable import LUTEngine
 import VideoCore
+@testable import LUTEngine
 
 /// Paths and image helpers shared by the LUTEngine tests.
 enum TestData {

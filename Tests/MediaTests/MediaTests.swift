@@ -1,8 +1,8 @@
 import Foundation
 import TestSupport
 import Testing
-@testable import Media
 import VideoCore
+@testable import Media
 
 @Suite struct DemuxDecodeTests {
     @Test func readsStreamsAndDecodesEveryFrameWithItsTimestamp() throws {

@@ -1,8 +1,8 @@
 import Foundation
 import TestSupport
 import Testing
-@testable import Media
 import VideoCore
+@testable import Media
 
 /// What a video stream says about its pictures, from its container and from its first frame's bitstream.
 @Suite struct PictureMetadataTests {

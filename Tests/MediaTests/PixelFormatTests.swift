@@ -1,6 +1,6 @@
 import Testing
-@testable import Media
 import VideoCore
+@testable import Media
 
 @Suite struct PixelFormatTests {
     @Test func describesCommonFormats() throws {

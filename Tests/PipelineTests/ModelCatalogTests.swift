@@ -2,8 +2,8 @@ import Foundation
 import LUTEngine
 import TestSupport
 import Testing
-@testable import Pipeline
 import VideoCore
+@testable import Pipeline
 
 /// The catalog knows models by their headers and loads one when a job needs it; `auto` picks as `AnyScaleUpscaler`
 /// over every model would.

@@ -1,8 +1,8 @@
 import Foundation
 import RawVideo
 import Testing
-@testable import Pipeline
 import VideoCore
+@testable import Pipeline
 
 /// The preview clock and drop rule, on instants the test picks (nothing here waits or measures time).
 @Suite struct PreviewScheduleTests {

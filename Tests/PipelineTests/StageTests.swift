@@ -3,8 +3,8 @@ import LUTEngine
 import Media
 import RawVideo
 import Testing
-@testable import Pipeline
 import VideoCore
+@testable import Pipeline
 
 /// Named stages joined by the job builder's queues, alone, without a demuxer or an encoder.
 @Suite struct StageTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-@testable import RawVideo
 import VideoCore
+@testable import RawVideo
 
 /// Both directions against the real `ffmpeg` CLI: its streams through our reader and writer on pipes, and back
 /// into ffmpeg, frame-exact.

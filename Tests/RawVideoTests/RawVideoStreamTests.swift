@@ -1,6 +1,6 @@
 import Foundation
-import VideoCore
 import Testing
+import VideoCore
 @testable import RawVideo
 
 @Suite struct RawVideoStreamTests {

@@ -1,7 +1,7 @@
 import Foundation
 import Testing
-@testable import RawVideo
 import VideoCore
+@testable import RawVideo
 
 /// A child process (the real `ffmpeg` CLI) with pipes the tests read and write through raw file descriptors.
 final class Child {

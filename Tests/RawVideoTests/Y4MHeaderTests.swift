@@ -1,6 +1,6 @@
 import Testing
-@testable import RawVideo
 import VideoCore
+@testable import RawVideo
 
 @Suite struct Y4MHeaderTests {
     private func parse(_ line: String) throws -> Y4MHeader {
