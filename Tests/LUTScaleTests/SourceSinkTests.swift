@@ -83,11 +83,12 @@ import Testing
     }
 
     /// `-o out%03d.png`: numbered images from 1 as ffmpeg's image2 writes them, all at once when the job succeeds
-    /// (no hidden folder left), and never over an existing one without -y.
+    /// (no hidden folder left), never over an existing one without -y, and never in resumable segments (they
+    /// could not be joined into one file).
     @Test func imageSequenceOutput() throws {
         let pngs = "for f in out*.png; do echo \"$f $(ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 \"$f\")\"; done"
         let result = try Self.run("""
-            "$LUTSCALE" in.mkv -o 'out%03d.png' --scale 2 --model bicubic -q && \(pngs) && ls -A | grep -c lutscale; \
+            "$LUTSCALE" in.mkv -o 'out%03d.png' --scale 2 --model bicubic -q --segment-seconds 0.1 && \(pngs) && ls -A | grep -c lutscale; \
             { "$LUTSCALE" in.mkv -o 'out%03d.png' --scale 2 --model bicubic -q; echo "again $?"; } && \
             "$LUTSCALE" in.mkv -o 'out%03d.png' --size 200x150 --model bicubic -q -y && \(pngs) | tail -1
             """)
