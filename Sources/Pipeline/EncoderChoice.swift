@@ -67,7 +67,8 @@ enum EncoderChoice {
         options.merge(extra) { $1 }
         // libx264 alone on a machine runs 1.5 frame threads per core (the extra ones hide its waits); beside the
         // upscaler, which takes every core for each frame, one per core is enough: more only add frames in flight
-        // (memory, latency) and threads competing for the same cores. x265's pool is one thread per core already.
+        // (memory, latency) and threads competing for the same cores (2 cores, 720p x2 at medium: the same time,
+        // 1.6% less CPU and 5% less peak memory than x264's own count). x265's pool is one thread per core already.
         // A thread count the user gave (--codec-option threads=N, --x264-params threads=N) wins.
         if encoder.name == "libx264" && options["threads"] == nil && !parameterNames(options["x264-params"]).contains("threads") {
             options["threads"] = String(activeProcessorCount)
