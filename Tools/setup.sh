@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what LUTScale needs to build and test on Debian 12, skipping what is already there.
 set -euo pipefail
-packages=(ffmpeg pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev)
+# mpv: the player tests (Tests/LUTScaleTests/PlayerTests.swift) play lutscale's output in it; they skip without it.
+packages=(ffmpeg pkg-config libavformat-dev libavcodec-dev libswscale-dev libavutil-dev mpv)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

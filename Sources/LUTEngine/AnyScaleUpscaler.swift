@@ -1,3 +1,4 @@
+import VideoCore
 /// Serves any output size from the models it is given: fixed integer-scale models and arbitrary-scale "imlut"
 /// models.
 ///

@@ -1,3 +1,4 @@
+import VideoCore
 /// A loaded, validated "imlut" model (docs/imlut.md): upscales by any real scale from 1 to `maxScale` in each
 /// axis. Everything that can be wrong is found by `init` or `makePlan`; rendering cannot fail.
 public struct IMLUTModel: PlaneUpscaler {

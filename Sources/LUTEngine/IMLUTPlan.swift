@@ -1,4 +1,5 @@
 import CLUTKernels
+import VideoCore
 
 /// An imlut model's plan for one input size, output size and bit depth (docs/imlut.md).
 ///

@@ -2,6 +2,7 @@ import CLUTKernels
 #if canImport(Glibc)
 import Glibc
 #endif
+import VideoCore
 
 /// The instruction-set tiers of the engine's hot loops (the `CLUTKernels` C target: one source compiled for each),
 /// chosen once from the CPU's features: one binary runs on any x86-64 and uses what the CPU has.

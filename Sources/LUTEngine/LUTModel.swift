@@ -1,4 +1,5 @@
 import Foundation
+import VideoCore
 
 /// A loaded, validated LUT super-resolution model, ready to make plans for any plane size and bit depth.
 ///

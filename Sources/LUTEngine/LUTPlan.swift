@@ -1,3 +1,4 @@
+import VideoCore
 /// A LUT model's plan for one input size, output size and bit depth.
 ///
 /// The output may be smaller than scale x input (a top-left crop, e.g. Set5 x3 where LR = ceil(HR / 3)).

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import VideoCore
 
 /// Image-quality measures as super-resolution papers compute them (on Y of BT.601 limited range).
 public enum Metrics {

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import VideoCore
 
 /// Why an upscaler refused to make a plan. Plans check everything up front, so rendering cannot fail.
 public enum UpscaleError: Error, Equatable, CustomStringConvertible {

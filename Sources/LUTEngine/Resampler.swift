@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import VideoCore
 
 /// A classic separable interpolation filter, evaluated at any real scale.
 public enum ResamplingKernel: String, Sendable, CaseIterable {

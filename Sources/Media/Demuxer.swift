@@ -1,4 +1,5 @@
 import CFFmpeg
+import VideoCore
 #if canImport(Glibc)
 import Glibc
 #endif

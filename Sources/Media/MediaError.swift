@@ -1,4 +1,9 @@
 import CFFmpeg
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// What went wrong in the media layer, with FFmpeg's own words where it gave any.
 public enum MediaError: Error, CustomStringConvertible, Sendable {
@@ -21,6 +26,12 @@ public enum MediaError: Error, CustomStringConvertible, Sendable {
         case let .unknownCodec(name): "unknown encoder '\(name)' (`ffmpeg -encoders` lists them)"
         case let .unknownContainer(name): "cannot tell the output container from '\(name)': use an extension such as .mp4, .mkv, .mov, .webm or .png"
         }
+    }
+
+    /// The reader of a pipe we write went away (EPIPE): for a stream output, the end of the job rather than a failure.
+    public var isClosedPipe: Bool {
+        if case let .ffmpeg(_, code, _) = self { return code == -EPIPE }
+        return false
     }
 
     /// FFmpeg's text for an error code (what av_err2str gives in C).

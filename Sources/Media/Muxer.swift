@@ -1,4 +1,5 @@
 import CFFmpeg
+import VideoCore
 
 /// Writes packets into a container file; owns the AVFormatContext and its output file.
 ///
@@ -34,6 +35,16 @@ public final class Muxer: @unchecked Sendable {
     public var formatName: String { String(cString: context.pointee.oformat.pointee.name) }
     /// Still-image output (png, jpg): one file per frame, nothing but video.
     public var isImageFile: Bool { formatName == "image2" }
+    /// An image sequence (`img%03d.png`): image2 fills the number in for each frame, from 1 as the ffmpeg CLI does.
+    public var isImageSequence: Bool { isImageFile && av_filename_number_test(path) != 0 }
+
+    /// Whether `path` (or the container `formatName`) means an image sequence: image2 and a number pattern in
+    /// the name as FFmpeg reads one (`%d`, `%03d`; `%%` is a plain %).
+    public static func writesImageSequence(to path: String, formatName: String?) -> Bool {
+        let format = formatName.map { av_guess_format($0, nil, nil) } ?? av_guess_format(nil, path, nil)
+        guard let format, String(cString: format.pointee.name) == "image2" else { return false }
+        return av_filename_number_test(path) != 0
+    }
     /// Codecs must put their headers in extradata (mp4, mkv) rather than in the stream.
     public var needsGlobalHeader: Bool { context.pointee.oformat.pointee.flags & AVFMT_GLOBALHEADER != 0 }
     /// The encoder FFmpeg's own tools pick for this container and file name (for still images by the extension:
@@ -112,8 +123,9 @@ public final class Muxer: @unchecked Sendable {
         headerWritten = true
     }
 
-    /// image2 names files from a pattern; "update" makes it write every frame to the one given name instead.
-    private var headerOptions: [String: String] { isImageFile ? ["update": "1"] : [:] }
+    /// image2 names files from a pattern; "update" makes it write every frame to the one given name instead (a
+    /// still image, whose temporary name has no pattern).
+    private var headerOptions: [String: String] { isImageFile && !isImageSequence ? ["update": "1"] : [:] }
 
     /// Writes the header of a copy of this output, same streams, into memory: a container that refuses its
     /// streams (H.264 in a .gif) fails here, before any frame is made and without touching the file system.

@@ -1,4 +1,5 @@
 import CFFmpeg
+import VideoCore
 
 /// An FFmpeg pixel format with the facts the pipeline needs from its descriptor.
 public struct PixelFormat: Hashable, Sendable, CustomStringConvertible {
@@ -57,11 +58,11 @@ public struct PixelFormat: Hashable, Sendable, CustomStringConvertible {
     }
 
     /// Samples in `plane` for a frame of `width` x `height` (chroma planes are subsampled, rounding up).
-    public func planeSize(_ plane: Int, width: Int, height: Int) -> (width: Int, height: Int) {
+    public func planeSize(_ plane: Int, width: Int, height: Int) -> PlaneSize {
         let isChroma = !isRGB && (plane == 1 || plane == 2)
-        guard isChroma else { return (width, height) }
+        guard isChroma else { return PlaneSize(width: width, height: height) }
         let (sx, sy) = chromaShift
-        return ((width + (1 << sx) - 1) >> sx, (height + (1 << sy) - 1) >> sy)
+        return PlaneSize(width: (width + (1 << sx) - 1) >> sx, height: (height + (1 << sy) - 1) >> sy)
     }
 
     /// The planar, native-endian format with the same colour model, subsampling, alpha and a bit depth of at

@@ -1,4 +1,5 @@
 import CFFmpeg
+import VideoCore
 
 /// Owns an SwsContext; frees it in deinit.
 private final class SwsHandle {
@@ -33,8 +34,8 @@ private final class SwsHandle {
 /// Not thread-safe; `@unchecked Sendable` so a stage can take it over whole (see `Packet`).
 public final class PlaneScaler: @unchecked Sendable {
     private let sws: SwsHandle
-    public let sourceSize: (width: Int, height: Int)
-    public let destinationSize: (width: Int, height: Int)
+    public let sourceSize: PlaneSize
+    public let destinationSize: PlaneSize
     public let bitDepth: Int
 
     /// swscale's interpolation filters that the pipeline and benchmarks use.
@@ -44,7 +45,7 @@ public final class PlaneScaler: @unchecked Sendable {
         var flags: Int32 { self == .bicubic ? SWS_BICUBIC : SWS_LANCZOS }
     }
 
-    public init(from source: (width: Int, height: Int), to destination: (width: Int, height: Int), bitDepth: Int,
+    public init(from source: PlaneSize, to destination: PlaneSize, bitDepth: Int,
                 filter: Filter = .lanczos) throws(MediaError) {
         // A plane of any planar format is a gray image of the same depth.
         guard let gray = PixelFormat.gray(bitDepth: bitDepth) else { throw .unsupported("\(bitDepth)-bit planes") }
@@ -56,12 +57,11 @@ public final class PlaneScaler: @unchecked Sendable {
         self.bitDepth = bitDepth
     }
 
-    public func scale(_ source: FramePlane, into destination: FramePlane) {
-        precondition(source.width == sourceSize.width && source.height == sourceSize.height
-                     && destination.width == destinationSize.width && destination.height == destinationSize.height
+    public func scale(_ source: PlaneView, into destination: MutablePlaneView) {
+        precondition(source.size == sourceSize && destination.size == destinationSize
                      && source.bitDepth == bitDepth && destination.bitDepth == bitDepth, "plane does not match the scaler")
         _ = lutscale_sws_scale_plane(sws.pointer, source.base.assumingMemoryBound(to: UInt8.self), Int32(source.bytesPerRow),
-                                     Int32(source.height), destination.base.assumingMemoryBound(to: UInt8.self),
+                                     Int32(source.size.height), destination.base.assumingMemoryBound(to: UInt8.self),
                                      Int32(destination.bytesPerRow))
     }
 }

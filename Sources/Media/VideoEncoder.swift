@@ -1,4 +1,5 @@
 import CFFmpeg
+import VideoCore
 
 /// Everything an encoder needs to know before its first frame.
 public struct EncoderSettings: Sendable {

@@ -1,23 +1,5 @@
 import CFFmpeg
-
-/// One plane of a frame's pixels: valid only while the frame that handed it out is alive (keep it so with
-/// `withExtendedLifetime` where the frame is not used after the pixels are).
-public struct FramePlane: @unchecked Sendable {
-    public let base: UnsafeMutableRawPointer
-    public let bytesPerRow: Int
-    public let width: Int
-    public let height: Int
-    public let bitDepth: Int
-
-    /// A plane in memory the caller owns (a `PlaneBuffer`), for swscale outside the frame pipeline.
-    public init(base: UnsafeMutableRawPointer, bytesPerRow: Int, width: Int, height: Int, bitDepth: Int) {
-        self.base = base
-        self.bytesPerRow = bytesPerRow
-        self.width = width
-        self.height = height
-        self.bitDepth = bitDepth
-    }
-}
+import VideoCore
 
 /// One decoded (or to-be-encoded) video frame; owns its AVFrame and frees it in deinit.
 ///
@@ -79,24 +61,25 @@ public final class VideoFrame: @unchecked Sendable {
         set { newValue.apply(to: pointer) }
     }
 
-    /// The first plane of any format, packed ones included (rgb24: all three components interleaved); its
-    /// `width` is in pixels, not bytes.
-    public var packedPlane0: FramePlane? {
-        guard let data = lutscale_frame_data(pointer, 0) else { return nil }
-        return FramePlane(base: UnsafeMutableRawPointer(data), bytesPerRow: Int(lutscale_frame_linesize(pointer, 0)),
-                          width: width, height: height, bitDepth: format.bitDepth)
+    /// The first plane of any format of 8 to 16 bits per component, packed ones included (rgb24: all three
+    /// components interleaved); its width is in pixels, not samples.
+    public var packedPlane0: MutablePlaneView? {
+        guard let data = lutscale_frame_data(pointer, 0), (8...16).contains(format.bitDepth) else { return nil }
+        return MutablePlaneView(base: UnsafeMutableRawPointer(data), size: PlaneSize(width: width, height: height),
+                                bytesPerRow: Int(lutscale_frame_linesize(pointer, 0)), bitDepth: format.bitDepth)
     }
 
     /// The pixels of plane `index`; nil for a plane the format does not have or one stored bottom-up.
-    /// Decoded frames may share their buffers with the decoder: write only into frames made with `init(format:...)`.
-    public func plane(_ index: Int) -> FramePlane? {
+    /// Valid only while this frame is alive (keep it so with `withExtendedLifetime` where the frame is not used
+    /// after the pixels are). Decoded frames may share their buffers with the decoder: write only into frames made
+    /// with `init(format:...)`.
+    public func plane(_ index: Int) -> MutablePlaneView? {
         let format = self.format
         guard index < format.planeCount, format.isPlanarWithPlainSamples,
               let data = lutscale_frame_data(pointer, Int32(index)) else { return nil }
         let stride = Int(lutscale_frame_linesize(pointer, Int32(index)))
         let size = format.planeSize(index, width: width, height: height)
         guard stride >= size.width * (format.bitDepth > 8 ? 2 : 1) else { return nil }
-        return FramePlane(base: UnsafeMutableRawPointer(data), bytesPerRow: stride, width: size.width,
-                          height: size.height, bitDepth: format.bitDepth)
+        return MutablePlaneView(base: UnsafeMutableRawPointer(data), size: size, bytesPerRow: stride, bitDepth: format.bitDepth)
     }
 }

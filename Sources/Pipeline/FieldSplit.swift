@@ -1,5 +1,6 @@
 import LUTEngine
 import Media
+import VideoCore
 
 /// How the planes of a stream's pictures go through the upscaler: whole, or field by field for interlaced video, so
 /// that lines taken at different times are never mixed into one (combing smeared into every output line).
@@ -32,8 +33,8 @@ enum FieldSplit: Sendable, Equatable {
     }
 
     /// Plane `plane` of `source` and of `target`, as the pairs the upscaler maps one into the other.
-    func pairs(_ plane: Int, of source: VideoFrame, into target: VideoFrame) throws(PipelineError) -> [(FramePlane, FramePlane)] {
-        let (from, to) = (try source.framePlane(plane), try target.framePlane(plane))
+    func pairs(_ plane: Int, of source: VideoFrame, into target: VideoFrame) throws(PipelineError) -> [(MutablePlaneView, MutablePlaneView)] {
+        let (from, to) = (try source.mutablePlaneView(plane), try target.mutablePlaneView(plane))
         switch self {
         case .frame: return [(from, to)]
         case .fields: return [(from.field(0), to.field(0)), (from.field(1), to.field(1))]
@@ -43,7 +44,7 @@ enum FieldSplit: Sendable, Equatable {
 
     /// The size of plane `plane` of `source` as the upscaler sees it.
     func sourceSize(_ plane: Int, of source: VideoFrame) throws(PipelineError) -> PlaneSize {
-        planned(try source.framePlane(plane).view.size, output: false)
+        planned(try source.mutablePlaneView(plane).size, output: false)
     }
 
     /// Flags an output frame as what it now is.
@@ -52,10 +53,10 @@ enum FieldSplit: Sendable, Equatable {
     }
 }
 
-extension FramePlane {
+extension MutablePlaneView {
     /// The lines of one field: 0, the top field (lines 0, 2, ...), or 1, the bottom one.
-    func field(_ parity: Int) -> FramePlane {
-        FramePlane(base: base + parity * bytesPerRow, bytesPerRow: 2 * bytesPerRow, width: width,
-                   height: (height + 1 - parity) / 2, bitDepth: bitDepth)
+    func field(_ parity: Int) -> MutablePlaneView {
+        MutablePlaneView(base: base + parity * bytesPerRow, size: PlaneSize(width: size.width, height: (size.height + 1 - parity) / 2),
+                         bytesPerRow: 2 * bytesPerRow, bitDepth: bitDepth)
     }
 }

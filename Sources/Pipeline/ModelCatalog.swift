@@ -1,5 +1,6 @@
 import Foundation
 import LUTEngine
+import VideoCore
 
 /// Why a model could not be found or loaded.
 public enum CatalogError: Error, CustomStringConvertible, Sendable {

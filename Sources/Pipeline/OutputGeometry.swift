@@ -1,3 +1,5 @@
+import VideoCore
+
 /// How the user asked for the output size.
 public enum SizeRequest: Sendable, Equatable {
     /// Both sides multiplied by a real factor, rounded to what the chroma subsampling allows.
@@ -16,15 +18,15 @@ public enum OutputGeometry {
     /// The output size for an input of `width` x `height` whose output format subsamples chroma by
     /// `alignment` (2, 2 for 4:2:0; named `formatName` in messages): both sides must be multiples of it.
     public static func resolve(_ request: SizeRequest, width: Int, height: Int,
-                               alignment: (x: Int, y: Int), formatName: String) throws(PipelineError) -> (width: Int, height: Int) {
-        let size: (width: Int, height: Int)
+                               alignment: (x: Int, y: Int), formatName: String) throws(PipelineError) -> PlaneSize {
+        let size: PlaneSize
         switch request {
         case let .scale(factor):
             guard factor.isFinite, factor > 0 else { throw .invalidRequest("scale \(factor) is not a positive number") }
             // Checked in Double first so that a huge factor cannot overflow Int.
             let w = Double(width) * factor, h = Double(height) * factor
             guard w <= Double(maximumSide), h <= Double(maximumSide) else { throw tooLarge("scale \(factor) of \(width)x\(height)") }
-            size = (alignedRound(w, to: alignment.x), alignedRound(h, to: alignment.y))
+            size = PlaneSize(width: alignedRound(w, to: alignment.x), height: alignedRound(h, to: alignment.y))
         case let .exact(w, h):
             guard w > 0, h > 0 else { throw .invalidRequest("output size \(w)x\(h) must be positive") }
             // Limits before alignment: the suggestion below must itself be a size we accept (and cannot overflow).
@@ -36,7 +38,7 @@ public enum OutputGeometry {
                 let suggestion = "\(suggested.0)x\(suggested.1)"
                 throw .invalidRequest("output size \(w)x\(h) does not fit \(formatName)'s chroma subsampling: width must be a multiple of \(alignment.x) and height of \(alignment.y); try \(suggestion)")
             }
-            size = (w, h)
+            size = PlaneSize(width: w, height: h)
         }
         try checkLimits(size.width, size.height)
         return size

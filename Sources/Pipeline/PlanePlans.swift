@@ -1,16 +1,17 @@
 import LUTEngine
+import VideoCore
 
 /// How each plane after the first reaches the output size.
 enum OtherPlaneMethod: Sendable {
     /// swscale on the plane alone; the scaler is made per stage so that it has a single owner.
-    case swscale(from: (width: Int, height: Int), to: (width: Int, height: Int), bitDepth: Int)
+    case swscale(from: PlaneSize, to: PlaneSize, bitDepth: Int)
     case upscaler(any UpscalePlan)
 
     /// The same method for a plane of another input size (a stream that changes size midway), same output size.
     func replanned(from input: PlaneSize, upscaler: any PlaneUpscaler) throws(PipelineError) -> OtherPlaneMethod {
         switch self {
         case let .swscale(_, to, bitDepth):
-            return .swscale(from: (input.width, input.height), to: to, bitDepth: bitDepth)
+            return .swscale(from: input, to: to, bitDepth: bitDepth)
         case let .upscaler(plan):
             return .upscaler(try PipelineError.wrap { try upscaler.makePlan(input: input, output: plan.output, bitDepth: plan.bitDepth) })
         }
@@ -36,7 +37,7 @@ struct PlanePlans: Sendable {
             if mode == .all {
                 others.append(.upscaler(try PipelineError.wrap { try upscaler.makePlan(input: from, output: to, bitDepth: bitDepth) }))
             } else {
-                others.append(.swscale(from: (from.width, from.height), to: (to.width, to.height), bitDepth: bitDepth))
+                others.append(.swscale(from: from, to: to, bitDepth: bitDepth))
             }
         }
         self.others = others

@@ -1,6 +1,7 @@
 import Foundation
 import LUTEngine
 import Media
+import VideoCore
 
 /// Preview without `--model`: the best candidate (`ModelCatalog.previewCandidates`, best first) that keeps up with
 /// the source on this machine. Candidates are timed at start, best first, on frames of the stream's real sizes
@@ -140,7 +141,7 @@ extension PreviewLadder {
 
         /// One frame's time; nil when `upscaler` cannot plan these sizes.
         func time(_ upscaler: any PlaneUpscaler) throws(PipelineError) -> Duration? {
-            func sizes(_ frame: VideoFrame) -> [PlaneSize] { (0..<format.planeCount).compactMap { frame.plane($0).map(\.view.size) } }
+            func sizes(_ frame: VideoFrame) -> [PlaneSize] { (0..<format.planeCount).compactMap { frame.plane($0).map(\.size) } }
             guard let plans = try? PlanePlans(upscaler: upscaler, mode: mode, bitDepth: format.bitDepth, input: sizes(source), output: sizes(target))
             else { return nil }
             var renderer = try FrameRenderer(upscaler: upscaler, plans: plans)

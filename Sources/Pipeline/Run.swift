@@ -1,6 +1,7 @@
 import Foundation
 import LUTEngine
 import Media
+import VideoCore
 
 /// How far a running job is; handed to the progress callback after every encoded frame.
 public struct JobProgress: Sendable {
@@ -25,6 +26,10 @@ public struct Summary: Sendable {
     public let brokenPackets: Int
     public let damagedFrames: Int
     public let readError: String?
+    /// Preview only: frames of the main stream skipped because the upscaler was behind the source clock.
+    public var framesDropped = 0
+    /// The reader of the output pipe went away before the input ended (the job stopped there, not failed).
+    public var consumerClosed = false
 }
 
 extension Summary {
@@ -63,6 +68,10 @@ extension UpscaleJob {
         let encodedFrames = FrameCounter()
         let readError = ReadFailure()
         let total = segment?.count ?? lanes[0].estimatedFrameCount
+        // Preview paces the main stream by its timestamps; its other streams keep up through the muxer's interleaving.
+        let dropped = FrameCounter()
+        let main = lanes[0].encoder.settings
+        let pacing = preview ? PreviewPacing(schedule: PreviewSchedule(frameRate: main.frameRate), dropped: dropped, timeBase: main.timeBase) : nil
         var decoders: [Int: BoundedQueue<Packet>] = [:]
         for (number, lane) in lanes.enumerated() {
             let packets: BoundedQueue<Packet> = job.queue(.packets)
@@ -76,29 +85,32 @@ extension UpscaleJob {
                 toUpscale = job.queue(.frames)
                 job.add(TrimStage(segment: segment, input: decoded, output: toUpscale, packets: packets))
             }
-            job.add(UpscaleStage(renderer: try FrameRenderer(upscaler: upscaler, plans: lane.plans, fields: lane.fields), format: lane.workFormat,
+            var renderer = try FrameRenderer(upscaler: upscaler, plans: lane.plans, fields: lane.fields)
+            if number == 0, let ladder { renderer = try renderer.with(upscaler: ladder.chosen) }
+            job.add(UpscaleStage(renderer: renderer, format: lane.workFormat,
                                  output: PlaneSize(width: lane.outputWidth, height: lane.outputHeight),
-                                 input: toUpscale, upscaled: upscaled, pacing: nil, ladder: nil))
+                                 input: toUpscale, upscaled: upscaled, pacing: number == 0 ? pacing : nil, ladder: number == 0 ? ladder : nil))
             job.add(ConvertStage(steps: lane.postConversions, format: lane.workFormat, color: lane.workColor,
-                                 size: (lane.outputWidth, lane.outputHeight), encoderFormat: lane.encoder.settings.pixelFormat,
+                                 size: PlaneSize(width: lane.outputWidth, height: lane.outputHeight), encoderFormat: lane.encoder.settings.pixelFormat,
                                  input: upscaled, converted: converted))
             // Progress and the frame count follow the main stream.
             let report: @Sendable (Int) -> Void = { frames in
                 if number == 0 { progress(JobProgress(frames: frames, totalFrames: total, elapsed: clock.now - start)) }
             }
             job.add(EncodeStage(encoder: lane.encoder, frames: converted, muxing: muxing, stream: lane.outputStream,
-                                count: number == 0 ? encodedFrames : FrameCounter(), progress: report))
+                                count: number == 0 ? encodedFrames : FrameCounter(), progress: report, pacing: number == 0 ? pacing : nil))
         }
         job.add(DemuxSource(demuxer: demuxer, decoders: decoders, copied: copiedStreams, muxing: muxing, readError: readError))
         // Producers: the source (copied streams) and each stream's encoder.
-        job.add(MuxSink(muxer: muxer, packets: muxing, producers: 1 + lanes.count))
+        let closed = Flag()
+        job.add(MuxSink(muxer: muxer, packets: muxing, producers: 1 + lanes.count, closed: output.isStream ? closed : nil))
 
         // A stop before the first frame leaves nothing worth keeping (a file without video does not play), and
         // damage that left no frame at all is an error, not an empty file. Damage is counted on the main stream.
         let failure = job.wait()
         let decoder = lanes[0].decoder
         var noFrames: PipelineError?
-        if encodedFrames.value == 0 {
+        if encodedFrames.value == 0 && !closed.value {
             if stop.isStopRequested {
                 noFrames = .aborted
             } else if decoder.brokenPackets > 0 || readError.message != nil {
@@ -113,12 +125,11 @@ extension UpscaleJob {
             output.discard()
             throw error
         }
-        try output.commit()
-        var info = stat()
-        let bytes = output.writesFile && stat(output.path, &info) == 0 ? Int64(info.st_size) : 0
+        let bytes = try output.commit()
         return Summary(frames: encodedFrames.value, elapsed: clock.now - start,
                        stoppedEarly: stop.isStopRequested, outputBytes: bytes,
                        corruptPackets: decoder.corruptPackets, brokenPackets: decoder.brokenPackets,
-                       damagedFrames: decoder.damagedFrames, readError: readError.message)
+                       damagedFrames: decoder.damagedFrames, readError: readError.message, framesDropped: dropped.value,
+                       consumerClosed: closed.value)
     }
 }

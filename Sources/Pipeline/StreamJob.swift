@@ -2,13 +2,14 @@ import Foundation
 import LUTEngine
 import Media
 import RawVideo
+import VideoCore
 
 /// What arrives on the input pipe.
 public enum StreamInput: Sendable {
     /// YUV4MPEG2, recognised by its `YUV4MPEG2 ` magic.
     case y4m
     /// Headerless frames of a known format at a known rate.
-    case raw(RawVideoFormat, frameRate: Y4MRatio)
+    case raw(RawVideoFormat, frameRate: Rational)
     /// The main video stream of a file (or a `pipe:` URL) read through libavformat, decoded to its planar form.
     case file(String)
 }
@@ -27,10 +28,13 @@ public struct StreamRequest: Sendable {
     public var preview: Bool
     /// Preview: instead of `upscaler`, the best of these models that keeps up (`PreviewLadder`).
     public var previewModels: ModelCatalog?
+    /// Interlaced input (y4m `It`/`Ib`, or a file's field order) made progressive from the field shown first,
+    /// instead of kept interlaced and upscaled field by field.
+    public var deinterlace: Bool
 
     public init(input: StreamInput, inputDescriptor: Int32 = STDIN_FILENO, outputDescriptor: Int32 = STDOUT_FILENO,
                 rawOutput: Bool = false, size: SizeRequest, upscaler: any PlaneUpscaler, planes: PlaneMode = .luma,
-                preview: Bool = false, previewModels: ModelCatalog? = nil) {
+                preview: Bool = false, previewModels: ModelCatalog? = nil, deinterlace: Bool = false) {
         self.input = input
         self.inputDescriptor = inputDescriptor
         self.outputDescriptor = outputDescriptor
@@ -40,6 +44,7 @@ public struct StreamRequest: Sendable {
         self.planes = planes
         self.preview = preview
         self.previewModels = previewModels
+        self.deinterlace = deinterlace
     }
 }
 
@@ -59,11 +64,13 @@ public struct StreamSummary: Sendable {
 public final class StreamJob {
     public let inputFormat: RawVideoFormat
     public let outputFormat: RawVideoFormat
-    public let frameRate: Y4MRatio
+    public let frameRate: Rational
     /// What upscales the luma plane, e.g. "lanczos3" or "auto: lutscale-imlut".
     public let upscalerName: String
     /// Preview without a model: which model and why, and any step down while running.
     public var previewReport: String? { ladder?.report }
+    /// What the user should know (how interlacing was handled).
+    public let notes: [String]
     private let source: Source
     private let writer: FrameWriter
     private let workFormat: PixelFormat
@@ -101,18 +108,36 @@ public final class StreamJob {
         guard let workFormat = PixelFormat(name: input.pixelFormat.ffmpegName) else {
             throw .media(.unsupported("pixel format \(input.pixelFormat)"))
         }
-        let alignment = (x: 1 << workFormat.chromaShift.x, y: 1 << workFormat.chromaShift.y)
+        // Interlaced pictures go through the upscaler field by field, as in the file job; kept fields each need
+        // whole chroma lines.
+        let order: FieldOrder = switch header.interlacing {
+        case .topFieldFirst?: .topFieldFirst
+        case .bottomFieldFirst?: .bottomFieldFirst
+        default: .progressive
+        }
+        let fields = FieldSplit(order, deinterlace: request.deinterlace)
+        let alignment = (x: 1 << workFormat.chromaShift.x, y: (1 << workFormat.chromaShift.y) * (fields == .fields ? 2 : 1))
         let size = try OutputGeometry.resolve(request.size, width: input.width, height: input.height,
                                               alignment: alignment, formatName: workFormat.name)
         let output = try PipelineError.wrap { try RawVideoFormat(width: size.width, height: size.height, pixelFormat: input.pixelFormat) }
 
         let depth = input.pixelFormat.bitDepth
         let planes = (0..<max(1, input.planeCount))
+        if fields == .fields, planes.contains(where: { input.planeSize($0).height % 2 != 0 }) {
+            throw .invalidRequest("the input is \(order) but a plane of its \(input.width)x\(input.height) pictures has an odd number of lines, so its fields differ in size; pass --deinterlace")
+        }
+        switch fields {
+        case .frame: notes = header.interlacing == .mixed ? ["the input's field order changes frame by frame (Im): upscaled as whole frames"] : []
+        case .fields: notes = ["the input is \(order): upscaled field by field and kept interlaced (--deinterlace makes it progressive)"]
+        case let .firstField(bottom):
+            notes = ["the input is \(order): deinterlaced, the \(bottom ? "bottom" : "top") field of each frame upscaled to the full height"]
+            header.interlacing = .progressive
+        }
         var upscaler = request.upscaler
         if request.preview, let catalog = request.previewModels {
             let measure = try PreviewLadder.frameTime(format: workFormat, mode: request.planes,
                                                       input: input.planeSize(0), output: output.planeSize(0))
-            let rate = header.frameRate.flatMap { $0.numerator > 0 && $0.denominator > 0 ? Double($0.numerator) / Double($0.denominator) : nil } ?? 25
+            let rate = header.frameRate.flatMap { $0.isValid ? $0.doubleValue : nil } ?? 25
             let ladder = try PreviewLadder(candidates: catalog.previewCandidates(input: input.planeSize(0), output: output.planeSize(0)),
                                            frameDuration: .seconds(1 / rate), measure: measure)
             upscaler = ladder.chosen
@@ -121,9 +146,11 @@ public final class StreamJob {
             ladder = nil
         }
         let plans = try PlanePlans(upscaler: upscaler, mode: request.planes, bitDepth: depth,
-                                   input: planes.map(input.planeSize), output: planes.map(output.planeSize))
+                                   input: planes.map { fields.planned(input.planeSize($0), output: false) },
+                                   output: planes.map { fields.planned(output.planeSize($0), output: true) })
 
-        // Every header tag but the size is carried over (rate, interlacing, aspect, siting, range, X tags).
+        // Every header tag but the size is carried over (rate, interlacing unless deinterlaced, aspect, siting,
+        // range, X tags).
         header.format = output
         if request.rawOutput {
             writer = .raw(RawVideoWriter(fileDescriptor: request.outputDescriptor, format: output))
@@ -134,10 +161,10 @@ public final class StreamJob {
         self.inputFormat = input
         self.outputFormat = output
         // FFmpeg reads a y4m stream without a rate as 25 fps.
-        self.frameRate = header.frameRate ?? Y4MRatio(25, 1)
+        self.frameRate = header.frameRate ?? Rational(25, 1)
         self.upscalerName = upscaler.describe(input: plans.luma.input, output: plans.luma.output)
         self.workFormat = workFormat
-        self.renderer = try FrameRenderer(upscaler: upscaler, plans: plans)
+        self.renderer = try FrameRenderer(upscaler: upscaler, plans: plans, fields: fields)
         self.preview = request.preview
     }
 
@@ -205,8 +232,13 @@ private struct FileSource {
         var color = video.color
         if decoded.withoutJPEGRange != nil { color.isFullRange = true }
         let rate = video.averageFrameRate
+        let interlacing: Y4MInterlacing = switch demuxer.pictureMetadata(of: stream).fieldOrder {
+        case .progressive: .progressive
+        case .topFieldFirst: .topFieldFirst
+        case .bottomFieldFirst: .bottomFieldFirst
+        }
         header = Y4MHeader(format: try PipelineError.wrap { try RawVideoFormat(width: video.width, height: video.height, pixelFormat: format) },
-                           frameRate: rate.isValid ? Y4MRatio(Int(rate.numerator), Int(rate.denominator)) : nil,
+                           frameRate: rate.isValid ? rate : nil, interlacing: interlacing,
                            colorRange: color.isFullRange ? .full : nil)
         self.demuxer = demuxer
         self.stream = stream

@@ -1,6 +1,7 @@
 import Foundation
 import LUTEngine
 import Media
+import VideoCore
 
 /// What a job decided, for messages and tests.
 public struct JobDescription: Sendable {
@@ -119,15 +120,12 @@ final class VideoLane {
         let alignment = (x: 1 << chroma.x, y: (1 << chroma.y) * (fields == .fields ? 2 : 1))
         let size = try OutputGeometry.resolve(sizeRequest, width: video.width, height: video.height,
                                               alignment: alignment, formatName: outputFormat.name)
-        if muxer.isImageFile, let frames = video.estimatedFrameCount, frames > 1 {
-            throw .invalidRequest("\(request.outputPath) is a still image but \(request.inputPath) has \(frames) frames; write a video (.mp4, .mkv, ...)")
+        if muxer.isImageFile && !muxer.isImageSequence, let frames = video.estimatedFrameCount, frames > 1 {
+            throw .invalidRequest("\(request.outputPath) is a still image but \(request.inputPath) has \(frames) frames; write a video (.mp4, .mkv, ...) or an image sequence (img%03d.png)")
         }
 
         func planeSizes(_ width: Int, _ height: Int) -> [PlaneSize] {
-            (0..<workFormat.planeCount).map {
-                let s = workFormat.planeSize($0, width: width, height: height)
-                return PlaneSize(width: s.width, height: s.height)
-            }
+            (0..<workFormat.planeCount).map { workFormat.planeSize($0, width: width, height: height) }
         }
         let inputPlanes = planeSizes(video.width, video.height)
         if fields == .fields, inputPlanes.contains(where: { $0.height % 2 != 0 }) {
@@ -182,6 +180,11 @@ public final class UpscaleJob {
     let copiedStreams: [Int: (output: Int, timeBase: Rational)]
     let upscaler: any PlaneUpscaler
     let segmentWork: SegmentWork?
+    let preview: Bool
+    /// Preview without a model: the main stream's choice, and any step down while running.
+    let ladder: PreviewLadder?
+    /// Preview without a model: which model and why, and any step down while running.
+    public var previewReport: String? { ladder?.report }
     var started = false
 
     public init(_ request: UpscaleRequest) throws(PipelineError) {
@@ -189,7 +192,8 @@ public final class UpscaleJob {
         let mainStream = try PipelineError.wrap { try demuxer.bestVideoStream() }
         // The null container writes nothing (as with ffmpeg -f null): no file to check, create or rename.
         let output = try OutputFile(path: request.outputPath, inputPath: request.inputPath, overwrite: request.overwrite,
-                                    writesFile: request.format != "null")
+                                    writesFile: request.format != "null",
+                                    isSequence: Muxer.writesImageSequence(to: request.outputPath, formatName: request.format))
         let muxer = try PipelineError.wrap { try Muxer(formatFor: request.outputPath, formatName: request.format, writingTo: output.temporaryPath) }
 
         // Encoder.
@@ -200,7 +204,10 @@ public final class UpscaleJob {
         guard muxer.holds(encoder: codecName) != false else {
             throw .invalidRequest("the \(muxer.formatName) container cannot hold \(codecName) video; pick another --codec or output extension")
         }
-        let options = try EncoderChoice.options(for: encoderInfo, crf: request.crf, preset: request.preset, extra: request.encoderOptions)
+        var options = try EncoderChoice.options(for: encoderInfo, crf: request.crf, preset: request.preset, extra: request.encoderOptions)
+        // Preview is watched as it is made: x264 and x265 would otherwise hold back dozens of frames (lookahead,
+        // frame threads) before the first reaches the player.
+        if request.preview && ["libx264", "libx265"].contains(codecName) && options["tune"] == nil { options["tune"] = "zerolatency" }
 
         // Every video stream but cover pictures is upscaled (an image output holds only the main one), each at
         // its own size if the request names one.
@@ -257,10 +264,21 @@ public final class UpscaleJob {
         demuxer.discardStreams(except: Set(copied.keys).union(isJoin ? [] : lanes.map(\.inputStream)))
 
         let main = lanes[0]
+        var upscaler = request.upscaler
+        if request.preview, let catalog = request.previewModels {
+            let (input, output) = (main.plans.luma.input, main.plans.luma.output)
+            let measure = try PreviewLadder.frameTime(format: main.workFormat, mode: request.planes, input: input, output: output)
+            let rate = main.encoder.settings.frameRate
+            ladder = try PreviewLadder(candidates: catalog.previewCandidates(input: input, output: output),
+                                       frameDuration: .seconds(1 / (rate.isValid ? rate.doubleValue : 25)), measure: measure)
+            upscaler = ladder!.chosen
+        } else {
+            ladder = nil
+        }
         self.description = JobDescription(
             inputWidth: main.inputWidth, inputHeight: main.inputHeight, inputFormat: main.inputFormat,
             outputWidth: main.outputWidth, outputHeight: main.outputHeight, workFormat: main.workFormat, outputFormat: main.outputFormat,
-            codec: codecName, container: muxer.formatName, upscaler: request.upscaler.describe(input: main.plans.luma.input, output: main.plans.luma.output), planes: request.planes,
+            codec: codecName, container: muxer.formatName, upscaler: upscaler.describe(input: main.plans.luma.input, output: main.plans.luma.output), planes: request.planes,
             estimatedFrameCount: main.estimatedFrameCount, copiedStreams: copied.count, notes: notes,
             videoStreams: lanes.map { VideoStreamSize(index: $0.inputStream, inputWidth: $0.inputWidth, inputHeight: $0.inputHeight,
                                                       outputWidth: $0.outputWidth, outputHeight: $0.outputHeight) })
@@ -271,5 +289,6 @@ public final class UpscaleJob {
         self.copiedStreams = copied
         self.upscaler = request.upscaler
         self.segmentWork = request.segmentWork
+        self.preview = request.preview
     }
 }

@@ -34,6 +34,11 @@ public struct UpscaleRequest: Sendable {
     public var deinterlace: Bool
     /// One segment as a piece, or the final file from pieces (#19); nil: the whole file in one run.
     public var segmentWork: SegmentWork? = nil
+    /// Paced to the main stream's frame rate, for watching while it is made (`| mpv -`): frames the output would
+    /// show too late are dropped before they are upscaled; the other streams (audio) go through whole.
+    public var preview = false
+    /// Preview: instead of `upscaler`, the best of these models that keeps up on the main stream (`PreviewLadder`).
+    public var previewModels: ModelCatalog? = nil
 
     public init(inputPath: String, outputPath: String, size: SizeRequest, upscaler: any PlaneUpscaler,
                 planes: PlaneMode = .luma, format: String? = nil, codec: String? = nil, crf: Double? = nil, preset: String? = nil,

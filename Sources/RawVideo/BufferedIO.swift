@@ -1,4 +1,4 @@
-import LUTEngine
+import VideoCore
 
 /// Large-read buffering over a `ByteSource`: lines for y4m headers, exact byte counts for samples.
 ///

@@ -1,4 +1,4 @@
-import LUTEngine
+import VideoCore
 
 /// A planar YUV or grey layout: chroma subsampling and bit depth. One description serves y4m (`C` tags) and
 /// rawvideo (FFmpeg `pix_fmt` names).

@@ -1,4 +1,4 @@
-import LUTEngine
+import VideoCore
 
 /// Reads headerless raw video (`ffmpeg -f rawvideo`): frames of `format.frameByteCount` bytes back to back,
 /// straight into the caller's planes. Buffering, ownership and threading as `Y4MReader`.

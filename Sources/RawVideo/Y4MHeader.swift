@@ -1,15 +1,4 @@
-/// A ratio from a y4m header (`F` frame rate, `A` pixel aspect).
-public struct Y4MRatio: Hashable, Sendable, CustomStringConvertible {
-    public var numerator: Int
-    public var denominator: Int
-
-    public init(_ numerator: Int, _ denominator: Int) {
-        self.numerator = numerator
-        self.denominator = denominator
-    }
-
-    public var description: String { "\(numerator):\(denominator)" }
-}
+import VideoCore
 
 /// The `I` tag.
 public enum Y4MInterlacing: UInt8, Hashable, Sendable {
@@ -44,19 +33,19 @@ public struct Y4MHeader: Hashable, Sendable {
 
     public var format: RawVideoFormat
     /// `nil`: `F` absent or `F0:0` (unknown). FFmpeg assumes 25:1 then.
-    public var frameRate: Y4MRatio?
+    public var frameRate: Rational?
     /// `nil`: `I` absent or `I?`.
     public var interlacing: Y4MInterlacing?
     /// `nil`: `A` absent or a zero term (`A0:0`, unknown).
-    public var pixelAspect: Y4MRatio?
+    public var pixelAspect: Rational?
     /// Only meaningful for 8-bit 4:2:0; `nil` when the stream did not say (no `C` tag).
     public var chromaSiting: Y4MChromaSiting?
     public var colorRange: Y4MColorRange?
     /// Other `X` tags, without their `X`, in stream order (`XYSCSS` and `XCOLORRANGE` are typed fields instead).
     public var extensions: [String]
 
-    public init(format: RawVideoFormat, frameRate: Y4MRatio? = nil, interlacing: Y4MInterlacing? = nil,
-                pixelAspect: Y4MRatio? = nil, chromaSiting: Y4MChromaSiting? = nil,
+    public init(format: RawVideoFormat, frameRate: Rational? = nil, interlacing: Y4MInterlacing? = nil,
+                pixelAspect: Rational? = nil, chromaSiting: Y4MChromaSiting? = nil,
                 colorRange: Y4MColorRange? = nil, extensions: [String] = []) {
         self.format = format
         self.frameRate = frameRate
@@ -77,9 +66,9 @@ public struct Y4MHeader: Hashable, Sendable {
         }
         var width: Int?
         var height: Int?
-        var frameRate: Y4MRatio?
+        var frameRate: Rational?
         var interlacing: Y4MInterlacing?
-        var pixelAspect: Y4MRatio?
+        var pixelAspect: Rational?
         var colorspace: (format: RawPixelFormat, siting: Y4MChromaSiting?)?
         var yscss: (format: RawPixelFormat, siting: Y4MChromaSiting?)?
         var colorRange: Y4MColorRange?
@@ -148,8 +137,8 @@ public struct Y4MHeader: Hashable, Sendable {
                          chromaSiting: chosen?.siting, colorRange: colorRange, extensions: extensions)
     }
 
-    /// The header line, newline included. Throws for a format without a `C` tag, a ratio that does not fit
-    /// FFmpeg's 32-bit fields, an `X` tag that is empty or holds a space or newline (it would split the tag), or a
+    /// The header line, newline included. Throws for a format without a `C` tag, a ratio with a term that is not
+    /// positive, an `X` tag that is empty or holds a space or newline (it would split the tag), or a
     /// line longer than `maxLength` (no reader of ours would take it back).
     public func serialized() throws(RawVideoError) -> [UInt8] {
         guard let tag = format.pixelFormat.y4mColorspace else {
@@ -157,18 +146,16 @@ public struct Y4MHeader: Hashable, Sendable {
         }
         let colorspace = format.pixelFormat == .yuv420p ? (chromaSiting ?? .center).rawValue : tag
         for ratio in [frameRate, pixelAspect].compactMap({ $0 }) {
-            guard (1...Int(Int32.max)).contains(ratio.numerator), (1...Int(Int32.max)).contains(ratio.denominator) else {
-                throw .invalidHeader("ratio \(ratio) must have both terms in 1...\(Int32.max)")
-            }
+            guard ratio.isValid else { throw .invalidHeader("ratio \(ratio.y4m) must have both terms positive") }
         }
         for ext in extensions {
             guard !ext.isEmpty, !ext.utf8.contains(where: { $0 == 0x20 || $0 == 0x0A }) else {
                 throw .invalidHeader("X tag \"\(ext)\" must be non-empty without spaces or newlines")
             }
         }
-        var line = "YUV4MPEG2 W\(format.width) H\(format.height) F\(frameRate?.description ?? "0:0")"
+        var line = "YUV4MPEG2 W\(format.width) H\(format.height) F\(frameRate?.y4m ?? "0:0")"
         line += " I" + (interlacing.map { String(UnicodeScalar($0.rawValue)) } ?? "?")
-        line += " A\(pixelAspect?.description ?? "0:0") C\(colorspace)"
+        line += " A\(pixelAspect?.y4m ?? "0:0") C\(colorspace)"
         if format.pixelFormat.chroma != .gray { line += " XYSCSS=" + colorspace.uppercased() }
         if let colorRange { line += " XCOLORRANGE=" + colorRange.rawValue }
         for ext in extensions { line += " X" + ext }
@@ -192,9 +179,14 @@ func parseDecimal<Bytes: Collection<UInt8>>(_ digits: Bytes) -> Int? {
 }
 
 /// `n:d` with both terms in 0...Int32.max (FFmpeg's fields are 32-bit).
-func parseRatio<Bytes: Collection<UInt8>>(_ text: Bytes) -> Y4MRatio? {
+func parseRatio<Bytes: Collection<UInt8>>(_ text: Bytes) -> Rational? {
     let parts = text.split(separator: UInt8(ascii: ":"), maxSplits: 1, omittingEmptySubsequences: false)
     guard parts.count == 2, let n = parseDecimal(parts[0]), let d = parseDecimal(parts[1]),
           n <= Int(Int32.max), d <= Int(Int32.max) else { return nil }
-    return Y4MRatio(n, d)
+    return Rational(Int32(n), Int32(d))
+}
+
+extension Rational {
+    /// `n:d`, as the `F` and `A` tags write a ratio.
+    var y4m: String { "\(numerator):\(denominator)" }
 }

@@ -1,4 +1,4 @@
-import LUTEngine
+import VideoCore
 
 /// A round-trip self-check over arbitrary bytes, shared by the mutation-fuzz test and the libFuzzer target
 /// (`Tools/Fuzz/Y4MFuzz`): reads `bytes` as y4m into fresh planes, writes every frame read back out, reads that

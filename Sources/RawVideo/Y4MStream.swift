@@ -1,4 +1,4 @@
-import LUTEngine
+import VideoCore
 
 /// What a frame read gave: a frame in the caller's planes, or the clean end of the stream.
 public enum FrameReadResult: Hashable, Sendable {

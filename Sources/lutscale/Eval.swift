@@ -3,6 +3,7 @@ import Foundation
 import LUTEngine
 import Media
 import Pipeline
+import VideoCore
 
 /// `lutscale eval`: Y PSNR and SSIM of a model on an HR/LR image set, bicubic beside it from the same run.
 struct Eval: ParsableCommand {

@@ -3,6 +3,7 @@ import Foundation
 import LUTEngine
 import Pipeline
 import RawVideo
+import VideoCore
 
 /// Options for `-` as input and output: pipes of YUV4MPEG2 or headerless frames.
 struct StreamOptions: ParsableArguments {
@@ -20,10 +21,12 @@ struct StreamOptions: ParsableArguments {
     @Flag(name: .customLong("raw"), help: "With -o -: write headerless frames instead of YUV4MPEG2.")
     var rawOutput = false
 
-    @Flag(help: "With -o -: pace output to the source frame rate, dropping frames when the upscaler falls behind.")
+    @Flag(help: "Pace output to the source frame rate, dropping frames when the upscaler falls behind (to watch as it is made: frames or a container with its audio on stdout).")
     var preview = false
 
-    var isGiven: Bool { rawSize != nil || pixelFormat != nil || fps != nil || rawOutput || preview }
+    var isGiven: Bool { describesFrames || preview }
+    /// Options of headerless or y4m frame pipes only.
+    var describesFrames: Bool { rawSize != nil || pixelFormat != nil || fps != nil || rawOutput }
 
     func input() throws -> StreamInput {
         guard rawSize != nil || pixelFormat != nil || fps != nil else { return .y4m }
@@ -40,11 +43,11 @@ struct StreamOptions: ParsableArguments {
     }
 
     /// `25`, `29.97` or `30000/1001` as a ratio.
-    static func rate(_ text: String) -> Y4MRatio? {
+    static func rate(_ text: String) -> Rational? {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false)
-        if parts.count == 2, let n = Int(parts[0]), let d = Int(parts[1]), n > 0, d > 0 { return Y4MRatio(n, d) }
+        if parts.count == 2, let n = Int32(parts[0]), let d = Int32(parts[1]), n > 0, d > 0 { return Rational(n, d) }
         guard parts.count == 1, let value = decimalNumber(text), value.isFinite, value > 0, value < 1_000_000 else { return nil }
-        return value == value.rounded() ? Y4MRatio(Int(value), 1) : Y4MRatio(Int((value * 1000).rounded()), 1000)
+        return value == value.rounded() ? Rational(Int32(value), 1) : Rational(Int32((value * 1000).rounded()), 1000)
     }
 }
 
@@ -61,7 +64,11 @@ extension Upscale {
             let previewModels = stream.preview && scaling.model == nil ? try ShippedModels.catalog() : nil
             let upscaler = previewModels == nil ? try ModelResolver.resolve(scaling.modelName) : Resampler(kernel: .lanczos3)
             let job = try StreamJob(StreamRequest(input: input, rawOutput: stream.rawOutput, size: scaling.sizeRequest, upscaler: upscaler,
-                                                  planes: scaling.planes, preview: stream.preview, previewModels: previewModels))
+                                                  planes: scaling.planes, preview: stream.preview, previewModels: previewModels,
+                                                  deinterlace: deinterlace))
+            if common.showsNotes {
+                for note in job.notes { log.line("lutscale: note: \(note)") }
+            }
             let summary = try signals.run(quiet: common.quiet, log: log) { try job.run(stop: $0, progress: $1) }
             if !common.quiet {
                 let seconds = summary.elapsed.seconds

@@ -116,8 +116,8 @@ struct Upscale: ParsableCommand {
         }
         let indices = streamScales.map(\.index) + streamSizes.map(\.index)
         guard Set(indices).count == indices.count else { throw ValidationError("Each stream takes one --stream-scale or --stream-size.") }
-        guard !stream.isGiven else {
-            throw ValidationError("--raw-size, --pix-fmt, --fps, --raw and --preview are for frames to stdout: -o - without --format.")
+        guard !stream.describesFrames else {
+            throw ValidationError("--raw-size, --pix-fmt, --fps and --raw are for frames on stdin and stdout: -o - without --format.")
         }
         guard input == "-" || Self.isReadable(input) else { throw ValidationError("Input \(input) does not exist.") }
         guard !output.isEmpty else { throw ValidationError("-o OUTPUT must not be empty.") }
@@ -134,7 +134,10 @@ struct Upscale: ParsableCommand {
         signals.expectJob()
         MediaLog.configure(common.level)
         do {
-            try upscale(input, to: output, with: ModelResolver.resolve(scaling.modelName), log: log)
+            // Preview without --model: the best shipped model that keeps up with the main stream here.
+            let previewModels = stream.preview && scaling.model == nil ? try ShippedModels.catalog() : nil
+            let upscaler = previewModels == nil ? try ModelResolver.resolve(scaling.modelName) : Resampler(kernel: .lanczos3)
+            try upscale(input, to: output, with: upscaler, previewModels: previewModels, log: log)
             if let signal = signals.received { throw ExitCode(128 + signal) }
         } catch {
             throw signals.exitCode(for: error, log: log)
@@ -142,7 +145,8 @@ struct Upscale: ParsableCommand {
     }
 
     /// One file (or stdin, or a sequence) into one output, with its notes, warnings and summary on stderr.
-    func upscale(_ input: String, to output: String, with upscaler: any PlaneUpscaler, log: StandardError) throws {
+    func upscale(_ input: String, to output: String, with upscaler: any PlaneUpscaler, previewModels: ModelCatalog? = nil,
+                 log: StandardError) throws {
         let signals = SignalWatcher.shared
         var request = UpscaleRequest(
             inputPath: Self.url(input, descriptor: STDIN_FILENO), outputPath: Self.url(output, descriptor: STDOUT_FILENO), size: scaling.sizeRequest,
@@ -151,6 +155,8 @@ struct Upscale: ParsableCommand {
             encoderOptions: encoding.encoderOptions, pixelFormat: encoding.outputPixelFormat)
         // One segment, a join of pieces, or a long job in resumable segments (#19).
         request.segmentWork = try segments.work(input: request.inputPath)
+        request.preview = stream.preview
+        request.previewModels = previewModels
         if try runResumable(request, log: log) { return }
         let job = try UpscaleJob(request)
         let d = job.description
@@ -161,15 +167,18 @@ struct Upscale: ParsableCommand {
         if common.showsNotes, let damage = summary.damageReport { log.line("lutscale: warning: \(damage)") }
         guard !common.quiet else { return }
         // A file cut short often ends without a read error: only the announced length tells.
-        if request.segmentWork == nil, let announced = d.estimatedFrameCount, !summary.stoppedEarly, summary.frames * 10 < announced * 9 {
+        if request.segmentWork == nil, let announced = d.estimatedFrameCount, !summary.stoppedEarly, !summary.consumerClosed, summary.frames * 10 < announced * 9 {
             log.line("lutscale: warning: the input ended after \(summary.frames) of the about \(announced) frames its header announces (truncated file?)")
         }
         let seconds = summary.elapsed.seconds
         let fps = seconds > 0 ? Double(summary.frames) / seconds : 0
         let stopped = signals.received.map { " (stopped by \(SignalWatcher.name($0)); the file holds the frames read until then)" } ?? ""
+        let upscaler = job.previewReport.map { "preview: " + $0 } ?? d.upscaler
+        var ending = stream.preview ? "; \(summary.framesDropped) frames dropped" : ""
+        if summary.consumerClosed { ending += "; the consumer closed the output after \(summary.frames) frames" }
         log.line("lutscale: \(summary.frames) frames \(d.inputWidth)x\(d.inputHeight) -> \(d.outputWidth)x\(d.outputHeight) " +
-                 "(\(d.upscaler), \(d.codec) \(d.outputFormat)) in \(String(format: "%.1f", seconds)) s, " +
-                 "\(String(format: "%.1f", fps)) fps: \(output) \(ByteCountFormatter.string(fromByteCount: summary.outputBytes, countStyle: .file))\(stopped)")
+                 "(\(upscaler), \(d.codec) \(d.outputFormat)) in \(String(format: "%.1f", seconds)) s, " +
+                 "\(String(format: "%.1f", fps)) fps: \(output) \(ByteCountFormatter.string(fromByteCount: summary.outputBytes, countStyle: .file))\(stopped)\(ending)")
         for other in d.videoStreams.dropFirst() {
             log.line("lutscale: stream \(other.index): \(other.inputWidth)x\(other.inputHeight) -> \(other.outputWidth)x\(other.outputHeight)")
         }

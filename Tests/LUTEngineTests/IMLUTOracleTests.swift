@@ -1,5 +1,7 @@
 import Foundation
+import TestSupport
 import Testing
+import VideoCore
 @testable import LUTEngine
 
 /// The engine against the training tools' NumPy reference forward (Tools/Training/imlut.py): a random model

@@ -1,5 +1,7 @@
 import Foundation
+import TestSupport
 import Testing
+import VideoCore
 @testable import LUTEngine
 
 /// The "imlut" kind: file format (round trips, every validation rule, damage), and the engine's plan against

@@ -1,5 +1,7 @@
 import Foundation
+import TestSupport
 import Testing
+import VideoCore
 @testable import LUTEngine
 
 /// The fast engine against the slow reference on random planes and random models, plus plan checks. Every test

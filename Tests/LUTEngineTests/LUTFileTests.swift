@@ -1,5 +1,7 @@
 import Foundation
+import TestSupport
 import Testing
+import VideoCore
 @testable import LUTEngine
 
 /// The `.lut` format v1: round trips, byte layout, every damage case, and a seeded mutation fuzz of the loader.

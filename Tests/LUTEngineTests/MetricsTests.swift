@@ -1,4 +1,5 @@
 import Testing
+import VideoCore
 @testable import LUTEngine
 
 @Suite struct MetricsTests {

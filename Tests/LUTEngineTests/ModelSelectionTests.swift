@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VideoCore
 @testable import LUTEngine
 
 /// `AnyScaleUpscaler`'s choice among fixed-scale and any-scale models by their recorded Set5 figures, with

@@ -1,5 +1,7 @@
 import Foundation
+import TestSupport
 import Testing
+import VideoCore
 @testable import LUTEngine
 
 /// Rendering a plane with other work beside it: every band and every item once, the pixels as rendered alone.

@@ -1,4 +1,5 @@
 import Foundation
+import VideoCore
 @testable import LUTEngine
 
 /// A slow, literal reading of docs/imlut.md in Double: per output pixel it recomputes the geometry, every

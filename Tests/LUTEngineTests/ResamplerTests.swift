@@ -1,5 +1,7 @@
 import Foundation
+import TestSupport
 import Testing
+import VideoCore
 @testable import LUTEngine
 
 /// Straightforward double-precision resampling, written independently of the plan/kernel split, as the reference

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import VideoCore
 @testable import LUTEngine
 
 /// SR-LUT conformance on Set5 (per RGB channel, as the reference implementation runs).

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The CLI with an "imlut" model: by path, among the shipped models (`LUTSCALE_MODELS`), listed by `models`,

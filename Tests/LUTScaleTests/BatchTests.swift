@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Several inputs, folders and image sequences into one folder: predictable names, a bad file reported and skipped,

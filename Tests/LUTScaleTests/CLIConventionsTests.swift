@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The conventions of the FFmpeg family: -n, a log level that also governs the encoder libraries, encoder options

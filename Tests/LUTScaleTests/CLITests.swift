@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// The built `lutscale` binary run as a subprocess, as users run it.

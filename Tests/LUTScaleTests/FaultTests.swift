@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Issue #20, second round: arithmetic at the limits, broken stderr, signals, outputs that are not plain files,

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `--model`, `models` and `eval` against the published SR-LUT tables and Set5 in ../shared.

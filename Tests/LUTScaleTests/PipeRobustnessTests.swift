@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Bad input and hostile consumers on the stdin/stdout path: clear refusals, no crash, bounded memory.

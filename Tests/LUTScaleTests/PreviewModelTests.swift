@@ -1,5 +1,6 @@
 import Foundation
 import LUTEngine
+import TestSupport
 import Testing
 
 /// `--preview` without `--model`: the best model (by its Set5 figure) that keeps up with the stream, through the CLI

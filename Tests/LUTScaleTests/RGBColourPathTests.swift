@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// RGB stills go through the colour path the models learnt (8-bit BT.601 limited-range Y): the CLI's result scores

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Issue #19, resume: a long job works in segments with a journal beside the output; a run killed by any signal is

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Bad inputs, bad options, damaged models and faults, through the built binary (issue #6, files).

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Issue #19, segments: one keyframe-aligned segment of an input upscaled into an independent piece, and pieces

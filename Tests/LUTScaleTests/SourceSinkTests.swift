@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// Every source with every sink, through the real ffmpeg and ffprobe: containers on stdin, containers on stdout,
@@ -61,6 +62,42 @@ import Testing
         let dropped = result.errors.split(separator: ";").last.flatMap { Int($0.split(separator: " ").first ?? "") } ?? -1
         #expect(shown + dropped == 10, "\(result.output) \(result.errors)")
         #expect(result.errors.contains("(bicubic)"), "\(result.errors)")
+    }
+
+    /// `--preview` from a file into a container on stdout: paced, the audio stream carried whole beside the video,
+    /// every frame shown or counted as dropped; without --model, the preview ladder's choice is named.
+    @Test func previewFromAFileIntoAContainerKeepsTheAudio() throws {
+        let result = try Self.run("""
+            "$LUTSCALE" in.mkv -o - --format matroska --scale 2 --preview --model bicubic 2> log1 | \(Self.probe) - && \
+            "$LUTSCALE" in.mkv -o - --format matroska --scale 2 --preview 2> log2 | ffprobe -v error -show_entries stream=codec_type -of csv=p=0 - && \
+            cat log1 log2 >&2
+            """)
+        #expect(result.status == 0, "\(result.errors)")
+        let lines = result.output.split(separator: "\n").map(String.init)
+        let video = lines.first { $0.hasPrefix("video,320,") }.flatMap { Int($0.split(separator: ",")[2]) } ?? -1
+        let dropped = result.errors.components(separatedBy: "; ").lazy.compactMap { $0.contains("frames dropped") ? Int($0.split(separator: " ")[0]) : nil }.first ?? -1
+        #expect(video + dropped == 10, "\(result.output) \(result.errors)")
+        #expect(lines.contains("audio,5"), "the audio stream goes through: \(result.output)")
+        #expect(Array(lines.suffix(2)) == ["video", "audio"], "\(result.output)")
+        #expect(result.errors.contains("(bicubic, libx264") && result.errors.contains("(preview: "), "\(result.errors)")
+    }
+
+    /// `-o out%03d.png`: numbered images from 1 as ffmpeg's image2 writes them, all at once when the job succeeds
+    /// (no hidden folder left), never over an existing one without -y, and never in resumable segments (they
+    /// could not be joined into one file).
+    @Test func imageSequenceOutput() throws {
+        let pngs = "for f in out*.png; do echo \"$f $(ffprobe -v error -show_entries stream=codec_name,width,height -of csv=p=0 \"$f\")\"; done"
+        let result = try Self.run("""
+            "$LUTSCALE" in.mkv -o 'out%03d.png' --scale 2 --model bicubic -q --segment-seconds 0.1 && \(pngs) && ls -A | grep -c lutscale; \
+            { "$LUTSCALE" in.mkv -o 'out%03d.png' --scale 2 --model bicubic -q; echo "again $?"; } && \
+            "$LUTSCALE" in.mkv -o 'out%03d.png' --size 200x150 --model bicubic -q -y && \(pngs) | tail -1
+            """)
+        let lines = result.output.split(separator: "\n").map(String.init)
+        #expect(lines.count == 13, "\(result.output) \(result.errors)")
+        #expect(Array(lines.prefix(10)) == (1...10).map { String(format: "out%03d.png png,320,240", $0) })
+        #expect(lines.dropFirst(10).first == "0", "no temporary folder is left")
+        #expect(lines.dropFirst(11).first == "again 1" && result.errors.contains("out001.png (of the sequence out%03d.png) exists"), "\(result.errors)")
+        #expect(lines.last == "out010.png png,200,150")
     }
 
     @Test func aContainerOnStdoutNeedsItsFormat() throws {

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `lutscale - -o -` between real `ffmpeg` processes, as shell pipelines.
@@ -58,6 +59,31 @@ import Testing
         let frameBytes = Int(width)! * Int(height)! * 3 / 2 * bytesPerSample
         #expect(pipedPixels.count == frames * frameBytes)
         #expect(pipedPixels == filePixels)
+    }
+
+    /// Interlaced y4m (`It`, `Ib`) is upscaled field by field and stays interlaced with its field order in the
+    /// header, as the file job does; `--deinterlace` makes it progressive (`Ip`) from the field shown first. The lines
+    /// alternate white and black by field, so any mixing of the fields shows as grey.
+    @Test(arguments: [("tt", "It", false), ("bb", "Ib", false), ("tt", "Ip", true), ("bb", "Ip", true)])
+    func interlacedY4MIsUpscaledPerField(order: String, tag: String, deinterlace: Bool) throws {
+        let scratch = try Scratch()
+        let result = try Self.shell("""
+            \(Self.ff) -f lavfi -i "nullsrc=s=64x48:r=25,format=gray,geq=lum='if(mod(Y\\,2)\\,16\\,235)'" -frames:v 3 \
+              -pix_fmt yuv420p -field_order \(order) -f yuv4mpegpipe - \
+              | "$LUTSCALE" - -o - --scale 2 --model bicubic \(deinterlace ? "--deinterlace" : "") | tee out.y4m \
+              | \(Self.ff) -f yuv4mpegpipe -i - -frames:v 1 -f rawvideo -pix_fmt gray out.gray
+            """, in: scratch)
+        #expect(result.status == 0, "\(result.errors)")
+        let header = try Self.headerLine(scratch.path("out.y4m"))
+        #expect(header.contains("W128 H96") && header.contains(" \(tag) "), "\(header)")
+        #expect(result.errors.contains(deinterlace ? "deinterlaced, the \(order == "tt" ? "top" : "bottom") field" : "upscaled field by field"),
+                "\(result.errors)")
+        let gray = [UInt8](try Self.bytes(scratch.path("out.gray")))
+        let rows = stride(from: 0, to: gray.count, by: 128).map { gray[$0..<min($0 + 128, gray.count)] }
+        #expect(rows.count == 96)
+        // Kept: each field stays its own colour. Deinterlaced: the field shown first (white top, black bottom) fills all.
+        let white = { (line: Int) in deinterlace ? order == "tt" : line % 2 == 0 }
+        #expect(rows.enumerated().allSatisfy { line, row in row.allSatisfy { white(line) ? $0 > 230 : $0 < 21 } })
     }
 
     /// Headerless frames in and out (`--raw-size`, `--raw`): the same pixels as the y4m path.

@@ -1,4 +1,5 @@
 import Foundation
+import TestSupport
 import Testing
 
 /// `--version`, and the warning about a kernel tier this CPU cannot run.

@@ -1,5 +1,7 @@
 import Foundation
+import TestSupport
 import Testing
+import VideoCore
 @testable import Media
 
 @Suite struct DemuxDecodeTests {
@@ -20,7 +22,7 @@ import Testing
             while case let .item(frame) = try decoder.receive() {
                 #expect(frame.width == 96 && frame.height == 64)
                 let chroma = try #require(frame.plane(1))
-                #expect(chroma.width == 48 && chroma.height == 32 && chroma.bitDepth == 8)
+                #expect(chroma.size.width == 48 && chroma.size.height == 32 && chroma.bitDepth == 8)
                 times.append(Double(try #require(frame.pts)) * info.timeBase.doubleValue)
             }
         }
@@ -73,8 +75,8 @@ import Testing
             let frame = try VideoFrame(format: .yuv420p, width: 64, height: 48)
             for p in 0..<3 {
                 let plane = try #require(frame.plane(p))
-                for y in 0..<plane.height {
-                    plane.base.advanced(by: y * plane.bytesPerRow).initializeMemory(as: UInt8.self, repeating: UInt8(40 * i + y), count: plane.width)
+                for y in 0..<plane.size.height {
+                    plane.base.advanced(by: y * plane.bytesPerRow).initializeMemory(as: UInt8.self, repeating: UInt8(40 * i + y), count: plane.size.width)
                 }
             }
             frame.pts = pts
@@ -117,11 +119,11 @@ import Testing
         let source = try VideoFrame(format: .yuv420p, width: 40, height: 30)
         let target = try VideoFrame(format: .yuv420p, width: 90, height: 68)
         let from = try #require(source.plane(1)), to = try #require(target.plane(1))
-        for y in 0..<from.height { from.base.advanced(by: y * from.bytesPerRow).initializeMemory(as: UInt8.self, repeating: 77, count: from.width) }
-        let scaler = try PlaneScaler(from: (from.width, from.height), to: (to.width, to.height), bitDepth: 8)
-        scaler.scale(from, into: to)
-        for y in 0..<to.height {
-            let row = UnsafeBufferPointer(start: to.base.advanced(by: y * to.bytesPerRow).assumingMemoryBound(to: UInt8.self), count: to.width)
+        for y in 0..<from.size.height { from.base.advanced(by: y * from.bytesPerRow).initializeMemory(as: UInt8.self, repeating: 77, count: from.size.width) }
+        let scaler = try PlaneScaler(from: from.size, to: to.size, bitDepth: 8)
+        scaler.scale(from.readOnly, into: to)
+        for y in 0..<to.size.height {
+            let row = UnsafeBufferPointer(start: to.base.advanced(by: y * to.bytesPerRow).assumingMemoryBound(to: UInt8.self), count: to.size.width)
             #expect(row.allSatisfy { $0 == 77 })
         }
     }
@@ -193,10 +195,10 @@ import Testing
             let frame = try pool.frame(propertiesOf: source)
             #expect(frame.width == 101 && frame.height == 37 && frame.format == format && frame.pts == 1234)
             let luma = try #require(frame.plane(0)), chroma = try #require(frame.plane(2))
-            #expect(luma.width == 101 && luma.height == 37 && luma.bitDepth == 10 && luma.bytesPerRow % 64 == 0)
-            #expect(chroma.width == 51 && chroma.height == 19 && chroma.bytesPerRow >= 102)
+            #expect(luma.size.width == 101 && luma.size.height == 37 && luma.bitDepth == 10 && luma.bytesPerRow % 64 == 0)
+            #expect(chroma.size.width == 51 && chroma.size.height == 19 && chroma.bytesPerRow >= 102)
             // The last row of the last plane ends inside the buffer.
-            chroma.base.advanced(by: (chroma.height - 1) * chroma.bytesPerRow).initializeMemory(as: UInt8.self, repeating: 1, count: 102)
+            chroma.base.advanced(by: (chroma.size.height - 1) * chroma.bytesPerRow).initializeMemory(as: UInt8.self, repeating: 1, count: 102)
             first = luma.base
         }
         let again = try pool.frame(propertiesOf: source)

@@ -1,5 +1,7 @@
 import Foundation
+import TestSupport
 import Testing
+import VideoCore
 @testable import Media
 
 /// What a video stream says about its pictures, from its container and from its first frame's bitstream.

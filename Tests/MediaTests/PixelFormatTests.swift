@@ -1,4 +1,5 @@
 import Testing
+import VideoCore
 @testable import Media
 
 @Suite struct PixelFormatTests {
@@ -8,10 +9,10 @@ import Testing
         #expect(yuv420p10.planeCount == 3)
         #expect(yuv420p10.chromaShift == (1, 1))
         #expect(yuv420p10.isPlanarWithPlainSamples)
-        #expect(yuv420p10.planeSize(1, width: 321, height: 241) == (161, 121))
-        #expect(yuv420p10.planeSize(0, width: 321, height: 241) == (321, 241))
+        #expect(yuv420p10.planeSize(1, width: 321, height: 241) == PlaneSize(width: 161, height: 121))
+        #expect(yuv420p10.planeSize(0, width: 321, height: 241) == PlaneSize(width: 321, height: 241))
         #expect(!PixelFormat.rgb24.isPlanarWithPlainSamples)
-        #expect(PixelFormat.gbrp.planeSize(2, width: 7, height: 5) == (7, 5))
+        #expect(PixelFormat.gbrp.planeSize(2, width: 7, height: 5) == PlaneSize(width: 7, height: 5))
         #expect(PixelFormat(name: "no-such-format") == nil)
     }
 

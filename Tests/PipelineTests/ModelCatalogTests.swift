@@ -1,6 +1,8 @@
 import Foundation
 import LUTEngine
+import TestSupport
 import Testing
+import VideoCore
 @testable import Pipeline
 
 /// The catalog knows models by their headers and loads one when a job needs it; `auto` picks as `AnyScaleUpscaler`

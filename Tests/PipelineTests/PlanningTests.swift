@@ -1,28 +1,30 @@
 import Foundation
 import LUTEngine
+import TestSupport
 import Testing
+import VideoCore
 @testable import Pipeline
 
 @Suite struct OutputGeometryTests {
     @Test func scaleRoundsToTheChromaGrid() throws {
         let even = try OutputGeometry.resolve(.scale(2.25), width: 321, height: 241, alignment: (2, 2), formatName: "yuv420p")
-        #expect(even == (722, 542))  // 722.25 -> 722, 542.25 -> 542
+        #expect(even == PlaneSize(width: 722, height: 542))  // 722.25 -> 722, 542.25 -> 542
         let odd = try OutputGeometry.resolve(.scale(2.25), width: 321, height: 241, alignment: (1, 1), formatName: "yuv444p")
-        #expect(odd == (722, 542))
+        #expect(odd == PlaneSize(width: 722, height: 542))
         let third = try OutputGeometry.resolve(.scale(3), width: 107, height: 61, alignment: (1, 1), formatName: "yuv444p")
-        #expect(third == (321, 183))
+        #expect(third == PlaneSize(width: 321, height: 183))
         let fitted = try OutputGeometry.resolve(.scale(3), width: 107, height: 61, alignment: (2, 1), formatName: "yuv422p")
-        #expect(fitted == (322, 183))
+        #expect(fitted == PlaneSize(width: 322, height: 183))
     }
 
     @Test func exactSizeMustFitTheSubsampling() throws {
         #expect(try OutputGeometry.resolve(.exact(width: 3840, height: 2160), width: 1280, height: 720,
-                                           alignment: (2, 2), formatName: "yuv420p") == (3840, 2160))
+                                           alignment: (2, 2), formatName: "yuv420p") == PlaneSize(width: 3840, height: 2160))
         #expect {
             _ = try OutputGeometry.resolve(.exact(width: 1001, height: 720), width: 640, height: 360, alignment: (2, 2), formatName: "yuv420p")
         } throws: { "\($0)".contains("yuv420p") && "\($0)".contains("1002x720") }
         #expect(try OutputGeometry.resolve(.exact(width: 1001, height: 721), width: 640, height: 360,
-                                           alignment: (1, 1), formatName: "yuv444p") == (1001, 721))
+                                           alignment: (1, 1), formatName: "yuv444p") == PlaneSize(width: 1001, height: 721))
     }
 
     @Test(arguments: [SizeRequest.exact(width: 100_000, height: 100_000), .scale(1e300), .scale(200),
@@ -65,7 +67,7 @@ import Testing
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "theirs")
         let replacing = try OutputFile(path: path, inputPath: input, overwrite: true)
         try Data("new".utf8).write(to: URL(fileURLWithPath: replacing.temporaryPath))
-        try replacing.commit()
+        _ = try replacing.commit()
         #expect(try String(contentsOfFile: path, encoding: .utf8) == "new")
         #expect(!FileManager.default.fileExists(atPath: replacing.temporaryPath))
     }

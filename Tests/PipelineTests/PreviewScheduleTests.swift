@@ -1,6 +1,7 @@
 import Foundation
 import RawVideo
 import Testing
+import VideoCore
 @testable import Pipeline
 
 /// The preview clock and drop rule, on instants the test picks (nothing here waits or measures time).
@@ -10,7 +11,7 @@ import Testing
     }
 
     @Test func firstFrameShownStartsTheClockAndLateMeansTheNextFrameIsDue() {
-        let schedule = PreviewSchedule(frameRate: Y4MRatio(25, 1))
+        let schedule = PreviewSchedule(frameRate: Rational(25, 1))
         let t0 = ContinuousClock.now
         // Before anything is shown, however long the first frames take, nothing is late.
         #expect(!schedule.isLate(3, now: t0 + .seconds(10)))
@@ -26,7 +27,7 @@ import Testing
     }
 
     @Test func rateWithoutATagIsTwentyFive() {
-        let schedule = PreviewSchedule(frameRate: Y4MRatio(0, 0))
+        let schedule = PreviewSchedule(frameRate: Rational(0, 0))
         let t0 = ContinuousClock.now
         #expect(Self.close(schedule.due(0, now: t0), t0))
         #expect(Self.close(schedule.due(1, now: t0), t0 + .milliseconds(40)))

@@ -1,5 +1,6 @@
 import Foundation
 import LUTEngine
+import TestSupport
 import Testing
 @testable import Pipeline
 

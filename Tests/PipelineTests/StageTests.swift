@@ -3,6 +3,7 @@ import LUTEngine
 import Media
 import RawVideo
 import Testing
+import VideoCore
 @testable import Pipeline
 
 /// Named stages joined by the job builder's queues, alone, without a demuxer or an encoder.
@@ -100,7 +101,7 @@ import Testing
     }
 
     @Test func previewPacingDropsAFrameWhoseSuccessorIsDue() {
-        let pacing = PreviewPacing(schedule: PreviewSchedule(frameRate: Y4MRatio(25, 1)), dropped: FrameCounter())
+        let pacing = PreviewPacing(schedule: PreviewSchedule(frameRate: Rational(25, 1)), dropped: FrameCounter())
         #expect(pacing.decide(5) == .upscale)  // nothing is late before the first frame is shown
         _ = pacing.schedule.due(0, now: pacing.clock.now - .seconds(1))
         #expect(pacing.decide(1) == .drop)

@@ -1,6 +1,7 @@
 import Foundation
 import LUTEngine
 import Media
+import TestSupport
 import Testing
 @testable import Pipeline
 

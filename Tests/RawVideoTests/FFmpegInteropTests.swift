@@ -1,6 +1,6 @@
 import Foundation
-import LUTEngine
 import Testing
+import VideoCore
 @testable import RawVideo
 
 /// Both directions against the real `ffmpeg` CLI: its streams through our reader and writer on pipes, and back

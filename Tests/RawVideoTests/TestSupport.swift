@@ -1,6 +1,6 @@
 import Foundation
 import Testing
-import LUTEngine
+import VideoCore
 @testable import RawVideo
 
 /// A child process (the real `ffmpeg` CLI) with pipes the tests read and write through raw file descriptors.
@@ -119,8 +119,8 @@ func readAllY4M(_ bytes: [UInt8], readSize: Int = .max) throws -> (header: Y4MHe
 
 /// A stream written by our writer with a deterministic pattern, for tests that need no ffmpeg.
 func syntheticY4M(format: RawVideoFormat, frames: Int, extensions: [String] = []) throws -> [UInt8] {
-    let header = Y4MHeader(format: format, frameRate: Y4MRatio(25, 1), interlacing: .progressive,
-                           pixelAspect: Y4MRatio(1, 1), extensions: extensions)
+    let header = Y4MHeader(format: format, frameRate: Rational(25, 1), interlacing: .progressive,
+                           pixelAspect: Rational(1, 1), extensions: extensions)
     let writer = try Y4MWriter(sink: MemoryByteSink(), header: header)
     let planes = format.makePlaneBuffers()
     for frame in 0..<frames {
@@ -145,18 +145,6 @@ func fillPattern(_ planes: [PlaneBuffer], seed: Int) {
                 }
             }
         }
-    }
-}
-
-/// SplitMix64: a tiny seeded generator so the fuzz test is reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
 

@@ -1,3 +1,4 @@
+import TestSupport
 import Testing
 @testable import RawVideo
 
@@ -51,7 +52,7 @@ import Testing
 
     @Test func mutatedStreamsEndInFramesOrErrors() throws {
         let seeds = try Self.seeds()
-        var rng = SeededGenerator(state: 0x4C55_5453_6361_6C65)
+        var rng = SeededGenerator(seed: 0x4C55_5453_6361_6C65)
         var framesSeen = 0
         var cleanEnds = 0
         var errors = 0

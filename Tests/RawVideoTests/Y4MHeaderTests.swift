@@ -1,4 +1,5 @@
 import Testing
+import VideoCore
 @testable import RawVideo
 
 @Suite struct Y4MHeaderTests {
@@ -18,9 +19,9 @@ import Testing
     @Test func parsesWhatFFmpegWrites() throws {
         let header = try parse("YUV4MPEG2 W64 H48 F30000:1001 It A4:3 C420mpeg2 XYSCSS=420MPEG2 XCOLORRANGE=FULL")
         #expect(header.format == (try RawVideoFormat(width: 64, height: 48, pixelFormat: .yuv420p)))
-        #expect(header.frameRate == Y4MRatio(30000, 1001))
+        #expect(header.frameRate == Rational(30000, 1001))
         #expect(header.interlacing == .topFieldFirst)
-        #expect(header.pixelAspect == Y4MRatio(4, 3))
+        #expect(header.pixelAspect == Rational(4, 3))
         #expect(header.chromaSiting == .left)
         #expect(header.colorRange == .full)
         #expect(header.extensions.isEmpty)
@@ -133,7 +134,7 @@ import Testing
         }
         let plain = try RawVideoFormat(width: 8, height: 6, pixelFormat: .yuv420p)
         #expect(throws: RawVideoError.self) { _ = try Y4MHeader(format: plain, extensions: ["A B"]).serialized() }
-        #expect(throws: RawVideoError.self) { _ = try Y4MHeader(format: plain, frameRate: Y4MRatio(0, 1)).serialized() }
+        #expect(throws: RawVideoError.self) { _ = try Y4MHeader(format: plain, frameRate: Rational(0, 1)).serialized() }
     }
 
     @Test func pixelFormatNamesAndSizes() throws {

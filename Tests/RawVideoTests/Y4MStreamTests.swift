@@ -1,6 +1,6 @@
 import Foundation
-import LUTEngine
 import Testing
+import VideoCore
 @testable import RawVideo
 
 @Suite struct Y4MStreamTests {

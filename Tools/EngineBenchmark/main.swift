@@ -6,6 +6,7 @@ import BenchSupport
 import Foundation
 import LUTEngine
 import Media
+import VideoCore
 
 struct EngineBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "lutscale-bench-engine",
@@ -119,12 +120,8 @@ struct EngineBenchmark: ParsableCommand {
         /// The same plane through FFmpeg's swscale (one thread, as FFmpeg 5.1 runs it per plane); its fps.
         func benchSwscale(_ filter: PlaneScaler.Filter, bitDepth: Int) throws -> Double {
             let source = source(bitDepth: bitDepth), destination = PlaneBuffer(size: output, bitDepth: bitDepth)
-            let scaler = try PlaneScaler(from: (size.width, size.height), to: (output.width, output.height), bitDepth: bitDepth, filter: filter)
-            let from = FramePlane(base: UnsafeMutableRawPointer(mutating: source.view.base), bytesPerRow: source.bytesPerRow,
-                                  width: size.width, height: size.height, bitDepth: bitDepth)
-            let to = FramePlane(base: destination.mutableView.base, bytesPerRow: destination.bytesPerRow,
-                                width: output.width, height: output.height, bitDepth: bitDepth)
-            let t = measure(runs: runs) { withExtendedLifetime((source, destination)) { scaler.scale(from, into: to) } }
+            let scaler = try PlaneScaler(from: size, to: output, bitDepth: bitDepth, filter: filter)
+            let t = measure(runs: runs) { withExtendedLifetime((source, destination)) { scaler.scale(source.view, into: destination.mutableView) } }
             report("swscale \(filter)", bitDepth: bitDepth, workers: 1, t)
             return 1000 / t.ms
         }

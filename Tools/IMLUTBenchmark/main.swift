@@ -5,6 +5,7 @@ import ArgumentParser
 import BenchSupport
 import Foundation
 import LUTEngine
+import VideoCore
 
 struct IMLUTBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "lutscale-bench-imlut",

@@ -1,5 +1,6 @@
 import Foundation
 import Media
+import VideoCore
 
 extension UpscaleJob {
     /// The final file from pieces made by `.piece` jobs of the same request: their video remuxed (no re-encoding)
@@ -37,9 +38,7 @@ extension UpscaleJob {
             output.discard()
             throw failure
         }
-        try output.commit()
-        var info = stat()
-        let bytes = output.writesFile && stat(output.path, &info) == 0 ? Int64(info.st_size) : 0
+        let bytes = try output.commit()
         return Summary(frames: frames.value, elapsed: clock.now - start, stoppedEarly: false, outputBytes: bytes,
                        corruptPackets: 0, brokenPackets: 0, damagedFrames: 0, readError: nil)
     }

@@ -39,10 +39,12 @@ public final class ResumableJob {
     }
 
     /// Whether `request` is worked in segments: an earlier run's journal is there, or the input lasts at least two
-    /// segments; and the output is a regular file (a pipe or device cannot be resumed).
+    /// segments; and the output is a regular file (a pipe or device cannot be resumed, and an image sequence is
+    /// not one file the pieces could be joined into).
     public static func applies(to request: UpscaleRequest, segmentSeconds: Double) -> Bool {
-        guard request.segmentWork == nil, request.format != "null", segmentSeconds > 0,
-              !request.inputPath.hasPrefix("pipe:"), !request.outputPath.hasPrefix("pipe:") else { return false }
+        guard request.segmentWork == nil, !request.preview, request.format != "null", segmentSeconds > 0,
+              !request.inputPath.hasPrefix("pipe:"), !request.outputPath.hasPrefix("pipe:"),
+              !Muxer.writesImageSequence(to: request.outputPath, formatName: request.format) else { return false }
         var info = stat()
         // Only a file can be read again from a segment's start (not stdin, a FIFO or an image sequence pattern).
         guard stat(request.inputPath, &info) == 0, info.st_mode & S_IFMT == S_IFREG else { return false }

@@ -1,5 +1,6 @@
 import Foundation
 import Media
+import VideoCore
 
 /// Passes on the decoded frames of one segment: drops those before its first frame (decoding starts at the keyframe
 /// at or before it), then passes exactly `segment.count` frames and releases the decoder and the source.

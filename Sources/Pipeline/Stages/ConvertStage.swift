@@ -1,4 +1,5 @@
 import Media
+import VideoCore
 
 /// Work-format frames -> the encoder's format, one conversion after the other (a change of YUV matrix goes
 /// through 16-bit RGB); with no conversion, frames are only relabelled (yuv420p -> yuvj420p, the same layout).
@@ -6,7 +7,7 @@ struct ConvertStage: Stage {
     let steps: [(format: PixelFormat, color: ColorInfo)]
     let format: PixelFormat
     let color: ColorInfo
-    let size: (width: Int, height: Int)
+    let size: PlaneSize
     let encoderFormat: PixelFormat
     let input: BoundedQueue<VideoFrame>
     let converted: BoundedQueue<VideoFrame>

@@ -1,6 +1,7 @@
 import Foundation
 import Media
 import RawVideo
+import VideoCore
 
 /// What the muxer gets: packets from every encoder and the source (copied streams), and one `.end` from each.
 enum MuxItem: Sendable {
@@ -16,6 +17,8 @@ struct EncodeStage: Stage {
     let stream: Int
     let count: FrameCounter
     let progress: @Sendable (Int) -> Void
+    /// Preview: each frame waits for its time before the encoder gets it.
+    var pacing: PreviewPacing? = nil
     var name: String { "encode" }
 
     func run(in job: JobBuilder) throws {
@@ -33,6 +36,7 @@ struct EncodeStage: Stage {
             return true
         }
         while let frame = frames.pop() {
+            if let pacing { pacing.wait(until: pacing.number(of: frame)) }
             if let pts = frame.pts, frame.duration > 0 { durations[pts] = frame.duration }
             while try encoder.send(frame) == .mustReceiveFirst {
                 guard try drain() else { return }
@@ -46,14 +50,25 @@ struct EncodeStage: Stage {
     }
 }
 
-/// Packets -> the container, once every producer has sent its `.end`.
+/// Packets -> the container, once every producer has sent its `.end`. Writing a pipe (`closed` given), a reader
+/// that goes away (a player closed) ends the job without a failure, as it does a frame pipe's.
 struct MuxSink: Stage {
     let muxer: Muxer
     let packets: BoundedQueue<MuxItem>
     let producers: Int
+    var closed: Flag? = nil
     var name: String { "mux" }
 
     func run(in job: JobBuilder) throws {
+        do {
+            try mux(job)
+        } catch let error as MediaError where error.isClosedPipe && closed != nil {
+            closed?.set()
+            job.cancelQueues()
+        }
+    }
+
+    private func mux(_ job: JobBuilder) throws {
         try muxer.writeHeader()
         var ends = 0
         while ends < producers, let item = packets.pop() {
@@ -91,7 +106,7 @@ struct PipeSink: Stage {
 
     private func write(_ job: JobBuilder) throws(RawVideoError) {
         while let frame = frames.pop() {
-            pacing?.wait(until: frame.pts ?? 0)
+            if let pacing { pacing.wait(until: pacing.number(of: frame)) }
             try writer.write(frame, planes: planes)
             progress(count.increment())
         }
@@ -123,13 +138,22 @@ enum FrameWriter: @unchecked Sendable {
 }
 
 /// Preview pacing shared by the upscale stage (which skips frames) and the sink (which waits for each frame's
-/// time); frames carry their number in pts.
+/// time); frames carry their number in pts, or (`timeBase`) their time.
 struct PreviewPacing: Sendable {
     enum Action: Equatable { case upscale, drop }
 
     let schedule: PreviewSchedule
     let dropped: FrameCounter
+    /// The time base of the frames' pts, when they are a file stream's timestamps rather than frame numbers.
+    var timeBase: Rational? = nil
     let clock = ContinuousClock()
+
+    /// The frame's number on the schedule: its pts, or its time in frame durations.
+    func number(of frame: VideoFrame) -> Int64 {
+        guard let pts = frame.pts else { return 0 }
+        guard let timeBase else { return pts }
+        return Int64((Double(pts) * timeBase.doubleValue / schedule.frameSeconds).rounded())
+    }
 
     /// A frame whose successor is already due is not worth upscaling: skipping it is how preview catches up. One only
     /// just late is still shown (a moment late beats a frame missing).
@@ -149,10 +173,12 @@ final class PreviewSchedule: @unchecked Sendable {
     private let lock = NSLock()
     private var origin: ContinuousClock.Instant?
     private let frameDuration: Duration
+    let frameSeconds: Double
 
-    init(frameRate: Y4MRatio) {
-        let rate = frameRate.numerator > 0 && frameRate.denominator > 0 ? Double(frameRate.numerator) / Double(frameRate.denominator) : 25
-        frameDuration = .seconds(1 / rate)
+    init(frameRate: Rational) {
+        let rate = frameRate.isValid ? frameRate.doubleValue : 25
+        frameSeconds = 1 / rate
+        frameDuration = .seconds(frameSeconds)
     }
 
     /// True when the next frame's display time has already passed; nothing is late before the first frame is shown.

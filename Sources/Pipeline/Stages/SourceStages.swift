@@ -2,6 +2,7 @@ import Foundation
 import LUTEngine
 import Media
 import RawVideo
+import VideoCore
 
 /// Reads a container through libavformat: packets of each upscaled stream to that stream's decoder, packets of
 /// copied streams (audio, subtitles) straight to the muxer.

@@ -1,5 +1,6 @@
 import LUTEngine
 import Media
+import VideoCore
 
 /// Work-format frames -> frames at the output size (`FrameRenderer`). In preview, frames the sink would show too
 /// late are skipped before they cost anything, and when the upscaler falls behind the source it steps down the
@@ -21,12 +22,12 @@ struct UpscaleStage: Stage {
         var watch = ladder.map { KeepUpWatch(limit: $0.frameDuration) }
         let clock = ContinuousClock()
         while let frame = input.pop() {
-            if let pacing, pacing.decide(frame.pts ?? 0) == .drop { continue }
+            if let pacing, pacing.decide(pacing.number(of: frame)) == .drop { continue }
             let target = try pool.frame(propertiesOf: frame)
             let start = clock.now
             try renderer.render(frame, into: target)
             if let ladder, watch?.record(clock.now - start) == .stepDown,
-               let next = ladder.stepDown(atFrame: frame.pts ?? 0, mean: watch!.lastMean) {
+               let next = ladder.stepDown(atFrame: pacing?.number(of: frame) ?? frame.pts ?? 0, mean: watch!.lastMean) {
                 renderer = try renderer.with(upscaler: next)
             }
             guard upscaled.push(target) else { return }
@@ -67,7 +68,7 @@ struct FrameRenderer: Sendable {
         for (field, (source, destination)) in try fields.pairs(0, of: frame, into: target).enumerated() {
             let items = try PlaneWork.items(work, from: frame, into: target, fields: fields, field: field)
             withExtendedLifetime(frame) {
-                luma.renderParallel(source.view, into: destination.mutableView, workers: activeProcessorCount, alongside: items)
+                luma.renderParallel(source.readOnly, into: destination, workers: activeProcessorCount, alongside: items)
             }
         }
     }
@@ -105,8 +106,8 @@ enum PlaneWork: Sendable {
         for (offset, method) in work.enumerated() {
             let (from, to) = try fields.pairs(offset + 1, of: source, into: target)[field]
             switch method {
-            case let .swscale(scaler): items.append { scaler.scale(from, into: to) }
-            case let .upscaler(plan): items.append { plan.renderParallel(from.view, into: to.mutableView, workers: 1) }
+            case let .swscale(scaler): items.append { scaler.scale(from.readOnly, into: to) }
+            case let .upscaler(plan): items.append { plan.renderParallel(from.readOnly, into: to, workers: 1) }
             }
         }
         return items
@@ -114,34 +115,21 @@ enum PlaneWork: Sendable {
 }
 
 extension VideoFrame {
-    func framePlane(_ index: Int) throws(PipelineError) -> FramePlane {
+    func mutablePlaneView(_ index: Int) throws(PipelineError) -> MutablePlaneView {
         guard let plane = plane(index) else { throw .media(.unsupported("plane \(index) of a \(format) frame")) }
         return plane
     }
 
-    func planeView(_ index: Int) throws(PipelineError) -> PlaneView { try framePlane(index).view }
-
-    func mutablePlaneView(_ index: Int) throws(PipelineError) -> MutablePlaneView { try framePlane(index).mutableView }
+    func planeView(_ index: Int) throws(PipelineError) -> PlaneView { try mutablePlaneView(index).readOnly }
 
     /// Views of planes the frame is known to have (frames from a pool of the stream's format).
     func pixelViews(_ count: Int) -> [PlaneView] {
-        (0..<count).map { plane($0)!.view }
+        (0..<count).map { plane($0)!.readOnly }
     }
 
     func mutablePlaneViews(_ count: Int) throws(PipelineError) -> [MutablePlaneView] {
         var views: [MutablePlaneView] = []
         for plane in 0..<count { views.append(try mutablePlaneView(plane)) }
         return views
-    }
-}
-
-extension FramePlane {
-    /// The engine's view of the plane; it does not keep the frame alive.
-    var view: PlaneView {
-        PlaneView(base: UnsafeRawPointer(base), size: PlaneSize(width: width, height: height), bytesPerRow: bytesPerRow, bitDepth: bitDepth)
-    }
-
-    var mutableView: MutablePlaneView {
-        MutablePlaneView(base: base, size: PlaneSize(width: width, height: height), bytesPerRow: bytesPerRow, bitDepth: bitDepth)
     }
 }

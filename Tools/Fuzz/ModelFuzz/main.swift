@@ -1,4 +1,5 @@
 import LUTEngine
+import VideoCore
 
 // libFuzzer entry point (see Tools/Fuzz/README.md): every input is decoded as a .lut file (first byte even) or an
 // SR-LUT .npy table (odd); with bit 1 of the first byte set, a .lut's checksum is recomputed first, so that

@@ -1,5 +1,6 @@
 // Upscales a small gradient with bicubic through the library's public API, as a dependent package would.
 import LUTEngine
+import VideoCore
 
 let input = PlaneBuffer(width: 8, height: 8, samples: (0..<64).map { UInt8($0 * 4) })
 let output = PlaneBuffer(size: PlaneSize(width: 16, height: 16), bitDepth: 8)

@@ -1,38 +1,36 @@
-// Shared by the MediaTests, PipelineTests and LUTScaleTests targets (the other two link to this file).
 import Foundation
-import Testing
 
 /// A temporary directory removed when the last reference goes.
-final class Scratch: Sendable {
-    let url: URL
+public final class Scratch: Sendable {
+    public let url: URL
 
-    init() throws {
+    public init() throws {
         url = FileManager.default.temporaryDirectory.appendingPathComponent("lutscale-test-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
     }
 
     deinit { try? FileManager.default.removeItem(at: url) }
 
-    func path(_ name: String) -> String { url.appendingPathComponent(name).path }
+    public func path(_ name: String) -> String { url.appendingPathComponent(name).path }
 }
 
 /// Test media made with the ffmpeg CLI, and facts about files read back with ffprobe.
-enum Fixtures {
-    struct ToolResult {
-        let status: Int32
-        let output: String
-        let errors: String
+public enum Fixtures {
+    public struct ToolResult: Sendable {
+        public let status: Int32
+        public let output: String
+        public let errors: String
     }
 
     /// Runs a program found on PATH and collects what it prints.
-    static func run(_ tool: String, _ arguments: [String]) throws -> ToolResult {
+    public static func run(_ tool: String, _ arguments: [String]) throws -> ToolResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = [tool] + arguments
         return try collect(process)
     }
 
-    static func collect(_ process: Process) throws -> ToolResult {
+    public static func collect(_ process: Process) throws -> ToolResult {
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err
@@ -45,20 +43,20 @@ enum Fixtures {
                           errors: errors.wait())
     }
 
-    static func ffmpeg(_ arguments: [String]) throws {
+    public static func ffmpeg(_ arguments: [String]) throws {
         let result = try run("ffmpeg", ["-nostdin", "-v", "error", "-y"] + arguments)
-        try #require(result.status == 0, "ffmpeg \(arguments.joined(separator: " ")): \(result.errors)")
+        guard result.status == 0 else { throw FixtureFailure("ffmpeg \(arguments.joined(separator: " ")): \(result.errors)") }
     }
 
-    static func ffprobe(_ arguments: [String]) throws -> String {
+    public static func ffprobe(_ arguments: [String]) throws -> String {
         let result = try run("ffprobe", ["-v", "error"] + arguments)
-        try #require(result.status == 0, "ffprobe \(arguments.joined(separator: " ")): \(result.errors)")
+        guard result.status == 0 else { throw FixtureFailure("ffprobe \(arguments.joined(separator: " ")): \(result.errors)") }
         return result.output
     }
 
     /// A testsrc2 clip: `frames` frames of `size` at `rate` fps in `pixelFormat`, with a sine tone unless `audio`
     /// is nil; `extra` goes before the output name (codec options, colour tags, filters).
-    static func clip(_ path: String, size: String = "320x240", frames: Int = 10, rate: Int = 25,
+    public static func clip(_ path: String, size: String = "320x240", frames: Int = 10, rate: Int = 25,
                      pixelFormat: String = "yuv420p", audio: String? = "aac", extra: [String] = []) throws {
         var arguments = ["-f", "lavfi", "-i", "testsrc2=size=\(size):rate=\(rate)"]
         if audio != nil { arguments += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000"] }
@@ -72,7 +70,7 @@ enum Fixtures {
 
     /// The video stream's properties as ffprobe names them (width, height, pix_fmt, color_range, ...), with the
     /// decoded frame count as nb_read_frames.
-    static func videoStream(_ path: String) throws -> [String: String] {
+    public static func videoStream(_ path: String) throws -> [String: String] {
         let text = try ffprobe(["-count_frames", "-select_streams", "v:0", "-show_entries",
                                 "stream=codec_name,width,height,pix_fmt,color_range,color_space,color_transfer,color_primaries,chroma_location,nb_read_frames",
                                 "-of", "default=noprint_wrappers=1", path])
@@ -85,14 +83,14 @@ enum Fixtures {
     }
 
     /// Every video frame's presentation time, in decoding output order.
-    static func frameTimes(_ path: String) throws -> [String] {
+    public static func frameTimes(_ path: String) throws -> [String] {
         try ffprobe(["-select_streams", "v:0", "-show_entries", "frame=pts_time", "-of", "csv=p=0", path])
             .split(separator: "\n").map { String($0.split(separator: ",")[0]) }
     }
 
     /// The packets of the streams `selector` picks (e.g. "a", "s"), payload bytes and timing, without file
     /// positions: equal for bit-identical streams in different files.
-    static func packets(_ path: String, streams selector: String) throws -> [String] {
+    public static func packets(_ path: String, streams selector: String) throws -> [String] {
         try ffprobe(["-select_streams", selector, "-show_packets", "-show_data", path])
             .split(separator: "\n").map(String.init)
             .filter { !$0.hasPrefix("pos=") && !$0.hasPrefix("stream_index=") }
@@ -100,7 +98,7 @@ enum Fixtures {
 
     /// An MKV with what must survive besides the picture: file title and two chapters, a French audio stream with
     /// the comment disposition, a forced ASS subtitle stream and a font attachment.
-    static func richMatroska(_ path: String, in scratch: Scratch) throws {
+    public static func richMatroska(_ path: String, in scratch: Scratch) throws {
         let chapters = scratch.path("chapters.txt"), subtitles = scratch.path("subs.ass"), font = scratch.path("font.ttf")
         try """
             ;FFMETADATA1
@@ -136,10 +134,10 @@ enum Fixtures {
     }
 
     /// The x265 parameters of `hdr10` (mastering display and content light level in the bitstream, as SEI).
-    static let hdr10Parameters = "log-level=error:master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400"
+    public static let hdr10Parameters = "log-level=error:master-display=G(13250,34500)B(7500,3000)R(34000,16000)WP(15635,16450)L(10000000,1):max-cll=1000,400"
 
     /// A 10-bit HEVC HDR10 clip (PQ, BT.2020) whose mastering display and light level are in the bitstream only.
-    static func hdr10(_ path: String) throws {
+    public static func hdr10(_ path: String) throws {
         try clip(path, size: "96x64", frames: 3, pixelFormat: "yuv420p10le", audio: nil,
                  extra: ["-c:v", "libx265", "-x265-params", hdr10Parameters, "-color_primaries", "bt2020",
                          "-color_trc", "smpte2084", "-colorspace", "bt2020nc"])
@@ -147,10 +145,10 @@ enum Fixtures {
 
     /// An MP4 whose track header turns the picture 90 degrees, as phones write: ffmpeg 5.1 cannot set it, so the
     /// matrix of the `tkhd` box is patched.
-    static func rotatedMP4(_ path: String) throws {
+    public static func rotatedMP4(_ path: String) throws {
         try clip(path, size: "96x64", frames: 3, audio: nil)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))
-        let box = try #require(bytes.range(of: Data("tkhd".utf8))).lowerBound
+        guard let box = bytes.range(of: Data("tkhd".utf8))?.lowerBound else { throw FixtureFailure("\(path): no tkhd box") }
         // After the type: version and flags (4), times and track fields (20 for version 0, 32 for 1), reserved (8),
         // layer, group, volume, reserved (8), then nine big-endian 32-bit matrix entries.
         let matrix = box + 4 + 4 + (bytes[box + 4] == 0 ? 20 : 32) + 8 + 8
@@ -161,7 +159,7 @@ enum Fixtures {
 
     /// A PNG carrying an ICC profile (`profile`'s bytes, not checked by decoders) in an iCCP chunk, which the ffmpeg
     /// CLI cannot add: the chunk is inserted after IHDR, its profile in a stored (uncompressed) zlib stream.
-    static func pngWithICCProfile(_ path: String, profile: [UInt8]) throws {
+    public static func pngWithICCProfile(_ path: String, profile: [UInt8]) throws {
         try clip(path, size: "32x24", frames: 1, pixelFormat: "rgb24", audio: nil, extra: ["-c:v", "png"])
         func bigEndian(_ value: UInt32) -> [UInt8] { withUnsafeBytes(of: value.bigEndian) { Array($0) } }
         func crc32(_ bytes: [UInt8]) -> UInt32 {
@@ -184,12 +182,12 @@ enum Fixtures {
     }
 
     /// ffprobe's compact lines (`stream|index=0|...`, `chapter|...`, `format|...`) with tags and dispositions.
-    static func describe(_ path: String) throws -> [String] {
+    public static func describe(_ path: String) throws -> [String] {
         try ffprobe(["-show_chapters", "-show_format", "-show_streams", "-of", "compact", path]).split(separator: "\n").map(String.init)
     }
 
     /// The side data ffprobe finds on the first video stream and on its first frame, by type name.
-    static func sideDataTypes(_ path: String) throws -> (stream: [String], frame: [String]) {
+    public static func sideDataTypes(_ path: String) throws -> (stream: [String], frame: [String]) {
         func types(_ text: String) -> [String] {
             text.split(separator: "\n").filter { $0.hasPrefix("side_data_type=") }.map { String($0.dropFirst(15)) }
         }
@@ -198,10 +196,16 @@ enum Fixtures {
     }
 
     /// The repository's sample clip: 1280x720 yuv444p H.264 with MP3 audio, 280 frames.
-    static var sample: String {
+    public static var sample: String {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             .appendingPathComponent("Samples/cockatoo.mp4").path
     }
+}
+
+/// A fixture that could not be made or read: what the tool said.
+public struct FixtureFailure: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
 }
 
 /// Reads a pipe to its end on another thread.

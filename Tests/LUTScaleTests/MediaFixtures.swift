@@ -1,1 +1,0 @@
-../PipelineTests/MediaFixtures.swift
