@@ -3,6 +3,7 @@
 #if defined(__x86_64__)
 #define TIER avx512icl
 #define LUT_BYTE_PERMUTES
+#define LUT_FLOAT_PERMUTES
 #pragma clang attribute push(__attribute__((target("avx512vbmi,avx512f,avx512bw,avx512cd,avx512dq,avx512vl,avx2,fma,bmi,bmi2,lzcnt,popcnt,movbe,f16c"))), apply_to = function)
 #include "kernels.inc"
 #pragma clang attribute pop

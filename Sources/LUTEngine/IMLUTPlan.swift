@@ -17,10 +17,13 @@ struct IMLUTPlan: UpscalePlan {
     let stage: PlanStage
     let nodes: Int
     let interpolators: [IMLUTSpec.Interpolator]
-    /// Per output column: the LR anchor's first value of the node column pair (anchor x 16 + jx0 x K) and the
-    /// phase fraction between that pair.
-    let columnIndex: [Int32]
-    let columnFraction: [Float]
+    /// Per output column: its LR anchor, and the bilinear weight of each node column jx at its phase (N rows of
+    /// `stride` floats).
+    let columnAnchor: [Int32]
+    let columnWeights: [Float]
+    /// Floats per row of output width in a render's scratch: room for mix_row's 16-sample and resample_row's
+    /// 8-sample steps.
+    let stride: Int
     /// Per output row: the LR anchor row, the lower node row jy0 and the fraction towards jy0 + 1.
     let rowAnchor: [Int]
     let rowNode: [Int]
@@ -120,8 +123,15 @@ struct IMLUTPlan: UpscalePlan {
             return (anchor, node, Float(grid - Double(node)))
         }
         let columns = (0..<output.width).map { phase($0, sx, input.width) }
-        columnIndex = columns.map { Int32($0.anchor * 16 + $0.node * k) }
-        columnFraction = columns.map(\.fraction)
+        let stride = (output.width + 15) / 16 * 16 + 16
+        self.stride = stride
+        columnAnchor = columns.map { Int32($0.anchor) }
+        var weights = [Float](repeating: 0, count: n * stride)
+        for (x, column) in columns.enumerated() {
+            weights[column.node * stride + x] = 1 - column.fraction
+            weights[(column.node + 1) * stride + x] = column.fraction
+        }
+        columnWeights = weights
         let rows = (0..<output.height).map { phase($0, sy, input.height) }
         rowAnchor = rows.map(\.anchor)
         rowNode = rows.map(\.node)
@@ -140,9 +150,10 @@ struct IMLUTPlan: UpscalePlan {
         let samplesToFloats = k.samples_to_floats!, resampleRow = k.resample_row!, floatsToSamples = k.floats_to_samples!
         let n = nodes, kCount = interpolators.count, planes = n * kCount
         let sampleBytes = source.bytesPerSample
-        // Rows of output width, padded for mix_row's 16-sample steps and resample_row's 8-sample blocks.
-        let stride = (output.width + 15) / 16 * 16 + 16
-        let values = UnsafeMutablePointer<Float>.allocate(capacity: 16 * input.width)
+        // One plane of LR width per value of a pixel, readable 16 floats past the last anchor.
+        let valueStride = input.width + 32
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: 16 * valueStride)
+        values.initialize(repeating: 0, count: 16 * valueStride)
         let nodePlanes = UnsafeMutablePointer<Float>.allocate(capacity: planes * stride)
         let sum = UnsafeMutablePointer<Float>.allocate(capacity: stride)
         let line = UnsafeMutablePointer<Float>.allocate(capacity: (horizontal.compactMap { $0?.paddedSourceLength }.max() ?? 0) + input.width + 16)
@@ -151,17 +162,12 @@ struct IMLUTPlan: UpscalePlan {
         let ringRows = 8
         let ring = UnsafeMutablePointer<Float>.allocate(capacity: kCount * ringRows * stride)
         var ringRow = [Int](repeating: -1, count: kCount * ringRows)
-        let indices = UnsafeMutablePointer<Int32>.allocate(capacity: planes)
         defer {
             values.deallocate()
             nodePlanes.deallocate()
             sum.deallocate()
             line.deallocate()
             ring.deallocate()
-            indices.deallocate()
-        }
-        for jy in 0..<n {
-            for c in 0..<kCount { indices[jy * kCount + c] = Int32(jy * n * kCount + c) }
         }
         func candidateRow(_ c: Int, _ y: Int) -> UnsafePointer<Float> {
             let slot = c * ringRows + y % ringRows
@@ -187,18 +193,18 @@ struct IMLUTPlan: UpscalePlan {
         var firstRow = rows.lowerBound
         let anchors = rowAnchor[rows.lowerBound]..<(rowAnchor[rows.upperBound - 1] + 1)
         let multipliers = stage.recordSets
-        columnIndex.withUnsafeBufferPointer { columnIndex in
-            columnFraction.withUnsafeBufferPointer { columnFraction in
+        columnAnchor.withUnsafeBufferPointer { columnAnchor in
+            columnWeights.withUnsafeBufferPointer { columnWeights in
                 stage.accumulate(kernels: kernels.kernels, input: StageInput(base: source.base, bytesPerRow: source.bytesPerRow, firstRow: 0),
                                  size: input, lrRows: anchors, columns: input.width, bitDepth: bitDepth) { y, records in
                     records.withUnsafeBufferPointer { records in
                         multipliers.withUnsafeBufferPointer { multipliers in
                             toFloats(UnsafePointer(OpaquePointer(records.baseAddress)), multipliers.baseAddress, Int32(records.count),
-                                     stage.lanes == .narrow ? 0 : 1, Int32(input.width), sumScale, values)
+                                     stage.lanes == .narrow ? 0 : 1, Int32(input.width), sumScale, values, valueStride)
                         }
                     }
-                    blendColumns(values, columnIndex.baseAddress, columnFraction.baseAddress, Int32(output.width), indices, Int32(planes),
-                                 Int32(kCount), nodePlanes, stride)
+                    blendColumns(values, valueStride, columnAnchor.baseAddress, columnWeights.baseAddress, Int32(n), Int32(kCount),
+                                 Int32(output.width), nodePlanes, stride)
                     while firstRow < rows.upperBound, rowAnchor[firstRow] == y {
                         let o = firstRow
                         let node = rowNode[o]

@@ -116,14 +116,17 @@ typedef struct {
     void (*floats_to_samples)(const float *sum, int32_t max_value, int32_t sample_bytes, int32_t count, void *dst);
 
     /// The arbitrary-scale model's steps after its table sums (accumulate's records of one LR row). Records to
-    /// floats: out[16 x + o] = scale x the sum over sets s of records[s][x][o] x multipliers[s] (16 lanes of int32,
-    /// or of int16 when `wide` is 0), for x < count; the records are cleared for the next row.
+    /// floats, one plane per lane: out[o x stride + x] = scale x the sum over sets s of records[s][x][o] x
+    /// multipliers[s] (16 lanes of int32, or of int16 when `wide` is 0), for x < count; the records are cleared for
+    /// the next row.
     void (*records_to_floats)(void *const *records, const int32_t *multipliers, int32_t sets, int32_t wide,
-                              int32_t count, float scale, float *out);
-    /// Node values at each output column x < count: planes[p x stride + x] = (1 - fraction[x]) v[index[x] +
-    /// offsets[p]] + fraction[x] v[index[x] + offsets[p] + step], for each plane p < plane_count.
-    void (*blend_columns)(const float *values, const int32_t *index, const float *fraction, int32_t count,
-                          const int32_t *offsets, int32_t plane_count, int32_t step, float *planes, intptr_t stride);
+                              int32_t count, float scale, float *out, intptr_t stride);
+    /// Node values at each output column x < count, interpolated across the N node columns: plane (jy, k), at
+    /// planes[(jy K + k) x stride + x], = the sum over jx < N of weights[jx x stride + x] x values[((jy N + jx) K +
+    /// k) x value_stride + anchor[x]]. Anchors of 16 consecutive columns span at most 16 (scales of 1 and up);
+    /// value planes are readable 16 floats past the last anchor.
+    void (*blend_columns)(const float *values, intptr_t value_stride, const int32_t *anchor, const float *weights,
+                          int32_t nodes, int32_t interpolators, int32_t count, float *planes, intptr_t stride);
     void (*mix_row)(const lut_mix_job *job);
 } lut_kernels;
 
