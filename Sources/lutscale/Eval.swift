@@ -32,6 +32,13 @@ struct Eval: ParsableCommand {
     @Option(help: ArgumentHelp("'luma': the model on the LR's Y plane; 'all': on R, G and B, Y taken after.", valueName: "luma|all"))
     var planes: PlaneMode = .luma
 
+    @Option(help: ArgumentHelp("Also write each upscaled image into this folder as NAME.png, made as `lutscale LR -o SR.png` "
+                               + "makes it (created if missing).", valueName: "DIR"))
+    var save: String?
+
+    @Flag(name: .customShort("y"), help: "Overwrite files of the same name in --save's folder.")
+    var overwrite = false
+
     func validate() throws {
         guard scale.isFinite, scale > 1 else { throw ValidationError("--scale must be a number above 1, not \(scale).") }
         // No image grows past the largest side, and the shave is an Int.
@@ -57,6 +64,7 @@ struct Eval: ParsableCommand {
             let shave = Int(scale.rounded(.up))
             print("image".padding(toLength: 14, withPad: " ", startingAt: 0)
                   + "  \(upscaler.name) PSNR / SSIM".padding(toLength: 34, withPad: " ", startingAt: 0) + "  bicubic PSNR / SSIM")
+            if let save { try FileManager.default.createDirectory(atPath: save, withIntermediateDirectories: true) }
             var sums = [0.0, 0.0, 0.0, 0.0]
             for name in names {
                 let lrPath = (lr as NSString).appendingPathComponent(name)
@@ -72,6 +80,12 @@ struct Eval: ParsableCommand {
                     row.append(Metrics.ssim(sr, truth, width: w, height: h, strideA: width, strideB: high.width, shave: shave))
                 }
                 for i in 0..<4 { sums[i] += row[i] }
+                if let save {
+                    // Through the job the CLI runs, so that what is saved is what users get.
+                    let output = (save as NSString).appendingPathComponent(((name as NSString).deletingPathExtension as NSString).appendingPathExtension("png")!)
+                    _ = try UpscaleJob(UpscaleRequest(inputPath: lrPath, outputPath: output, size: .scale(scale), upscaler: upscaler,
+                                                      planes: planes, overwrite: overwrite)).run()
+                }
                 print(name.padding(toLength: 14, withPad: " ", startingAt: 0)
                       + String(format: "  %7.3f / %.4f", row[0], row[1]).padding(toLength: 34, withPad: " ", startingAt: 0)
                       + String(format: "  %7.3f / %.4f", row[2], row[3]))

@@ -67,8 +67,24 @@ import Testing
         for dir in [hr, lr] { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }
         try Fixtures.clip(hr + "/a.png", size: "60x40", frames: 1, pixelFormat: "rgb24", audio: nil, extra: ["-c:v", "png"])
         try Fixtures.ffmpeg(["-i", hr + "/a.png", "-vf", "scale=24:16:flags=bicubic", lr + "/a.png"])
-        let result = try Self.lutscale(["eval", "--hr", hr, "--lr", lr, "--scale", "2.5", "--model", Self.fixture], models: scratch.path("none"))
+        let saved = scratch.path("saved")
+        let result = try Self.lutscale(["eval", "--hr", hr, "--lr", lr, "--scale", "2.5", "--model", Self.fixture, "--save", saved],
+                                       models: scratch.path("none"))
         #expect(result.status == 0, "\(result.errors)")
         #expect(result.output.contains("oracle-fixture PSNR") && result.output.contains("mean"), "\(result.output)")
+        // --save writes what `lutscale LR -o SR.png` gives, and replaces it only with -y.
+        let image = try Fixtures.videoStream(saved + "/a.png")
+        #expect(image["width"] == "60" && image["height"] == "40", "\(image)")
+        let direct = scratch.path("direct.png")
+        let upscale = try Self.lutscale([lr + "/a.png", "-o", direct, "--scale", "2.5", "--model", Self.fixture], models: scratch.path("none"))
+        #expect(upscale.status == 0, "\(upscale.errors)")
+        func pixels(_ path: String) throws -> String { try Fixtures.run("ffmpeg", ["-v", "error", "-i", path, "-f", "framemd5", "-"]).output }
+        #expect(try pixels(saved + "/a.png") == pixels(direct))
+        let again = try Self.lutscale(["eval", "--hr", hr, "--lr", lr, "--scale", "2.5", "--model", Self.fixture, "--save", saved],
+                                      models: scratch.path("none"))
+        #expect(again.status != 0 && again.errors.contains("exists"), "\(again.errors)")
+        let forced = try Self.lutscale(["eval", "--hr", hr, "--lr", lr, "--scale", "2.5", "--model", Self.fixture, "--save", saved, "-y"],
+                                       models: scratch.path("none"))
+        #expect(forced.status == 0, "\(forced.errors)")
     }
 }
