@@ -5,7 +5,8 @@
 #   Tools/PipelineBenchmark.sh [SECONDS]     SECONDS of Samples/cockatoo.mp4 (720p, 20 fps) for the speed runs (default 5)
 #
 # Cases: --model bicubic / lanczos3 against ffmpeg's scaler of the same name (raw to null, raw on a pipe, x264
-# ultrafast), then the default model against ffmpeg lanczos with the same encoder: 4K ultrafast and x2 medium.
+# ultrafast), then the default model against ffmpeg lanczos with the same encoder: 4K ultrafast, x2 medium and x2.5
+# medium (the any-scale model).
 # Environment: SCRATCH (SwiftPM scratch path, default .build), REPEATS (runs per figure, median taken; default 3),
 # RSS_SECONDS (seconds of the sample for the short memory run, default 14 = all of it; the long run is 6 times that).
 set -euo pipefail
@@ -87,6 +88,9 @@ compare "3840x2160 auto vs lanczos, x264 ultrafast" \
 compare "2560x1440 auto vs lanczos, x264 medium" \
     "ffmpeg -nostdin -v error -y -i '$in' -vf scale=2560:1440:flags=lanczos -c:v libx264 -crf 18 -preset medium -c:a copy '$work/ff.mp4'" \
     "'$lutscale' '$in' --scale 2 -q -o '$work/ours.mp4' -y --crf 18"
+compare "3200x1800 auto (any-scale) vs lanczos, x264 medium" \
+    "ffmpeg -nostdin -v error -y -i '$in' -vf scale=3200:1800:flags=lanczos -c:v libx264 -crf 18 -preset medium -c:a copy '$work/ff.mp4'" \
+    "'$lutscale' '$in' --scale 2.5 -q -o '$work/ours.mp4' -y --crf 18"
 echo "ratio columns: above 1 means lutscale is faster (fps) or uses less CPU per frame"
 
 # Peak memory must not grow with the input: the same clip once and six times over (-stream_loop 5).
