@@ -6,7 +6,7 @@ import VideoCore
 /// (`set5_y_psnr`): a fixed model when the output is its own scale in both axes (its full size, or cropped by
 /// less than one block, as when an LR size was rounded up), an imlut model when both axes scale by 1...max_scale
 /// (its figures interpolated linearly in scale). The higher figure wins (both kinds cost about the same, every
-/// table lookup on the input grid); on a tie or missing figures the fixed model serves. When none serves, a fixed model whose scale is the smallest at or above the one asked for (the largest
+/// table lookup on the input grid); on a tie (within `tie` dB) or missing figures the fixed model serves. When none serves, a fixed model whose scale is the smallest at or above the one asked for (the largest
 /// when none reaches it) is bridged by a resampler to the exact size; a downscale in both axes is the resampler
 /// alone; with imlut models only, the widest is run to the nearest size it serves, then bridged.
 public struct AnyScaleUpscaler: PlaneUpscaler {
@@ -14,6 +14,9 @@ public struct AnyScaleUpscaler: PlaneUpscaler {
     public let anyScaleModels: [IMLUTModel]
     public let bridge: Resampler
     public let name: String
+
+    /// dB of Set5 Y PSNR below which two figures are a tie: finer than Set5 (five images) can tell models apart.
+    public static let tie = 0.01
 
     /// What serves one request.
     public enum Choice {
@@ -69,7 +72,7 @@ public struct AnyScaleUpscaler: PlaneUpscaler {
         let fixedFigure = best?.figure ?? -.infinity
         for (index, _) in anyScale where candidates[index].serves(input: input, output: output) {
             let figure = candidates[index].figure(input: input, output: output) ?? -.infinity
-            guard figure > fixedFigure || best == nil else { continue }
+            guard figure > fixedFigure + tie || best == nil else { continue }
             if best == nil || figure > best!.figure { best = (index, figure) }
         }
         if let best { return .model(best.index) }

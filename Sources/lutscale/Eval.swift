@@ -176,7 +176,7 @@ struct Models: ParsableCommand {
         }
         print("models in \(ShippedModels.directory.path)")
         print("auto picks, for each stream, the model with the best Set5 figure among those that serve its scale as it is "
-              + "(a fixed model at its own scale, an any-scale model within its range); otherwise the smallest fixed scale "
+              + "(a fixed model at its own scale, an any-scale model within its range; a tie within \(AnyScaleUpscaler.tie) dB goes to the fixed model); otherwise the smallest fixed scale "
               + "at or above the one asked for, then Lanczos to the exact size.")
     }
 }
