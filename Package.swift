@@ -46,7 +46,7 @@ let package = Package(
                           path: "Tools/IMLUTBenchmark"),
         // Fixtures are read from the source tree (by #filePath), not bundled.
         // What several test targets use (scratch folders, media fixtures made with the ffmpeg CLI, seeded numbers).
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["BenchSupport"], path: "Tests/TestSupport"),
         .testTarget(name: "LUTEngineTests", dependencies: ["VideoCore", "LUTEngine", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "MediaTests", dependencies: ["VideoCore", "Media", "TestSupport"]),
         .testTarget(name: "PipelineTests", dependencies: ["VideoCore", "Pipeline", "TestSupport"]),

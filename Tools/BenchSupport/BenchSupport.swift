@@ -47,7 +47,7 @@ public func positiveIntegers(_ text: String) -> [Int]? {
     return values.isEmpty || values.count != items.count ? nil : values
 }
 
-/// SplitMix64, so a synthetic model is the same in every run.
+/// SplitMix64, so a synthetic model (and a test's random input, as `SeededGenerator`) is the same in every run.
 public struct SplitMix64: RandomNumberGenerator {
     var state: UInt64
     public init(seed: UInt64) { state = seed }
