@@ -319,7 +319,7 @@ enum HeaderSchema {
             let lut = try object(lutValue, path: lutPath, required: ["pattern", "rotations", "levels", "table"])
             let patternName = try string(lut["pattern"]!, path: "\(lutPath).pattern")
             guard let pattern = LUTModelSpec.Pattern(rawValue: patternName) else {
-                throw .badField("\(lutPath).pattern: \"\(patternName)\" is not S, D or Y")
+                throw .badField("\(lutPath).pattern: \"\(patternName)\" is not S, D, Y or I")
             }
             let rotations = try integer(lut["rotations"]!, path: "\(lutPath).rotations", in: 1...4)
             guard case let .array(levelValues) = lut["levels"]! else {

@@ -51,13 +51,16 @@ public struct LUTModelSpec: Equatable, Sendable {
 
     /// Which 4 LR pixels index the table, as (dy, dx) offsets from the anchor, in index order a, b, c, d.
     public enum Pattern: String, Sendable, CaseIterable {
-        case s = "S", d = "D", y = "Y"
+        /// A 2x2 square, its dilation by 2 and a Y shape (MuLUT); `i`: a line of 4 (with rotations, a row and a
+        /// column through the anchor, 3 pixels on either side).
+        case s = "S", d = "D", y = "Y", i = "I"
 
         public var offsets: [(dy: Int, dx: Int)] {
             switch self {
             case .s: [(0, 0), (0, 1), (1, 0), (1, 1)]
             case .d: [(0, 0), (0, 2), (2, 0), (2, 2)]
             case .y: [(0, 0), (1, 1), (1, 2), (2, 1)]
+            case .i: [(0, 0), (0, 1), (0, 2), (0, 3)]
             }
         }
 

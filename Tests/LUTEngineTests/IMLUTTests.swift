@@ -261,7 +261,7 @@ import VideoCore
     @Test("plan equals the reference on random models", arguments: [
         // (seed, nodes, interpolators, rotations, patterns, bit depth)
         (1, 2, 4, 4, "S", 8), (2, 2, 3, 4, "SDY", 8), (3, 3, 1, 1, "Y", 8), (4, 2, 2, 1, "DS", 10),
-        (5, 4, 1, 4, "S", 10), (6, 2, 4, 4, "SD", 16), (7, 2, 4, 4, "SDY", 12),
+        (5, 4, 1, 4, "S", 10), (6, 2, 4, 4, "SD", 16), (7, 2, 4, 4, "SDY", 12), (8, 2, 4, 4, "SDYI", 8), (9, 2, 4, 1, "I", 10),
     ])
     func planMatchesReference(seed: Int, nodes: Int, interpolators: Int, rotations: Int, patterns: String, bitDepth: Int) throws {
         var g = SeededGenerator(seed: UInt64(seed))

@@ -19,7 +19,7 @@ from srlut import PATTERNS, check_levels
 
 INTERPOLATORS = ("constant", "nearest", "bilinear", "bicubic", "lanczos3")
 MAX_NODE_VALUES = 16            # N * N * K: values per LR pixel (one 16-lane record in the engine)
-REACH = 2                       # the farthest pattern offset in any rotation
+REACH = 3                       # the farthest pattern offset in any rotation
 
 
 # --- 1. scale blend --------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ PATTERNS: dict[str, tuple[tuple[int, int], ...]] = {
     "S": ((0, 0), (0, 1), (1, 0), (1, 1)),
     "D": ((0, 0), (0, 2), (2, 0), (2, 2)),
     "Y": ((0, 0), (1, 1), (1, 2), (2, 1)),
+    "I": ((0, 0), (0, 1), (0, 2), (0, 3)),   # a line: with rotations a row and a column through the anchor
 }
 
 
