@@ -156,25 +156,38 @@ struct IMLUTPlan: UpscalePlan {
         values.initialize(repeating: 0, count: 16 * valueStride)
         let nodePlanes = UnsafeMutablePointer<Float>.allocate(capacity: planes * stride)
         let sum = UnsafeMutablePointer<Float>.allocate(capacity: stride)
-        let line = UnsafeMutablePointer<Float>.allocate(capacity: (horizontal.compactMap { $0?.paddedSourceLength }.max() ?? 0) + input.width + 16)
-        line.initialize(repeating: 0, count: (horizontal.compactMap { $0?.paddedSourceLength }.max() ?? 0) + input.width + 16)
-        // Each candidate's horizontal pass of the LR rows its vertical taps read, in a ring (taps only move down).
+        // Rings of LR rows (vertical taps only move down; 8 rows hold the 6 of Lanczos-3 and the anchor's): as floats,
+        // zero-padded to what the widest horizontal pass reads, converted once for all candidates; and each
+        // candidate's horizontal pass of them.
         let ringRows = 8
+        let lineLength = max(input.width, horizontal.compactMap { $0?.paddedSourceLength }.max() ?? 0)
+        let lines = UnsafeMutablePointer<Float>.allocate(capacity: ringRows * lineLength)
+        lines.initialize(repeating: 0, count: ringRows * lineLength)
+        var lineRow = [Int](repeating: -1, count: ringRows)
         let ring = UnsafeMutablePointer<Float>.allocate(capacity: kCount * ringRows * stride)
         var ringRow = [Int](repeating: -1, count: kCount * ringRows)
         defer {
             values.deallocate()
             nodePlanes.deallocate()
             sum.deallocate()
-            line.deallocate()
+            lines.deallocate()
             ring.deallocate()
+        }
+        func floatRow(_ y: Int) -> UnsafePointer<Float> {
+            let slot = y % ringRows
+            let target = lines + slot * lineLength
+            if lineRow[slot] != y {
+                samplesToFloats(source.base + y * source.bytesPerRow, Int32(sampleBytes), Int32(input.width), target)
+                lineRow[slot] = y
+            }
+            return UnsafePointer(target)
         }
         func candidateRow(_ c: Int, _ y: Int) -> UnsafePointer<Float> {
             let slot = c * ringRows + y % ringRows
             let target = ring + slot * stride
             if ringRow[slot] != y {
                 let filter = horizontal[c]!
-                samplesToFloats(source.base + y * source.bytesPerRow, Int32(sampleBytes), Int32(input.width), line)
+                let line = floatRow(y)
                 filter.starts.withUnsafeBufferPointer { starts in
                     filter.weights.withUnsafeBufferPointer { weights in
                         resampleRow(line, starts.baseAddress, weights.baseAddress, Int32(filter.blocks), Int32(filter.window), target)

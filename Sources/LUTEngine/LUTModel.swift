@@ -85,6 +85,7 @@ struct EngineStage: Sendable {
     var bias: Double
     var luts: [LUT]
     var lookups: Int { luts.reduce(0) { $0 + $1.rotations } }
+    var reach: Int { luts.map(\.pattern.reach).max()! }
 
     init(upscale: Int, residual: Bool, bias: Double, luts: [LUT]) {
         self.upscale = upscale
@@ -92,7 +93,6 @@ struct EngineStage: Sendable {
         self.bias = bias
         self.luts = luts
     }
-    var reach: Int { luts.map(\.pattern.reach).max()! }
 
     init(_ stage: LUTModelSpec.Stage, path: String) throws(LUTFileError) {
         guard stage.upscale * stage.upscale <= LUTModel.maxOutputs else {
@@ -202,13 +202,15 @@ final class PreparedStage: @unchecked Sendable {
 
     /// Groups `lookups` (at most 16 lanes each) by the pixels they read and lays out their tables.
     init(luts: [EngineStage.LUT], lookups: [Lookup]) {
-        let lanes = lookups.map(\.lanes.count).max() ?? 1
-        precondition(lanes <= 16, "a lookup fills at most 16 lanes")
-        let width = lanes <= 8 ? 8 : 16
+        let widest = lookups.map(\.lanes.count).max() ?? 1
+        precondition(widest <= 16, "a lookup fills at most 16 lanes")
+        let width = widest <= 8 ? 8 : 16
         rowBytes = 2 * width
-        // Group the lookups; `slots[g][m][axis]` is the window pixel that feeds table axis `axis` of member m.
+        // Group the lookups; `slots[g][m][axis]` is the window pixel that feeds table axis `axis` of member m, and
+        // `lanes[g][m]` that member's lookup's lane map.
         var groups: [WindowGroup] = []
         var slots: [[[Int]]] = []
+        var lanes: [[[Int]]] = []
         var total = 0
         for lookup in lookups {
             let lut = luts[lookup.lut], pixels = lookup.pixels
@@ -227,6 +229,7 @@ final class PreparedStage: @unchecked Sendable {
                     moved.target = t
                     groups[g].members.append(moved)
                     slots[g].append(axes)
+                    lanes[g].append(lookup.lanes)
                     joined = true
                     break search
                 }
@@ -234,6 +237,7 @@ final class PreparedStage: @unchecked Sendable {
             if !joined {
                 groups.append(WindowGroup(levels: lut.levels, window: pixels, members: [member]))
                 slots.append([[0, 1, 2, 3]])
+                lanes.append([lookup.lanes])
             }
         }
         self.groups = groups
@@ -242,7 +246,7 @@ final class PreparedStage: @unchecked Sendable {
         for (g, group) in groups.enumerated() {
             for (m, member) in group.members.enumerated() {
                 let lut = luts[member.lut]
-                let source = lookups.first { $0.lut == member.lut && $0.rotation == member.rotation }!.lanes
+                let source = lanes[g][m]
                 let count = lut.levels.count, entries = lut.values.count / lut.outputs
                 // Stride in the stored table of a cell step of window pixel i.
                 var step = [0, 0, 0, 0]

@@ -25,8 +25,7 @@ public struct PlaneView: @unchecked Sendable {
     public let bitDepth: Int
 
     public init(base: UnsafeRawPointer, size: PlaneSize, bytesPerRow: Int, bitDepth: Int) {
-        precondition((8...16).contains(bitDepth), "bit depth \(bitDepth) outside 8...16")
-        precondition(bytesPerRow >= size.width * (bitDepth > 8 ? 2 : 1), "row stride shorter than a row")
+        checkLayout(size: size, bytesPerRow: bytesPerRow, bitDepth: bitDepth)
         self.base = base
         self.size = size
         self.bytesPerRow = bytesPerRow
@@ -47,8 +46,7 @@ public struct MutablePlaneView: @unchecked Sendable {
     public let bitDepth: Int
 
     public init(base: UnsafeMutableRawPointer, size: PlaneSize, bytesPerRow: Int, bitDepth: Int) {
-        precondition((8...16).contains(bitDepth), "bit depth \(bitDepth) outside 8...16")
-        precondition(bytesPerRow >= size.width * (bitDepth > 8 ? 2 : 1), "row stride shorter than a row")
+        checkLayout(size: size, bytesPerRow: bytesPerRow, bitDepth: bitDepth)
         self.base = base
         self.size = size
         self.bytesPerRow = bytesPerRow
@@ -127,4 +125,10 @@ public final class PlaneBuffer: @unchecked Sendable {
         for y in 0..<size.height { for x in 0..<size.width { out.append(self[x, y]) } }
         return out
     }
+}
+
+/// The layout rules both plane views share: 8...16 bits, rows at least a row of samples apart.
+private func checkLayout(size: PlaneSize, bytesPerRow: Int, bitDepth: Int) {
+    precondition((8...16).contains(bitDepth), "bit depth \(bitDepth) outside 8...16")
+    precondition(bytesPerRow >= size.width * (bitDepth > 8 ? 2 : 1), "row stride shorter than a row")
 }
