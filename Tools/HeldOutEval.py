@@ -11,7 +11,7 @@ SHA-256 differs from the table's). None of them is a training photo.
 HR: each photo shrunk with MATLAB bicubic imresize (antialiased) to 1024 px on its long side when it is longer, as
 the training photos are (6_fit_imlut.py --hr-long-side 1024), so that detail is in the regime of Set5's images.
 LR for s = p/q (q <= 16): HR cropped to its top-left multiple of p in each axis and shrunk by imresize to exactly
-(H/p*q, W/p*q), the rule of 8_eval_imlut.py (at x2 and x3 with rounding between the passes, as Set5's LR files were
+(H/p*q, W/p*q), the rule of 9_eval_imlut.py (at x2 and x3 with rounding between the passes, as Set5's LR files were
 made), saved as PNG; the CLI's output is then exactly the cropped HR size.
 PSNR: the protocol of ../shared/README.md (Y of BT.601 from RGB, shave ceil(s), peak 255, mean over photos).
 Baselines: `--model bicubic` of the CLI (Keys bicubic on Y, through the CLI's RGB <-> YUV conversion) when it is in
@@ -43,7 +43,7 @@ sys.path.insert(0, str(TRAINING))
 from common import SET5, SET5_NAMES, WORK, load_rgb, psnr_y, rgb_to_y, step, y_uint8  # noqa: E402
 from imresize import SET5_ROUND_EACH_PASS, imresize  # noqa: E402
 
-scale_key = step("8_eval_imlut").scale_key
+scale_key = step("9_eval_imlut").scale_key
 
 DATA = TRAINING / "DATA.md"
 HELD_OUT = WORK / "heldout"

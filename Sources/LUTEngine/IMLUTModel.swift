@@ -3,6 +3,9 @@ import VideoCore
 /// axis. Everything that can be wrong is found by `init` or `makePlan`; rendering cannot fail.
 public struct IMLUTModel: PlaneUpscaler {
     public let spec: IMLUTSpec
+    /// The pre-stages as the fixed-scale engine runs them, with their tables laid out once for every plan.
+    let preStages: [EngineStage]
+    let preparedPreStages: [PreparedStage]
 
     public var name: String { spec.name }
     public var maxScale: Double { spec.maxScale }
@@ -19,6 +22,12 @@ public struct IMLUTModel: PlaneUpscaler {
                 throw .unsupported("mix.luts[\(l)]: table values reach \(largest), beyond +-\(Self.maxTableMagnitude)")
             }
         }
+        var preStages: [EngineStage] = []
+        for (s, stage) in spec.preStages.enumerated() {
+            preStages.append(try EngineStage(stage, path: "pre_stages[\(s)]"))
+        }
+        self.preStages = preStages
+        preparedPreStages = preStages.map { PreparedStage($0) }
         self.spec = spec
     }
 

@@ -14,6 +14,8 @@ struct IMLUTPlan: UpscalePlan {
     let output: PlaneSize
     let bitDepth: Int
     let kernels: KernelTier
+    /// The model's pre-stages, run on the LR rows the mix and the candidates read.
+    let preStages: [PlanStage]
     let stage: PlanStage
     let nodes: Int
     let interpolators: [IMLUTSpec.Interpolator]
@@ -52,6 +54,7 @@ struct IMLUTPlan: UpscalePlan {
                                    reason: "\(model.name) scales each axis by 1 to \(model.maxScale)")
         }
         let spec = model.spec
+        preStages = zip(model.preStages, model.preparedPreStages).map { PlanStage(stage: $0, tables: $1, bitDepth: bitDepth) }
         self.input = input
         self.output = output
         self.bitDepth = bitDepth
@@ -145,11 +148,26 @@ struct IMLUTPlan: UpscalePlan {
         precondition(destination.size == output && destination.bitDepth == bitDepth, "destination \(destination.size) at \(destination.bitDepth) bits does not match the plan")
         let rows = rows.clamped(to: 0..<output.height)
         guard !rows.isEmpty else { return }
+        let anchors = rowAnchor[rows.lowerBound]..<(rowAnchor[rows.upperBound - 1] + 1)
+        // The LR rows the mix (its reach around the anchors) and the candidates' vertical taps read: what the
+        // pre-stages must produce.
+        var read = PlanStage.widened(anchors, by: stage.reach, height: input.height)
+        for bank in vertical.compactMap({ $0 }) {
+            read = min(read.lowerBound, Int(bank.starts[rows.lowerBound]))..<max(read.upperBound, Int(bank.starts[rows.upperBound - 1]) + bank.taps)
+        }
+        PlanStage.withChain(preStages[...], kernels: kernels.kernels, source: source, rows: read, bitDepth: bitDepth) { plane in
+            mix(plane, into: destination, rows: rows, anchors: anchors)
+        }
+    }
+
+    /// Output rows `rows` from the LR plane the mix and the candidates read (the source or the pre-stages' output),
+    /// whose rows `anchors` are the rows' anchors.
+    private func mix(_ plane: StageInput, into destination: MutablePlaneView, rows: Range<Int>, anchors: Range<Int>) {
         let k = kernels.kernels.pointee
         let toFloats = k.records_to_floats!, blendColumns = k.blend_columns!, mixRow = k.mix_row!
         let samplesToFloats = k.samples_to_floats!, resampleRow = k.resample_row!, floatsToSamples = k.floats_to_samples!
         let n = nodes, kCount = interpolators.count, planes = n * kCount
-        let sampleBytes = source.bytesPerSample
+        let sampleBytes = destination.bytesPerSample
         // One plane of LR width per value of a pixel, readable 16 floats past the last anchor.
         let valueStride = input.width + 32
         let values = UnsafeMutablePointer<Float>.allocate(capacity: 16 * valueStride)
@@ -177,7 +195,7 @@ struct IMLUTPlan: UpscalePlan {
             let slot = y % ringRows
             let target = lines + slot * lineLength
             if lineRow[slot] != y {
-                samplesToFloats(source.base + y * source.bytesPerRow, Int32(sampleBytes), Int32(input.width), target)
+                samplesToFloats(plane.row(y), Int32(sampleBytes), Int32(input.width), target)
                 lineRow[slot] = y
             }
             return UnsafePointer(target)
@@ -204,11 +222,10 @@ struct IMLUTPlan: UpscalePlan {
         job.sum = sum
         let maxValue = Int32((1 << bitDepth) - 1)
         var firstRow = rows.lowerBound
-        let anchors = rowAnchor[rows.lowerBound]..<(rowAnchor[rows.upperBound - 1] + 1)
         let multipliers = stage.recordSets
         columnAnchor.withUnsafeBufferPointer { columnAnchor in
             columnWeights.withUnsafeBufferPointer { columnWeights in
-                stage.accumulate(kernels: kernels.kernels, input: StageInput(base: source.base, bytesPerRow: source.bytesPerRow, firstRow: 0),
+                stage.accumulate(kernels: kernels.kernels, input: plane,
                                  size: input, lrRows: anchors, columns: input.width, bitDepth: bitDepth) { y, records in
                     records.withUnsafeBufferPointer { records in
                         multipliers.withUnsafeBufferPointer { multipliers in

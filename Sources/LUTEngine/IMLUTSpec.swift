@@ -1,9 +1,9 @@
 /// The contents of an "imlut" model file: arbitrary-scale LUT super-resolution after IM-LUT (docs/imlut.md).
 ///
-/// K candidates evaluated on the LR plane are mixed per output pixel with weights from `mix` luts (indexed by
-/// the LR neighbourhood, blended over `scaleBins`, interpolated over a phase-node grid); the `constant` candidate
-/// makes its weight a residual. Every lookup is on the LR grid. `validate()` enforces every rule, so a loaded
-/// model always renders.
+/// Optional `preStages` (x1 srlut stages, a cascade) refine the LR plane first. K candidates evaluated on that
+/// plane are mixed per output pixel with weights from `mix` luts (indexed by its neighbourhood, blended over
+/// `scaleBins`, interpolated over a phase-node grid); the `constant` candidate makes its weight a residual. Every
+/// lookup is on the LR grid. `validate()` enforces every rule, so a loaded model always renders.
 public struct IMLUTSpec: Equatable, Sendable {
     public enum Interpolator: String, Sendable, CaseIterable {
         case constant, nearest, bilinear, bicubic, lanczos3
@@ -28,17 +28,21 @@ public struct IMLUTSpec: Equatable, Sendable {
     /// N: the phase grid has N x N nodes over [-0.5, 0.5]^2.
     public var phaseNodes: Int
     public var interpolators: [Interpolator]
+    /// Stages of upscale 1 run on the LR plane in turn, each output rounded to the plane's depth; the mix and the
+    /// candidates read the last one's output.
+    public var preStages: [LUTModelSpec.Stage]
     /// Tables of B x N x N x K mixing weights, index ((b * N + py) * N + px) * K + k.
     public var mix: [LUTModelSpec.LUT]
     public var metadata: [JSONMember]
 
     public init(name: String, maxScale: Double, scaleBins: [Double], phaseNodes: Int, interpolators: [Interpolator],
-                mix: [LUTModelSpec.LUT], metadata: [JSONMember] = []) {
+                preStages: [LUTModelSpec.Stage] = [], mix: [LUTModelSpec.LUT], metadata: [JSONMember] = []) {
         self.name = name
         self.maxScale = maxScale
         self.scaleBins = scaleBins
         self.phaseNodes = phaseNodes
         self.interpolators = interpolators
+        self.preStages = preStages
         self.mix = mix
         self.metadata = metadata
     }
@@ -50,6 +54,7 @@ public struct IMLUTSpec: Equatable, Sendable {
     public static let maxBins = 16
     public static let maxPhaseNodes = 9
     public static let maxLUTs = 16
+    public static let maxPreStages = 4
     public static let maxScaleLimit = 16.0
     /// N x N x K values per LR pixel at most: one 16-lane record of the engine's sums.
     public static let maxNodeValues = 16
@@ -83,6 +88,12 @@ public struct IMLUTSpec: Equatable, Sendable {
         guard values <= Self.maxNodeValues else {
             throw .badField("phase_nodes, interpolators: \(phaseNodes)x\(phaseNodes) nodes x \(interpolators.count) interpolators = \(values) values per pixel, more than the \(Self.maxNodeValues) supported")
         }
+        guard preStages.count <= Self.maxPreStages else {
+            throw .badField("pre_stages: \(preStages.count) stages, at most \(Self.maxPreStages)")
+        }
+        for (s, stage) in preStages.enumerated() {
+            try stage.validate(path: "pre_stages[\(s)]", upscale: 1, role: "a pre-stage (it keeps the LR size)")
+        }
         guard (1...Self.maxLUTs).contains(mix.count) else { throw .badField("mix.luts: \(mix.count) luts, must be 1...\(Self.maxLUTs)") }
         for (l, lut) in mix.enumerated() { try lut.validate(path: "mix.luts[\(l)]", outputs: mixOutputs) }
     }
@@ -107,11 +118,11 @@ public enum LUTFileContents: Equatable, Sendable {
         }
     }
 
-    /// Every table in file order (srlut: stage by stage; imlut: mix).
+    /// Every table in file order (srlut: stage by stage; imlut: pre-stages, then mix).
     var luts: [LUTModelSpec.LUT] {
         switch self {
         case let .srlut(spec): spec.stages.flatMap(\.luts)
-        case let .imlut(spec): spec.mix
+        case let .imlut(spec): spec.preStages.flatMap(\.luts) + spec.mix
         }
     }
 
@@ -119,18 +130,28 @@ public enum LUTFileContents: Equatable, Sendable {
     mutating func setValues(_ values: LUTModelSpec.Values, table index: Int) {
         switch self {
         case var .srlut(spec):
-            var i = index
-            for s in spec.stages.indices {
-                if i < spec.stages[s].luts.count {
-                    spec.stages[s].luts[i].table.values = values
-                    break
-                }
-                i -= spec.stages[s].luts.count
-            }
+            Self.set(values, at: index, in: &spec.stages)
             self = .srlut(spec)
         case var .imlut(spec):
-            spec.mix[index].table.values = values
+            let pre = spec.preStages.reduce(0) { $0 + $1.luts.count }
+            if index < pre {
+                Self.set(values, at: index, in: &spec.preStages)
+            } else {
+                spec.mix[index - pre].table.values = values
+            }
             self = .imlut(spec)
+        }
+    }
+
+    /// Sets the values of the `index`-th lut counted across `stages` in order.
+    private static func set(_ values: LUTModelSpec.Values, at index: Int, in stages: inout [LUTModelSpec.Stage]) {
+        var i = index
+        for s in stages.indices {
+            if i < stages[s].luts.count {
+                stages[s].luts[i].table.values = values
+                return
+            }
+            i -= stages[s].luts.count
         }
     }
 }

@@ -243,13 +243,18 @@ enum HeaderSchema {
         let name = try string(top["name"]!, path: "name")
         let scale = try integer(top["scale"]!, path: "scale", in: 1...16)
         let metadata = try metadata(top)
-        guard case let .array(stageValues) = top["stages"]!, !stageValues.isEmpty else {
-            throw .badField("stages: expected a non-empty array")
-        }
-        var stages: [LUTModelSpec.Stage] = []
         var tables: [LUTFile.PlacedTable] = []
+        let stages = try stageList(top["stages"]!, path: "stages", tables: &tables)
+        guard !stages.isEmpty else { throw .badField("stages: expected a non-empty array") }
+        return Layout(contents: .srlut(LUTModelSpec(name: name, scale: scale, stages: stages, metadata: metadata)), tables: tables)
+    }
+
+    /// An array of srlut stages (upscale, residual, bias, luts), their tables appended to `tables` in order.
+    static func stageList(_ value: JSONValue, path: String, tables: inout [LUTFile.PlacedTable]) throws(LUTFileError) -> [LUTModelSpec.Stage] {
+        guard case let .array(stageValues) = value else { throw .badField("\(path): expected an array, found \(value.typeName)") }
+        var stages: [LUTModelSpec.Stage] = []
         for (s, stageValue) in stageValues.enumerated() {
-            let path = "stages[\(s)]"
+            let path = "\(path)[\(s)]"
             let stage = try object(stageValue, path: path, required: ["upscale", "residual", "bias", "luts"])
             let upscale = try integer(stage["upscale"]!, path: "\(path).upscale", in: 1...16)
             guard case let .bool(residual) = stage["residual"]! else {
@@ -261,13 +266,13 @@ enum HeaderSchema {
             let luts = try lutList(stage["luts"]!, path: "\(path).luts", outputs: upscale * upscale, why: "upscale \(upscale)", tables: &tables)
             stages.append(.init(upscale: upscale, residual: residual, bias: bias, luts: luts))
         }
-        return Layout(contents: .srlut(LUTModelSpec(name: name, scale: scale, stages: stages, metadata: metadata)), tables: tables)
+        return stages
     }
 
     static func parseIMLUT(_ header: JSONValue) throws(LUTFileError) -> Layout {
         let top = try object(header, path: "header",
                              required: ["kind", "name", "max_scale", "scale_bins", "phase_nodes", "interpolators", "mix"],
-                             optional: ["refine", "ensemble", "metadata"])
+                             optional: ["pre_stages", "refine", "ensemble", "metadata"])
         // LUTScale 0.1's imlut refined on the output grid and ran twice; its tables mean nothing without that.
         for key in ["refine", "ensemble"] where top[key] != nil && top[key] != .null {
             throw .unsupported("\(key): an imlut model of LUTScale 0.1 (refinement on the output grid, ensemble); this version runs "
@@ -300,12 +305,13 @@ enum HeaderSchema {
         }
         let metadata = try metadata(top)
         var tables: [LUTFile.PlacedTable] = []
+        let preStages = try top["pre_stages"].map { value throws(LUTFileError) in try stageList(value, path: "pre_stages", tables: &tables) } ?? []
         let mixOutputs = bins.count * nodes * nodes * interpolators.count
         let mixObject = try object(top["mix"]!, path: "mix", required: ["luts"])
         let mix = try lutList(mixObject["luts"]!, path: "mix.luts", outputs: mixOutputs,
                               why: "\(bins.count) bins x \(nodes)x\(nodes) nodes x \(interpolators.count) interpolators", tables: &tables)
         let spec = IMLUTSpec(name: name, maxScale: maxScale, scaleBins: bins, phaseNodes: nodes, interpolators: interpolators,
-                             mix: mix, metadata: metadata)
+                             preStages: preStages, mix: mix, metadata: metadata)
         return Layout(contents: .imlut(spec), tables: tables)
     }
 
@@ -400,24 +406,28 @@ enum HeaderSchema {
                 ])
             })
         }
-        switch contents {
-        case let .srlut(spec):
-            let stages: [JSONValue] = spec.stages.map { stage in
+        func stages(_ list: [LUTModelSpec.Stage]) -> JSONValue {
+            .array(list.map { stage in
                 .object([
                     .init("upscale", .int(stage.upscale)),
                     .init("residual", .bool(stage.residual)),
                     .init("bias", .double(stage.bias)),
                     .init("luts", luts(stage.luts)),
                 ])
-            }
+            })
+        }
+        switch contents {
+        case let .srlut(spec):
             return .object([
                 .init("kind", .string(spec.kind.rawValue)),
                 .init("name", .string(spec.name)),
                 .init("scale", .int(spec.scale)),
-                .init("stages", .array(stages)),
+                .init("stages", stages(spec.stages)),
                 .init("metadata", .object(spec.metadata)),
             ])
         case let .imlut(spec):
+            // Tables in file order: the pre-stages' before the mix's.
+            let pre: [JSONMember] = spec.preStages.isEmpty ? [] : [.init("pre_stages", stages(spec.preStages))]
             let mix = JSONValue.object([.init("luts", luts(spec.mix))])
             return .object([
                 .init("kind", .string("imlut")),
@@ -426,6 +436,7 @@ enum HeaderSchema {
                 .init("scale_bins", .array(spec.scaleBins.map { .double($0) })),
                 .init("phase_nodes", .int(spec.phaseNodes)),
                 .init("interpolators", .array(spec.interpolators.map { .string($0.rawValue) })),
+            ] + pre + [
                 .init("mix", mix),
                 .init("metadata", .object(spec.metadata)),
             ])

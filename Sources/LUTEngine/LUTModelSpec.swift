@@ -154,16 +154,21 @@ extension LUTModelSpec {
         guard (1...16).contains(scale) else { throw .badField("scale: \(scale) outside 1...16") }
         guard !stages.isEmpty else { throw .badField("stages: must not be empty") }
         for (s, stage) in stages.enumerated() {
-            let path = "stages[\(s)]"
-            let expected = s == stages.count - 1 ? scale : 1
-            guard stage.upscale == expected else {
-                throw .badField("\(path).upscale: \(stage.upscale), but an srlut cascade needs \(expected) here")
-            }
-            guard stage.bias.isFinite else { throw .badField("\(path).bias: not finite") }
-            guard !stage.luts.isEmpty else { throw .badField("\(path).luts: must not be empty") }
-            for (l, lut) in stage.luts.enumerated() {
-                try lut.validate(path: "\(path).luts[\(l)]", outputs: stage.upscale * stage.upscale)
-            }
+            try stage.validate(path: "stages[\(s)]", upscale: s == stages.count - 1 ? scale : 1, role: "an srlut cascade")
+        }
+    }
+}
+
+extension LUTModelSpec.Stage {
+    /// Checks the stage's rules; `upscale` is what its place (`role`) in the model needs.
+    func validate(path: String, upscale expected: Int, role: String) throws(LUTFileError) {
+        guard upscale == expected else {
+            throw .badField("\(path).upscale: \(upscale), but \(role) needs \(expected) here")
+        }
+        guard bias.isFinite else { throw .badField("\(path).bias: not finite") }
+        guard !luts.isEmpty else { throw .badField("\(path).luts: must not be empty") }
+        for (l, lut) in luts.enumerated() {
+            try lut.validate(path: "\(path).luts[\(l)]", outputs: upscale * upscale)
         }
     }
 }

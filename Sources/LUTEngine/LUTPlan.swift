@@ -1,4 +1,6 @@
+import CLUTKernels
 import VideoCore
+
 /// A LUT model's plan for one input size, output size and bit depth.
 ///
 /// The output may be smaller than scale x input (a top-left crop, e.g. Set5 x3 where LR = ceil(HR / 3)).
@@ -41,36 +43,49 @@ struct LUTPlan: UpscalePlan {
         precondition(destination.size == output && destination.bitDepth == bitDepth, "destination \(destination.size) at \(destination.bitDepth) bits does not match the plan")
         let rows = rows.clamped(to: 0..<output.height)
         guard !rows.isEmpty else { return }
-        // LR rows each stage must produce, from the last stage back: a stage needs its reach around them.
-        var needed = Array(repeating: 0..<0, count: stages.count)
-        needed[stages.count - 1] = rows.lowerBound / scale..<min(input.height, (rows.upperBound + scale - 1) / scale)
-        for s in stride(from: stages.count - 1, to: 0, by: -1) {
-            let reach = stages[s].reach
-            needed[s - 1] = max(0, needed[s].lowerBound - reach)..<min(input.height, needed[s].upperBound + reach)
+        let last = stages[stages.count - 1]
+        let lrRows = rows.lowerBound / scale..<min(input.height, (rows.upperBound + scale - 1) / scale)
+        PlanStage.withChain(stages.dropLast(), kernels: kernels.kernels, source: source,
+                            rows: PlanStage.widened(lrRows, by: last.reach, height: input.height), bitDepth: bitDepth) { current in
+            last.run(kernels: kernels.kernels, input: current, size: input, lrRows: lrRows,
+                     target: StageTarget(base: destination.base, bytesPerRow: destination.bytesPerRow, firstRow: 0,
+                                         width: output.width, rows: rows),
+                     columns: min(input.width, (output.width + scale - 1) / scale), bitDepth: bitDepth)
         }
-        let kernels = kernels.kernels
+    }
+}
+
+extension PlanStage {
+    /// Runs the x1 `stages` in turn on `source`, the last producing the rows `rows` and each earlier one the rows
+    /// the next reads (its reach around them), and calls `body` with the last output: an intermediate plane that
+    /// holds exactly those rows (bands recompute their margins), or `source` itself when there are no stages.
+    static func withChain<R>(_ stages: ArraySlice<PlanStage>, kernels: UnsafePointer<lut_kernels>, source: PlaneView,
+                             rows: Range<Int>, bitDepth: Int, _ body: (StageInput) -> R) -> R {
+        let size = source.size
+        var needed = Array(repeating: rows, count: stages.count)
+        for s in stride(from: stages.count - 1, to: 0, by: -1) {
+            needed[s - 1] = widened(needed[s], by: stages[stages.startIndex + s].reach, height: size.height)
+        }
         var current = StageInput(base: source.base, bytesPerRow: source.bytesPerRow, firstRow: 0)
+        let bytesPerRow = (size.width * source.bytesPerSample + 63) & ~63
         var intermediate: UnsafeMutableRawPointer? = nil
         defer { intermediate?.deallocate() }
         for (s, stage) in stages.enumerated() {
-            if s == stages.count - 1 {
-                stage.run(kernels: kernels, input: current, size: input, lrRows: needed[s],
-                          target: StageTarget(base: destination.base, bytesPerRow: destination.bytesPerRow, firstRow: 0,
-                                              width: output.width, rows: rows),
-                          columns: min(input.width, (output.width + scale - 1) / scale), bitDepth: bitDepth)
-            } else {
-                // Each intermediate plane covers exactly the rows the next stage reads; bands recompute their margins.
-                let bytesPerRow = (input.width * source.bytesPerSample + 63) & ~63
-                let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytesPerRow * needed[s].count), alignment: 64)
-                stage.run(kernels: kernels, input: current, size: input, lrRows: needed[s],
-                          target: StageTarget(base: buffer, bytesPerRow: bytesPerRow, firstRow: needed[s].lowerBound,
-                                              width: input.width, rows: needed[s]),
-                          columns: input.width, bitDepth: bitDepth)
-                intermediate?.deallocate()
-                intermediate = buffer
-                current = StageInput(base: UnsafeRawPointer(buffer), bytesPerRow: bytesPerRow, firstRow: needed[s].lowerBound)
-            }
+            let buffer = UnsafeMutableRawPointer.allocate(byteCount: max(1, bytesPerRow * needed[s].count), alignment: 64)
+            stage.run(kernels: kernels, input: current, size: size, lrRows: needed[s],
+                      target: StageTarget(base: buffer, bytesPerRow: bytesPerRow, firstRow: needed[s].lowerBound,
+                                          width: size.width, rows: needed[s]),
+                      columns: size.width, bitDepth: bitDepth)
+            intermediate?.deallocate()
+            intermediate = buffer
+            current = StageInput(base: UnsafeRawPointer(buffer), bytesPerRow: bytesPerRow, firstRow: needed[s].lowerBound)
         }
+        return body(current)
+    }
+
+    /// The rows a stage of reach `reach` reads to produce `rows` of a plane `height` rows high.
+    static func widened(_ rows: Range<Int>, by reach: Int, height: Int) -> Range<Int> {
+        max(0, rows.lowerBound - reach)..<min(height, rows.upperBound + reach)
     }
 }
 

@@ -13,7 +13,7 @@ import VideoCore
 
     @Test func engineReproducesTheNumPyReference() throws {
         let model = try IMLUTModel.load(path: Self.directory.appendingPathComponent("model.lut").path)
-        #expect(model.spec.mix.count == 3 && model.spec.phaseNodes == 2 && model.spec.interpolators.count == 4)
+        #expect(model.spec.preStages.count == 1 && model.spec.mix.count == 3 && model.spec.phaseNodes == 2 && model.spec.interpolators.count == 4)
         let input = try Self.bytes("input-13x11.gray").map(Int.init)
         let reference = ReferenceIMLUT(spec: model.spec)
         var differing = 0, referenceDiffering = 0, total = 0

@@ -11,7 +11,8 @@ import VideoCore
     static func randomSpec(_ g: inout SeededGenerator, bins: [Double] = [1.5, 2, 3, 4], nodes: Int = 2,
                            interpolators: [IMLUTSpec.Interpolator] = [.constant, .bilinear, .bicubic, .lanczos3],
                            patterns: [LUTModelSpec.Pattern] = [.s], rotations: Int = 4,
-                           levels: [Int] = [0, 64, 128, 256], maxScale: Double = 8) -> IMLUTSpec {
+                           levels: [Int] = [0, 64, 128, 256], maxScale: Double = 8, preStages: [String] = [],
+                           exactPreStages: Bool = false) -> IMLUTSpec {
         let count = levels.count, entries = count * count * count * count
         let k = interpolators.count
         /// Values in low...1 times `magnitude`.
@@ -39,8 +40,22 @@ import VideoCore
                              table: table(outputs: bins.count * nodes * nodes * k, magnitude: 2.4 / (Double(k) * lookups), low: -0.3,
                                           type: types.randomElement(using: &g)!))
         }
+        // Pre-stages (one per string of patterns): residual, a bias, values within +-8 levels in all; with
+        // `exactPreStages` int8 in steps of 1/8 and a bias in whole steps, which the engine's fixed point holds exactly
+        // on power-of-two cells (so its rounding of their output is the reference's).
+        let pre = preStages.map { stagePatterns in
+            LUTModelSpec.Stage(upscale: 1, residual: true, bias: exactPreStages ? Double(Int.random(in: -16...16, using: &g)) / 8 : Double.random(in: -2...2, using: &g),
+                               luts: stagePatterns.map { letter in
+                let magnitude = 8 / Double(stagePatterns.count * rotations)
+                let values = exactPreStages
+                    ? LUTModelSpec.Table(entries: entries, outputs: 1, scale: 0.125,
+                                         values: .int8((0..<entries).map { _ in Int8.random(in: -Int8(8 * magnitude)...Int8(8 * magnitude), using: &g) }))
+                    : table(outputs: 1, magnitude: magnitude, low: -1, type: types.randomElement(using: &g)!)
+                return LUTModelSpec.LUT(pattern: LUTModelSpec.Pattern(rawValue: String(letter))!, rotations: rotations, levels: levels, table: values)
+            })
+        }
         return IMLUTSpec(name: "random-imlut", maxScale: maxScale, scaleBins: bins, phaseNodes: nodes,
-                         interpolators: interpolators, mix: mix,
+                         interpolators: interpolators, preStages: pre, mix: mix,
                          metadata: [.init("set5_y_psnr", .object([.init("2", .double(36.1)), .init("3", .double(32.4))]))])
     }
 
@@ -74,7 +89,8 @@ import VideoCore
 
     @Test func roundTripAndLayout() throws {
         var g = SeededGenerator(seed: 3)
-        for spec in [Self.small, Self.randomSpec(&g), Self.randomSpec(&g, nodes: 4, interpolators: [.bicubic], patterns: [.d, .s], rotations: 1)] {
+        for spec in [Self.small, Self.randomSpec(&g), Self.randomSpec(&g, nodes: 4, interpolators: [.bicubic], patterns: [.d, .s], rotations: 1),
+                     Self.randomSpec(&g, preStages: ["SD", "Y"])] {
             let bytes = try LUTFile.encode(spec)
             #expect(try LUTFile.decodeContents(bytes) == .imlut(spec))
             let h = Int(LUTFile.readU32(bytes, at: 12))
@@ -94,6 +110,16 @@ import VideoCore
         #expect(mix.map { $0["table"]!["outputs"]!.integerValue! } == [24, 24])
         let offsets = mix.map { $0["table"]!["offset"]!.integerValue! }
         #expect(offsets == offsets.sorted() && offsets.allSatisfy { $0 % 64 == 0 } && offsets[0] == 0)
+        // Pre-stage tables come first in the payload, one output each.
+        let cascade = try LUTFile.encode(Self.randomSpec(&g, preStages: ["S"]))
+        let top = try JSONValue.parse(Array(LUTFileTests.parts(cascade).0.utf8))
+        guard case let .array(pre)? = top["pre_stages"], case let .array(preLuts)? = pre.first?["luts"],
+              let preTable = preLuts.first?["table"], case let .array(mixLuts)? = top["mix"]?["luts"] else {
+            Issue.record("pre_stages or mix missing")
+            return
+        }
+        #expect(preTable["offset"] == .int(0) && preTable["outputs"] == .int(1))
+        #expect((mixLuts.first?["table"]?["offset"]?.integerValue ?? 0) > 0)
     }
 
     /// An imlut of LUTScale 0.1 (refinement on the output grid, a transpose ensemble) is refused with a message that
@@ -216,6 +242,20 @@ import VideoCore
         var huge = Self.small
         huge.mix[0].table = .init(entries: 81, outputs: 24, scale: 1e300, values: .int8(Array(repeating: 1, count: 81 * 24)))
         #expect(throws: LUTFileError.self) { try IMLUTModel(huge) }
+        // Pre-stages keep the size, have luts of one output each, at most `maxPreStages` of them.
+        var g = SeededGenerator(seed: 21)
+        let cascade = Self.randomSpec(&g, bins: [2, 4], interpolators: [.bilinear, .constant, .bicubic], levels: [0, 128, 256], preStages: ["S"])
+        func refusedCascade(_ edit: (inout IMLUTSpec) -> Void) -> Bool {
+            var spec = cascade
+            edit(&spec)
+            do { _ = try LUTFile.encode(spec); return false } catch { return true }
+        }
+        #expect(!refusedCascade { _ in })
+        #expect(refusedCascade { $0.preStages[0].upscale = 2 })
+        #expect(refusedCascade { $0.preStages[0].luts = [] })
+        #expect(refusedCascade { $0.preStages[0].bias = .infinity })
+        #expect(refusedCascade { $0.preStages[0].luts[0].table = $0.mix[0].table })
+        #expect(refusedCascade { $0.preStages = Array(repeating: $0.preStages[0], count: IMLUTSpec.maxPreStages + 1) })
     }
 
     @Test func damagedFilesAreRefused() throws {
@@ -237,9 +277,7 @@ import VideoCore
     /// Runs a plan on a row-major plane, the output rows split into `bands` (or by `renderParallel`).
     static func render(_ model: IMLUTModel, _ plane: [Int], width: Int, height: Int, output: PlaneSize, bitDepth: Int,
                        bands: [Int]? = nil, workers: Int = 1, kernels: KernelTier = .active) throws -> [Int] {
-        let source = bitDepth > 8
-            ? PlaneBuffer(width: width, height: height, bitDepth: bitDepth, samples: plane.map { UInt16($0) })
-            : PlaneBuffer(width: width, height: height, samples: plane.map { UInt8($0) })
+        let source = buffer(plane, width: width, height: height, bitDepth: bitDepth)
         let plan = try model.makePlan(input: source.size, output: output, bitDepth: bitDepth, kernels: kernels)
         let destination = PlaneBuffer(size: output, bitDepth: bitDepth)
         if let bands {
@@ -250,6 +288,13 @@ import VideoCore
             plan.renderParallel(source.view, into: destination.mutableView, workers: workers)
         }
         return destination.samples
+    }
+
+    /// A plane of row-major samples.
+    static func buffer(_ plane: [Int], width: Int, height: Int, bitDepth: Int) -> PlaneBuffer {
+        bitDepth > 8
+            ? PlaneBuffer(width: width, height: height, bitDepth: bitDepth, samples: plane.map { UInt16($0) })
+            : PlaneBuffer(width: width, height: height, samples: plane.map { UInt8($0) })
     }
 
     /// (count of samples that differ, largest difference).
@@ -273,6 +318,54 @@ import VideoCore
         // Isotropic, anisotropic, identity, beyond the last bin (x8), odd and one-pixel sizes.
         try Self.expectReference(spec, sizes: [(7, 5, 17, 12), (6, 5, 6, 13), (5, 4, 5, 4), (4, 3, 32, 24), (9, 6, 23, 19),
                                                 (1, 1, 3, 2), (2, 3, 5, 3)], bitDepth: bitDepth, &g)
+    }
+
+    @Test("pre-stages whose fixed point is exact: the plan equals the reference", arguments: [
+        // (seed, pre-stages, mix patterns, bit depth)
+        (31, ["S"], "SD", 8), (32, ["SD", "Y"], "S", 10), (33, ["I"], "SDY", 12), (34, ["S"], "SDYI", 8),
+    ])
+    func planWithPreStagesMatchesReference(seed: Int, preStages: [String], patterns: String, bitDepth: Int) throws {
+        var g = SeededGenerator(seed: UInt64(seed))
+        let spec = Self.randomSpec(&g, patterns: patterns.map { LUTModelSpec.Pattern(rawValue: String($0))! },
+                                   preStages: preStages, exactPreStages: true)
+        try Self.expectReference(spec, sizes: [(7, 5, 17, 12), (6, 5, 6, 13), (4, 3, 32, 24), (9, 6, 23, 19), (1, 1, 3, 2),
+                                                (2, 3, 5, 3), (12, 11, 30, 40)], bitDepth: bitDepth, &g)
+    }
+
+    /// Any pre-stages (float tables, non-power-of-two cells, any bias: rounded where the fixed point cannot hold
+    /// them) give exactly what the fixed-scale engine gives for them as an x1 srlut model, and the mix then reads
+    /// that plane: the plan equals the plan without pre-stages run on the fixed-scale engine's output, in every
+    /// tier, band split and worker count.
+    @Test("pre-stages are the fixed-scale engine's x1 stages, then the mix reads their output", arguments: [
+        (41, ["S"], "SD", 8), (42, ["SD", "Y"], "S", 10), (43, ["I"], "SDYI", 12), (44, ["Y"], "S", 16), (45, ["D", "S"], "Y", 8),
+    ])
+    func preStagesComposeWithTheMix(seed: Int, preStages: [String], patterns: String, bitDepth: Int) throws {
+        var g = SeededGenerator(seed: UInt64(seed))
+        let spec = Self.randomSpec(&g, patterns: patterns.map { LUTModelSpec.Pattern(rawValue: String($0))! },
+                                   levels: seed % 2 == 1 ? [0, 32, 48, 112, 256] : [0, 64, 128, 256], preStages: preStages)
+        let model = try IMLUTModel(spec)
+        let plain = try IMLUTModel(IMLUTSpec(name: spec.name, maxScale: spec.maxScale, scaleBins: spec.scaleBins, phaseNodes: spec.phaseNodes,
+                                             interpolators: spec.interpolators, mix: spec.mix))
+        let pre = try LUTModel(LUTModelSpec(name: "pre-stages", scale: 1, stages: spec.preStages))
+        var changed = false
+        for (w, h, ow, oh) in [(7, 5, 17, 12), (6, 5, 6, 13), (4, 3, 32, 24), (1, 1, 3, 2), (12, 11, 30, 40), (40, 3, 97, 9)] {
+            let plane = (0..<w * h).map { _ in Int.random(in: 0..<(1 << bitDepth), using: &g) }
+            let input = PlaneSize(width: w, height: h), size = PlaneSize(width: ow, height: oh)
+            let source = Self.buffer(plane, width: w, height: h, bitDepth: bitDepth)
+            let refined = PlaneBuffer(size: input, bitDepth: bitDepth)
+            try pre.makePlan(input: input, output: input, bitDepth: bitDepth).render(source.view, into: refined.mutableView, rows: 0..<h)
+            let expected = try Self.render(plain, refined.samples, width: w, height: h, output: size, bitDepth: bitDepth)
+            for tier in KernelTier.available {
+                #expect(try Self.render(model, plane, width: w, height: h, output: size, bitDepth: bitDepth, kernels: tier) == expected,
+                        "\(tier) at \(w)x\(h) -> \(ow)x\(oh)")
+            }
+            let cuts = (0..<3).map { _ in Int.random(in: 0...oh, using: &g) }
+            #expect(try Self.render(model, plane, width: w, height: h, output: size, bitDepth: bitDepth, bands: cuts) == expected)
+            #expect(try Self.render(model, plane, width: w, height: h, output: size, bitDepth: bitDepth, workers: 3) == expected)
+            let unrefined = try Self.render(plain, plane, width: w, height: h, output: size, bitDepth: bitDepth)
+            changed = changed || expected != unrefined
+        }
+        #expect(changed, "the pre-stages left every output as it was")
     }
 
     /// Renders random planes of each (w, h) -> (ow, oh) whole with every kernel tier this CPU runs, in random bands and

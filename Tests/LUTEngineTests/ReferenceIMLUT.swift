@@ -4,7 +4,8 @@ import VideoCore
 
 /// A slow, literal reading of docs/imlut.md in Double: per output pixel it recomputes the geometry, every
 /// candidate from its kernel, the mix vector of the anchor (rotated reads, node mapping through rho_r^-1),
-/// the bilinear node weights and the mixed value, clamped and rounded. It shares no code with the engine.
+/// the bilinear node weights and the mixed value, clamped and rounded; pre-stages by the literal srlut reference
+/// (`ReferenceLUT`) at upscale 1. It shares no code with the engine.
 struct ReferenceIMLUT {
     let spec: IMLUTSpec
 
@@ -16,6 +17,8 @@ struct ReferenceIMLUT {
 
     /// The values before clamping and rounding.
     func values(_ plane: [Int], width: Int, height: Int, output: PlaneSize, bitDepth: Int) -> [Double] {
+        let plane = spec.preStages.isEmpty ? plane
+            : ReferenceLUT(spec: LUTModelSpec(name: "pre-stages", scale: 1, stages: spec.preStages)).run(plane, width: width, height: height, bitDepth: bitDepth)
         let unit = Double(1 << (bitDepth - 8))
         let outW = output.width, outH = output.height
         let sx = Double(outW) / Double(width), sy = Double(outH) / Double(height)

@@ -43,7 +43,7 @@ import imlut  # noqa: E402
 
 MARGIN = 3          # LR pixels at the crop border that anchor no row (imresize's own border, pattern reach)
 fit3 = step("3_fit_srlut")
-evaluate = step("8_eval_imlut")
+evaluate = step("9_eval_imlut")
 
 
 # --- data ------------------------------------------------------------------------------------------------------
@@ -288,11 +288,27 @@ def solve(system, luts: list[dict], prior: float, iters: int, x0: np.ndarray, lo
     return x0 + fit3.pcg(apply, rhs, precond, np.zeros(system.shape), iters, 1e-6, on_step, log=log)
 
 
-def load_mix(name: str) -> tuple[dict, list[np.ndarray]]:
-    """Header and mix tables of work/fits/NAME.npz."""
-    fitted = np.load(WORK / "fits" / f"{name}.npz")
-    header = json.loads(str(fitted["config"]))["header"]
-    return header, [fitted[f"mix{j}"] for j in range(len(header["mix"]["luts"]))]
+def load_fit(name: str, fits: Path = WORK / "fits") -> tuple[dict, dict]:
+    """The record (header, settings, figures) and float64 tables ({"mix": [...]}, "pre" with pre-stages) of
+    fits/NAME.npz, as steps 6 and 7 write it."""
+    fitted = np.load(fits / f"{name}.npz")
+    config = json.loads(str(fitted["config"]))
+    header = config["header"]
+    tables = {"mix": [fitted[f"mix{j}"].astype(np.float64) for j in range(len(header["mix"]["luts"]))]}
+    pre = [[fitted[f"pre{s}_{j}"].astype(np.float64) for j in range(len(stage["luts"]))]
+           for s, stage in enumerate(header.get("pre_stages", []))]
+    return config, tables | ({"pre": pre} if pre else {})
+
+
+def save_fit(name: str, config: dict, tables: dict, fits: Path = WORK / "fits") -> Path:
+    """Write fits/NAME.npz: the record as JSON and the tables as float32 arrays "mix{j}" and "pre{s}_{j}"."""
+    arrays = {f"mix{j}": t.astype(np.float32) for j, t in enumerate(tables["mix"])}
+    for s, stage in enumerate(tables.get("pre", [])):
+        arrays |= {f"pre{s}_{j}": t.astype(np.float32) for j, t in enumerate(stage)}
+    path = fits / f"{name}.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, config=json.dumps(config), **arrays)
+    return path
 
 
 def split(x: np.ndarray, offsets: np.ndarray) -> list[np.ndarray]:
@@ -311,7 +327,7 @@ def main() -> None:
                     "nodes, interpolators) instead of bicubic everywhere: more iterations on a fit")
     ap.add_argument("--checkpoint-every", type=int, default=0,
                     help="also save the mix every this many CG iterations as work/fits/NAME-itK.npz (0: never; "
-                         "7_export_imlut.py takes it as a fit)")
+                         "8_export_imlut.py takes it as a fit)")
     ap.add_argument("--bins", type=float, nargs="+", default=[1.5, 2, 3, 4])
     ap.add_argument("--nodes", type=int, default=2)
     ap.add_argument("--interpolators", default="constant,bilinear,bicubic,lanczos3",
@@ -340,8 +356,9 @@ def main() -> None:
     except ValueError as e:
         sys.exit(f"fit_imlut: {e}")
     if args.mix_init:
-        given, init = load_mix(args.mix_init)
-        layout = ("scale_bins", "phase_nodes", "interpolators", "mix")
+        given_config, given_tables = load_fit(args.mix_init)
+        given, init = given_config["header"], given_tables["mix"]
+        layout = ("scale_bins", "phase_nodes", "interpolators", "mix", "pre_stages")
         if any(given[k] != header[k] for k in layout):
             raise SystemExit(f"--mix-init {args.mix_init}: its {', '.join(layout)} differ from this fit's")
     photos = [args.photos / line.split("\t")[1] for line in listing.read_text().splitlines() if line]
@@ -352,14 +369,14 @@ def main() -> None:
     t_data = time.time()
     print(f"{len(crops)} crops in {t_data - t_start:.0f} s")
 
-    def config(iters: int, seconds: dict, psnr: dict | None = None) -> str:
-        """The fit's record (7_export_imlut.py reads it): header, settings, times, float Set5 figures."""
-        return json.dumps({"header": header, "mix": args.mix, "prior": args.prior, "iters": iters,
-                           "mix_init": args.mix_init or None, "sample_cap": args.sample_cap,
-                           "anchors": int(len(crops) * per_crop), "crops": len(crops),
-                           "lr_side": args.lr_side, "aniso": args.aniso, "max_train_scale": args.max_train_scale,
-                           "hr_long_side": args.hr_long_side, "seed": args.seed, "photos": [p.name for p in photos],
-                           "seconds": seconds, **({"set5_y_psnr_float": psnr} if psnr else {})})
+    def config(iters: int, seconds: dict, psnr: dict | None = None) -> dict:
+        """The fit's record (steps 7 and 8 read it): header, settings, times, float Set5 figures."""
+        return {"header": header, "mix": args.mix, "prior": args.prior, "iters": iters,
+                "mix_init": args.mix_init or None, "sample_cap": args.sample_cap,
+                "anchors": int(len(crops) * per_crop), "crops": len(crops),
+                "lr_side": args.lr_side, "aniso": args.aniso, "max_train_scale": args.max_train_scale,
+                "hr_long_side": args.hr_long_side, "seed": args.seed, "photos": [p.name for p in photos],
+                "seconds": seconds, **({"set5_y_psnr_float": psnr} if psnr else {})}
 
     with memory_returned():
         system = MixSystem(crops, header, args.sample_cap, args.seed + 2)
@@ -373,10 +390,9 @@ def main() -> None:
 
         def checkpoint(it, x):
             if args.checkpoint_every and it % args.checkpoint_every == 0 and it < args.iters:
-                path = WORK / "fits" / f"{args.name}-it{it}.npz"
                 seconds = {"data": round(t_data - t_start, 1), "mix": round(time.time() - t_data, 1)}
-                np.savez(path, config=config(it, seconds), **{f"mix{j}": t for j, t in enumerate(split(x, offsets))})
-                print(f"  mix after {it} iterations -> {path} (score and export it with 7_export_imlut.py)")
+                path = save_fit(f"{args.name}-it{it}", config(it, seconds), {"mix": split(x, offsets)})
+                print(f"  mix after {it} iterations -> {path} (score and export it with 8_export_imlut.py)")
 
         mix = split(solve(system, mix_luts, args.prior, args.iters, x0, callback=checkpoint), offsets)
         del system
@@ -385,9 +401,7 @@ def main() -> None:
     t_end = time.time()
     seconds = {"data": round(t_data - t_start, 1), "mix": round(t_fit - t_data, 1),
                "set5": round(t_end - t_fit, 1), "total": round(t_end - t_start, 1)}
-    out = WORK / "fits" / f"{args.name}.npz"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    np.savez(out, config=config(args.iters, seconds, psnr), **{f"mix{j}": t for j, t in enumerate(mix)})
+    out = save_fit(args.name, config(args.iters, seconds, psnr), {"mix": mix})
     print(f"{args.name}: Set5 Y PSNR (float tables) {psnr}, fit {t_fit - t_start:.0f} s "
           f"(data {t_data - t_start:.0f} s, mix {t_fit - t_data:.0f} s), Set5 {t_end - t_fit:.0f} s -> {out}")
 

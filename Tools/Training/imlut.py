@@ -2,11 +2,13 @@
 engine is tested against) and the pieces the fit (6_fit_imlut.py) builds its rows from, so what is fitted is what
 is run. Every step below carries the number of the step of the contract it implements.
 
-Every table lookup happens on the LR grid: mix luts read the LR plane and give each LR pixel N x N x K weights
-(N*N*K <= 16); the output pixel interpolates them over the phase nodes and mixes its K candidates. There is no
-refinement on the output grid and no ensemble (the previous design's "refine" and "ensemble" are rejected).
+Every table lookup happens on the LR grid: optional pre-stages (x1 srlut stages, a cascade) refine the LR plane,
+then mix luts read it and give each LR pixel N x N x K weights (N*N*K <= 16); the output pixel interpolates them
+over the phase nodes and mixes its K candidates. There is no refinement on the output grid and no ensemble (the
+previous design's "refine" and "ensemble" are rejected).
 
-Tables are float arrays: mix tables (L^4, B * N * N * K), as lutfile.read gives them ({"mix": [...]}).
+Tables are float arrays as lutfile.read gives them: {"pre": [[stage 0's tables (L^4, 1)], ...], "mix": [mix
+tables (L^4, B * N * N * K)]}; "pre" may be absent when the header has no pre-stages.
 """
 from __future__ import annotations
 
@@ -20,6 +22,30 @@ from srlut import PATTERNS, check_levels
 INTERPOLATORS = ("constant", "nearest", "bilinear", "bicubic", "lanczos3")
 MAX_NODE_VALUES = 16            # N * N * K: values per LR pixel (one 16-lane record in the engine)
 REACH = 3                       # the farthest pattern offset in any rotation
+
+
+# --- 0. pre-stages ---------------------------------------------------------------------------------------------
+
+def pre_stage(p: np.ndarray, stage: dict, tables: list[np.ndarray], bit_depth: int = 8) -> np.ndarray:
+    """One pre-stage on a plane in the 8-bit domain (float values in [0, 256)): bias, the plane itself when
+    residual, and each lut's rotations read at rho_r(offset) (the same sum as srlut's rotate, look up, rotate
+    back at upscale 1); the result clamped and rounded at the plane's bit depth, returned in the 8-bit domain."""
+    value = np.full(p.shape, float(stage.get("bias", 0.0)))
+    if stage["residual"]:
+        value += p
+    for lut, table in zip(stage["luts"], tables, strict=True):
+        for r in range(lut["rotations"]):
+            idx, wt = simplex(p, lut["pattern"], lut["levels"], r)
+            value += np.einsum("hwv,hwv->hw", wt, table[idx, 0])
+    f = 2.0 ** (bit_depth - 8)
+    return np.round(np.clip(value * f, 0.0, 2.0 ** bit_depth - 1)) / f
+
+
+def pre_stages(p: np.ndarray, header: dict, tables: dict, bit_depth: int = 8) -> np.ndarray:
+    """The plane the mix and the candidates read: p after every pre-stage (p itself without any)."""
+    for stage, stage_tables in zip(header.get("pre_stages", []), tables.get("pre", []), strict=True):
+        p = pre_stage(p, stage, stage_tables, bit_depth)
+    return p
 
 
 # --- 1. scale blend --------------------------------------------------------------------------------------------
@@ -235,6 +261,13 @@ def check_header(header: dict) -> None:
                          f"{n_nodes * n_nodes * len(names)} values per LR pixel, more than {MAX_NODE_VALUES}")
     if header["max_scale"] < bins[-1]:
         raise ValueError("max_scale must be >= the last scale bin")
+    for i, stage in enumerate(header.get("pre_stages", [])):
+        if stage.get("upscale") != 1 or not stage["luts"]:
+            raise ValueError(f"pre_stages[{i}]: a pre-stage has upscale 1 and at least one lut")
+        for lut in stage["luts"]:
+            if lut["pattern"] not in PATTERNS or lut["rotations"] not in (1, 4):
+                raise ValueError(f"pre_stages[{i}]: bad lut: pattern {lut['pattern']!r}, rotations {lut['rotations']!r}")
+            check_levels(lut["levels"])
     luts = header["mix"]["luts"]
     if not luts:
         raise ValueError("mix needs at least one lut")
@@ -246,11 +279,13 @@ def check_header(header: dict) -> None:
         check_levels(lut["levels"])
 
 
-def mixed(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: dict) -> np.ndarray:
-    """M (steps 1-6) as a float64 plane, for a plane in the 8-bit domain (uint8 or float values in [0, 256))."""
+def mixed(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: dict, bit_depth: int = 8) -> np.ndarray:
+    """M (steps 0-6) as a float64 plane, for a plane in the 8-bit domain (uint8 or float values in [0, 256)) of a
+    `bit_depth`-bit image (where the pre-stages round)."""
     sy, sx, s = scale_of(*plane.shape, out_h, out_w)
     if min(sy, sx) < 1 or max(sy, sx) > header["max_scale"]:
         raise ValueError(f"scale {sx:g} x {sy:g} outside [1, {header['max_scale']}]")
+    plane = pre_stages(plane, header, tables, bit_depth)
     g = bin_weights(s, header["scale_bins"])
     w = mix_weights(plane, out_h, out_w, header, [blend(t, g) for t in tables["mix"]])
     c = candidates(plane, out_h, out_w, header["interpolators"])
@@ -259,16 +294,16 @@ def mixed(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: dict)
 
 def run_model(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: dict,
               return_float: bool = False, bit_depth: int = 8) -> np.ndarray:
-    """Upscale a plane (H, W) of `bit_depth`-bit samples to (out_h, out_w): the contract's steps 1-6 and the output
-    step (clamp to [0, 2^d - 1], round half to even; uint8 for 8 bits, else uint16). tables = {"mix": [...]} as
-    lutfile.read returns them. With return_float, the value before the output step.
+    """Upscale a plane (H, W) of `bit_depth`-bit samples to (out_h, out_w): the contract's steps 0-6 and the output
+    step (clamp to [0, 2^d - 1], round half to even; uint8 for 8 bits, else uint16). tables as lutfile.read
+    returns them. With return_float, the value before the output step.
 
     A d-bit plane runs as the 8-bit domain scaled by f = 2^(d-8) (inputs, levels, the constant candidate and the
     output): here as the plane divided by f, M times f, which is exact in binary floating point."""
     check_header(header)
     f = 2.0 ** (bit_depth - 8)
     p = plane if bit_depth == 8 else plane.astype(np.float64) / f
-    m = mixed(p, out_h, out_w, header, tables) * f
+    m = mixed(p, out_h, out_w, header, tables, bit_depth) * f
     if return_float:
         return m
     top = float(2 ** bit_depth - 1)
@@ -276,14 +311,20 @@ def run_model(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: d
 
 
 def make_header(name: str, scale_bins, phase_nodes: int, interpolators, mix_luts: list[dict],
-                max_scale: float = 8, metadata: dict | None = None) -> dict:
-    """Header of an imlut model (the tables' descriptors are added by lutfile.write)."""
+                max_scale: float = 8, metadata: dict | None = None, pre_luts: list[list[dict]] = ()) -> dict:
+    """Header of an imlut model (the tables' descriptors are added by lutfile.write); pre_luts: the luts of each
+    pre-stage (residual, bias 0)."""
     header = {"kind": "imlut", "name": name, "max_scale": max_scale,
               "scale_bins": [float(b) if b != int(b) else int(b) for b in scale_bins],
               "phase_nodes": int(phase_nodes), "interpolators": list(interpolators),
               "mix": {"luts": [{"pattern": l["pattern"], "rotations": l["rotations"],
                                 "levels": [int(v) for v in l["levels"]]} for l in mix_luts]},
               "metadata": metadata or {}}
+    if pre_luts:
+        header["pre_stages"] = [{"upscale": 1, "residual": True, "bias": 0.0,
+                                 "luts": [{"pattern": l["pattern"], "rotations": l["rotations"],
+                                           "levels": [int(v) for v in l["levels"]]} for l in luts]}
+                                for luts in pre_luts]
     check_header(header)
     return header
 

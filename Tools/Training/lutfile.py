@@ -2,11 +2,12 @@
 
 Layout: b"LUTSCALE", u32 version 1, u32 H, H bytes of UTF-8 JSON, zero padding to a multiple of 64 (payload start P),
 tables at P + offset (offsets multiples of 64), u32 CRC-32 (zlib.crc32) of every byte before it. Little-endian.
-Kinds: "srlut" (tables listed stage by stage) and "imlut" (docs/imlut.md: the mix luts).
+Kinds: "srlut" (tables listed stage by stage) and "imlut" (docs/imlut.md: the pre-stages' luts, then the mix luts).
 """
 from __future__ import annotations
 
 import json
+import math
 import struct
 import zlib
 from pathlib import Path
@@ -27,8 +28,8 @@ def _align(n: int) -> int:
     return (n + ALIGN - 1) // ALIGN * ALIGN
 
 
-def quantize(table: np.ndarray, type_name: str, run: int = 0,
-             alone: tuple[int, ...] = ()) -> tuple[np.ndarray, float, list[float] | None]:
+def quantize(table: np.ndarray, type_name: str, run: int = 0, alone: tuple[int, ...] = (),
+             power_of_two: bool = False) -> tuple[np.ndarray, float, list[float] | None]:
     """Stored array, scale and output scales (real = stored x scale x output_scales[output]; None: all 1).
     Integer types use the full symmetric range: of the whole table (`run` 0), or of each run of `run` consecutive
     outputs, which then also get their own step (imlut tables: a scale bin's weights span far less than the table's
@@ -38,13 +39,18 @@ def quantize(table: np.ndarray, type_name: str, run: int = 0,
 
     `alone`: positions within each run whose column gets a step of its own and stays out of the run's sum (imlut:
     the constant candidate, whose weight is in 8-bit levels, spans +-30 where the others span +-1.2, and adds to
-    the pixel directly rather than sharing the brightness of the other candidates)."""
+    the pixel directly rather than sharing the brightness of the other candidates).
+
+    `power_of_two` (whole-table steps only): the step is the power of two at or above peak / max, so that the
+    engine's fixed point holds the values exactly (imlut pre-stages, whose rounded output the mix reads)."""
     if type_name == "float32":
         return table.astype(np.float32), 1.0, None
     info = np.iinfo(DTYPES[type_name])
     if not run:
         peak = float(np.abs(table).max()) if table.size else 0.0
         scale = peak / info.max if peak > 0 else 1.0
+        if power_of_two:
+            scale = 2.0 ** math.ceil(math.log2(scale))
         return np.clip(np.round(table / scale), -info.max, info.max).astype(DTYPES[type_name]), scale, None
     runs = table.reshape(table.shape[0], -1, run)
     shared = [p for p in range(run) if p not in alone]
@@ -76,44 +82,45 @@ def _lut_groups(header: dict) -> list[tuple[list[dict], int]]:
             raise LutFileError('imlut "refine" / "ensemble" belong to the previous (output-grid) design: '
                                'not readable any more')
         mix = len(header["scale_bins"]) * header["phase_nodes"] ** 2 * len(header["interpolators"])
-        return [(header["mix"]["luts"], mix)]
+        return [(stage["luts"], 1) for stage in header.get("pre_stages", [])] + [(header["mix"]["luts"], mix)]
     raise LutFileError(f"unknown model kind {kind!r}")
 
 
 def _tables_list(header: dict, tables) -> list[list[np.ndarray]]:
-    """srlut: tables[stage][lut]; imlut: {"mix": [...]}."""
+    """srlut: tables[stage][lut]; imlut: {"pre": [[...], ...], "mix": [...]} ("pre" absent without pre-stages)."""
     if header.get("kind") == "imlut":
-        return [tables["mix"]]
+        return [*tables.get("pre", []), tables["mix"]]
     return tables
 
 
-def _runs(header: dict, groups: int) -> list[tuple[int, tuple[int, ...]]]:
-    """(run, alone) of each table group for quantize: imlut mix outputs get a step per run of K interpolator
-    weights (one scale bin and phase node; docs/imlut.md), rounded together except the constant's, which gets its
-    own step per run; srlut tables one step each."""
+def _runs(header: dict, groups: int) -> list[tuple[int, tuple[int, ...], bool]]:
+    """(run, alone, power_of_two) of each table group for quantize: imlut mix outputs get a step per run of K
+    interpolator weights (one scale bin and phase node; docs/imlut.md), rounded together except the constant's,
+    which gets its own step per run; imlut pre-stage tables one power-of-two step each; srlut tables one step each."""
     if header.get("kind") == "imlut":
         names = header["interpolators"]
-        return [(len(names), (names.index("constant"),) if "constant" in names else ())]
-    return [(0, ())] * groups
+        return [(0, (), True)] * (groups - 1) + [(len(names), (names.index("constant"),) if "constant" in names else (), False)]
+    return [(0, (), False)] * groups
 
 
 def write(path: Path | str, header: dict, tables, type_name: str | dict = "int8") -> dict:
     """Write a model. `header` is the JSON header without the per-lut "table" objects, which are filled in here
-    from the float tables of shape (L^4, outputs): tables[stage][lut] for kind "srlut", {"mix": [...]} for kind
-    "imlut". `type_name`: one element type for all tables (for imlut also {"mix": type}). Returns the header as
-    written."""
+    from the float tables of shape (L^4, outputs): tables[stage][lut] for kind "srlut", {"pre": [[...], ...],
+    "mix": [...]} for kind "imlut". `type_name`: one element type for all tables, or for imlut {"pre": type,
+    "mix": type}. Returns the header as written."""
     header = json.loads(json.dumps(header))          # deep copy, and proves it is JSON
     payload = bytearray()
     groups = _lut_groups(header)
+    types = [type_name] * len(groups)
     if isinstance(type_name, dict):
-        type_name = type_name["mix"]
-    for (luts, outputs), group, (run, alone) in zip(groups, _tables_list(header, tables), _runs(header, len(groups)),
-                                                     strict=True):
+        types = [type_name.get("pre", type_name["mix"])] * (len(groups) - 1) + [type_name["mix"]]
+    for (luts, outputs), group, (run, alone, power_of_two), type_name in zip(
+            groups, _tables_list(header, tables), _runs(header, len(groups)), types, strict=True):
         for lut, table in zip(luts, group, strict=True):
             n = len(lut["levels"])
             if table.shape != (n ** 4, outputs):
                 raise LutFileError(f"table shape {table.shape}, expected {(n ** 4, outputs)}")
-            stored, scale, factors = quantize(table, type_name, run, alone)
+            stored, scale, factors = quantize(table, type_name, run, alone, power_of_two)
             payload.extend(b"\0" * (_align(len(payload)) - len(payload)))
             lut["table"] = {"offset": len(payload), "entries": n ** 4, "outputs": outputs,
                             "type": type_name, "scale": scale} | ({"output_scales": factors} if factors else {})
@@ -127,8 +134,8 @@ def write(path: Path | str, header: dict, tables, type_name: str | dict = "int8"
 
 def read(path: Path | str) -> tuple[dict, list[list[np.ndarray]]]:
     """Read and validate a model; returns the header and its float64 tables (real values): tables[stage][lut]
-    for kind "srlut", {"mix": [...]} for kind "imlut"; any other kind is rejected, and so is an imlut of the
-    previous design (with "refine" or "ensemble")."""
+    for kind "srlut", {"mix": [...]} and, with pre-stages, "pre": [[...], ...] for kind "imlut"; any other kind
+    is rejected, and so is an imlut of the previous design (with "refine" or "ensemble")."""
     data = Path(path).read_bytes()
     if len(data) < 20 or data[:8] != MAGIC:
         raise LutFileError("not a LUTSCALE file")
@@ -165,5 +172,5 @@ def read(path: Path | str) -> tuple[dict, list[list[np.ndarray]]]:
             group.append(raw.astype(np.float64) * float(t["scale"]) * factors)
         groups.append(group)
     if header["kind"] == "imlut":
-        return header, {"mix": groups[0]}
+        return header, {"mix": groups[-1]} | ({"pre": groups[:-1]} if len(groups) > 1 else {})
     return header, groups

@@ -12,6 +12,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import imlut  # noqa: E402
+import srlut  # noqa: E402
 import lutfile  # noqa: E402
 from imresize import cubic  # noqa: E402
 
@@ -203,3 +204,65 @@ def test_unknown_kind_is_rejected(tmp_path):
     header = {"kind": "other", "name": "x"}
     with pytest.raises(lutfile.LutFileError):
         lutfile.write(tmp_path / "x.lut", header, [], "int8")
+
+
+def _pre_header(patterns=("S", "D"), levels=(0, 64, 128, 192, 256)):
+    luts = [{"pattern": p, "rotations": 4, "levels": list(levels)} for p in ("S", "D")]
+    pre = [[{"pattern": p, "rotations": 4, "levels": list(levels)} for p in patterns]]
+    return imlut.make_header("t", [1.5, 2, 3, 4], 2, NAMES, luts, pre_luts=pre)
+
+
+def _pre_tables(header, seed=7, spread=4.0):
+    rng = np.random.default_rng(seed)
+    return [[rng.normal(0, spread, size=(len(l["levels"]) ** 4, 1)) for l in stage["luts"]]
+            for stage in header["pre_stages"]]
+
+
+@pytest.mark.parametrize("shape", [(7, 9), (4, 4), (1, 6)])
+def test_pre_stage_is_an_srlut_x1_stage(shape):
+    """A pre-stage computes what the srlut kind computes for the same stage at upscale 1 (rotate, look up, rotate
+    back; reflect padding), clamped and rounded to 8 bits."""
+    header = _pre_header()
+    pre = _pre_tables(header)
+    p = _plane(*shape)
+    want = srlut.to_plane(srlut.run_stage(p, header["pre_stages"][0], pre[0]))
+    assert np.array_equal(imlut.pre_stage(p, header["pre_stages"][0], pre[0]), want)
+
+
+@pytest.mark.parametrize("bit_depth", [8, 10])
+def test_the_mix_and_candidates_read_the_pre_stage_output(bit_depth):
+    """A model with a pre-stage gives what the same model without it gives on the pre-stage's rounded output."""
+    header = _pre_header()
+    tables = _random_tables(header) | {"pre": _pre_tables(header)}
+    f = 2 ** (bit_depth - 8)
+    p = np.random.default_rng(4).integers(0, 256 * f, size=(8, 11)).astype(np.uint16 if f > 1 else np.uint8)
+    refined = imlut.pre_stage(p / f, header["pre_stages"][0], tables["pre"][0], bit_depth) * f
+    assert np.all(refined == np.round(refined)) and not np.array_equal(refined, p)
+    plain = {k: v for k, v in header.items() if k != "pre_stages"}
+    got = imlut.run_model(p, 19, 30, header, tables, return_float=True, bit_depth=bit_depth)
+    want = imlut.run_model(refined.astype(p.dtype), 19, 30, plain, {"mix": tables["mix"]}, return_float=True,
+                           bit_depth=bit_depth)
+    assert np.allclose(got, want, rtol=0, atol=1e-9)
+
+
+def test_pre_stage_tables_round_trip_through_the_file(tmp_path):
+    header = _pre_header()
+    tables = _random_tables(header) | {"pre": _pre_tables(header)}
+    written = lutfile.write(tmp_path / "m.lut", header, tables, {"pre": "int16", "mix": "float32"})
+    read_header, read_tables = lutfile.read(tmp_path / "m.lut")
+    assert read_header == written and [l["table"]["type"] for l in written["pre_stages"][0]["luts"]] == ["int16"] * 2
+    # one power-of-two step per pre-stage table: the engine's fixed point holds its values exactly
+    assert all(math.log2(l["table"]["scale"]).is_integer() for l in written["pre_stages"][0]["luts"])
+    for a, b in zip(tables["pre"][0], read_tables["pre"][0], strict=True):
+        assert np.allclose(a, b, rtol=0, atol=np.abs(a).max() / 16383)
+    for a, b in zip(tables["mix"], read_tables["mix"], strict=True):
+        assert np.allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_bad_pre_stages_are_refused():
+    header = _pre_header()
+    stage = header["pre_stages"][0]
+    for bad in ({**stage, "upscale": 2}, {**stage, "luts": []},
+                {**stage, "luts": [{**stage["luts"][0], "pattern": "Q"}]}):
+        with pytest.raises(ValueError, match="pre_stages"):
+            imlut.check_header({**header, "pre_stages": [bad]})

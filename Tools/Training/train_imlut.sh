@@ -12,5 +12,5 @@ cd "$(dirname "$0")"
 ./1_fetch_data.sh
 python3 6_fit_imlut.py --mix S:7,D:5,Y:5,I:5 --nodes 2 --bins 1.5 2 3 4 --interpolators constant,nearest,bicubic,lanczos3 \
     --anchors 3e6 --sample-cap 5 --max-train-scale 5 --iters 150 --name lutscale-imlut
-python3 7_export_imlut.py lutscale-imlut --out lutscale-imlut --max-loss 0.01
-python3 8_eval_imlut.py work/models/lutscale-imlut.lut --scales 1.5 2 2.5 3 3.5 4 6 8
+python3 8_export_imlut.py lutscale-imlut --out lutscale-imlut --max-loss 0.01
+python3 9_eval_imlut.py work/models/lutscale-imlut.lut --scales 1.5 2 2.5 3 3.5 4 6 8

@@ -2,10 +2,11 @@
 plane, and the outputs of their NumPy reference forward (imlut.run_model) at several sizes, in 8 and 10 bits. The
 Swift engine must reproduce them (IMLUTOracleTests).
 
-The model is the shipped layout in small: S + D + Y mix luts with rotations 4, 2 x 2 phase nodes, interpolators
-constant, bilinear, bicubic, lanczos3 (N*N*K = 16 values per LR pixel), 4 scale bins; int8 tables as
-7_export_imlut.py writes them (the constant's column a step of its own per (bin, node) in output_scales, the other
-three sharing one). Every lookup is on the LR grid: no refine, no ensemble.
+The model is the shipped layout in small: an S pre-stage (x1, residual, rotations 4, one power-of-two step), then
+S + D + Y mix luts with rotations 4, 2 x 2 phase nodes, interpolators constant, bilinear, bicubic, lanczos3
+(N*N*K = 16 values per LR pixel), 4 scale bins; int8 tables as 8_export_imlut.py writes them (the constant's column
+a step of its own per (bin, node) in output_scales, the other three sharing one). Every lookup is on the LR grid:
+no refine, no ensemble.
 
 Usage: python3 make_fixture.py TRAINING_DIR   (TRAINING_DIR = Tools/Training of a checkout with imlut.py)
 Writes beside this script:
@@ -33,8 +34,9 @@ bins, nodes = [1.5, 2, 3, 4], 2
 mix_luts = [{"pattern": "S", "rotations": 4, "levels": [0, 96, 160, 256]},
             {"pattern": "D", "rotations": 4, "levels": [0, 128, 256]},
             {"pattern": "Y", "rotations": 4, "levels": [0, 64, 176, 256]}]
+pre_luts = [{"pattern": "S", "rotations": 4, "levels": [0, 64, 128, 192, 256]}]
 header = imlut.make_header("oracle-fixture", bins, nodes, names, mix_luts, max_scale=8,
-                           metadata={"set5_y_psnr": {"2": 35.0, "4": 29.0}})
+                           metadata={"set5_y_psnr": {"2": 35.0, "4": 29.0}}, pre_luts=[pre_luts])
 lookups = len(mix_luts) * 4
 mix = []
 for lut in mix_luts:
@@ -45,7 +47,9 @@ for lut in mix_luts:
     t[..., names.index("bicubic")] += 1.0 / lookups
     t[..., names.index("constant")] *= 50
     mix.append(t.reshape(e, -1))
-lutfile.write(here / "model.lut", header, {"mix": mix}, type_name="int8")
+# The pre-stage sharpens a little and adds noise: up to +-6 levels per rotation.
+pre = [rng.normal(0.0, 2.0, (5 ** 4, 1)).clip(-6, 6)]
+lutfile.write(here / "model.lut", header, {"pre": [pre], "mix": mix}, type_name="int8")
 header, tables = lutfile.read(here / "model.lut")
 assert all("output_scales" in lut["table"] for lut in header["mix"]["luts"])
 

@@ -1,21 +1,20 @@
 #!/usr/bin/env python3
-"""Step 7: turn a fitted imlut model (work/fits/NAME.npz) into a LUT format v1 file work/models/OUT.lut.
+"""Step 8: turn a fitted (or fine-tuned) imlut model (work/fits/NAME.npz) into a LUT format v1 file work/models/OUT.lut.
 
 Table type of the mix: the first of TYPES (smallest file first: int8, then int16) that costs at most --max-loss dB
-of mean Set5 Y PSNR over the scales of 8_eval_imlut.py against the float tables. Either way every output column
+of mean Set5 Y PSNR over the scales of 9_eval_imlut.py against the float tables. Either way every output column
 has its own factor in `output_scales` (lutfile.quantize): the K - 1 dimensionless weights of one (scale bin, phase
 node) share a step and are rounded so that their stored sum is their rounded real sum; the constant candidate's
 weight (in 8-bit levels, a span some 25 times theirs) has a step of its own per (bin, node). The Set5 figures of
 the file as written (and bicubic's, and the extrapolation to x6 and x8) go into its metadata.
 
-  python3 7_export_imlut.py imlut-final --out lutscale-imlut
+  python3 8_export_imlut.py imlut-final --out lutscale-imlut
 """
 from __future__ import annotations
 
 import os
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")   # small matrix products: threads only spin
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -26,7 +25,8 @@ from common import WORK, step  # noqa: E402
 import lutfile  # noqa: E402
 
 export4 = step("4_export")
-evaluate = step("8_eval_imlut")
+fit6 = step("6_fit_imlut")
+evaluate = step("9_eval_imlut")
 EXTRAPOLATION = (6, 8)
 TYPES = ("int8", "int16")          # smallest first
 
@@ -38,16 +38,17 @@ def set5(header: dict, tables: dict, scales) -> dict[str, float]:
 
 def export(name: str, out_name: str, max_loss: float, out_dir: Path = WORK / "models",
            fits_dir: Path = WORK / "fits") -> tuple[Path, dict]:
-    data = np.load(fits_dir / f"{name}.npz")
-    config = json.loads(str(data["config"]))
+    config, tables = fit6.load_fit(name, fits_dir)
     header = dict(config["header"], name=out_name)
     if header.get("refine") is not None or "ensemble" in header:
         raise SystemExit(f"{name}: a fit of the previous design (refine / ensemble on the output grid)")
     header.pop("refine", None)          # fits made before the redesign carry "refine": null
-    tables = {"mix": [data[f"mix{j}"].astype(np.float64) for j in range(len(header["mix"]["luts"]))]}
     header["metadata"] = {
         "source": "LUTScale Tools/Training: imlut mix tables fitted directly by regularised least squares "
-                  "(6_fit_imlut.py), rotations inside the fit; every table lookup on the LR grid",
+                  "(6_fit_imlut.py), rotations inside the fit" + (
+                      ", then fine-tuned by gradient on fresh crops (7_finetune_imlut.py)"
+                      + (" with a pre-stage " + config["finetune"]["pre"] if config["finetune"]["pre"] else "")
+                      if "finetune" in config else "") + "; every table lookup on the LR grid",
         "training_data": f"{export4.photo_count()} natural photographs from Debian packages (lomiri-wallpapers, "
                          f"mate-backgrounds, plasma-workspace-wallpapers, palapeli-data, forensics-samples-files, "
                          f"libjxl-testdata) shrunk to a {config['hr_long_side']} px long side, Y planes, "
@@ -56,6 +57,7 @@ def export(name: str, out_name: str, max_loss: float, out_dir: Path = WORK / "mo
                          f"with MATLAB-compatible bicubic imresize; list in Tools/Training/DATA.md",
         "licence": export4.LICENCES,
         "fit": {k: config[k] for k in ("mix", "prior", "iters", "sample_cap", "seconds") if k in config},
+        **({"finetune": config["finetune"]} if "finetune" in config else {}),
     }
     scales = evaluate.EVAL_SCALES
     reference = set5(header, tables, scales)
@@ -75,7 +77,7 @@ def export(name: str, out_name: str, max_loss: float, out_dir: Path = WORK / "mo
     header["metadata"]["set5_y_psnr_extrapolated"] = set5(file_header, file_tables, EXTRAPOLATION)
     header["metadata"]["set5_protocol"] = (
         "model run on the LR's 8-bit BT.601 Y plane, PSNR of Y with shave = ceil(scale) (shared/README.md); "
-        "LR: Set5's LR_bicubic for x2/x3/x4, else made by Tools/Training/8_eval_imlut.py (HR cropped to a "
+        "LR: Set5's LR_bicubic for x2/x3/x4, else made by Tools/Training/9_eval_imlut.py (HR cropped to a "
         "multiple of p for s = p/q, MATLAB bicubic imresize); NumPy inference of Tools/Training/imlut.py")
     written = lutfile.write(path, header, tables, types)
     return path, {"types": types, "psnr": got, "float_psnr": reference, "bytes": path.stat().st_size,

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Step 8: Set5 Y PSNR of an imlut model at any scale, bicubic beside it, as `lutscale eval` measures it.
+"""Step 9: Set5 Y PSNR of an imlut model at any scale, bicubic beside it, as `lutscale eval` measures it.
 
 LR images: X2, X3, X4 are Set5's own LR_bicubic files (shared/benchmarks). Every other scale s (1.5, 2.5, 3.5,
 6, 8, ...) is made here, once, into work/set5/X{s}/NAME.png by this rule: write s = p/q in lowest terms (q <= 16),
@@ -9,7 +9,7 @@ rounding between the passes) to exactly (H/p*q, W/p*q). Then LR x s is exactly t
 round(LR x s) per axis, SR and HR over their common top-left area, shave ceil(s), Y of BT.601 from RGB, the model
 run on the LR's 8-bit Y plane.
 
-  python3 8_eval_imlut.py work/models/lutscale-imlut.lut --scales 1.5 2 2.5 3 3.5 4 6 8
+  python3 9_eval_imlut.py work/models/lutscale-imlut.lut --scales 1.5 2 2.5 3 3.5 4 6 8
 """
 from __future__ import annotations
 

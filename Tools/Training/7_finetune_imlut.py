@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""Step 7: fine-tune a fitted imlut model by gradient (PyTorch on the CPU), optionally adding a pre-stage.
+
+Least squares (step 6) is the optimum of its own data for tables the model is linear in, but memory caps its data
+(3 M LR anchors in 24 GB) and a pre-stage (x1 luts refining the LR plane before the mix reads it: a cascade) is
+not linear in its tables. Here every step draws fresh crops from the same photos, one scale per batch (like the
+fit: isotropic in [1, max-train-scale], a fraction --aniso with sx != sy; LR by MATLAB bicubic imresize), runs the
+model's forward (imlut_torch.py, the NumPy reference's arithmetic; pre-stage outputs rounded, the gradient passed
+straight through) and takes an Adam step on the mean squared error of the HR samples whose anchor lies MARGIN
+inside the crop. The learning rate decays to 0 on a cosine. A new pre-stage starts as the identity (residual, zero
+tables) with its own learning rate. Deterministic: seeded, one thread by default, deterministic algorithms.
+
+  python3 7_finetune_imlut.py lutscale-imlut --pre S:9 --steps 6000 --name lutscale-imlut-ft
+Output: work/fits/NAME.npz in step 6's layout (tables "pre{s}_{j}" beside "mix{j}"), Set5 Y PSNR of the float
+tables printed per scale and recorded.
+"""
+from __future__ import annotations
+
+import os
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import WORK, step  # noqa: E402
+from imresize import imresize  # noqa: E402
+import imlut  # noqa: E402
+import imlut_torch  # noqa: E402
+
+fit6 = step("6_fit_imlut")
+fit3 = step("3_fit_srlut")
+evaluate = step("9_eval_imlut")
+
+
+def batches(planes: list[np.ndarray], size: int, lr_side: int, aniso: float, smax: float, seed: int):
+    """Endless (LR batch (B, side, side), HR batch (B, H, W)) pairs, one scale per batch, photos drawn at random
+    (deterministic for a seed)."""
+    rng = np.random.default_rng(seed)
+    while True:
+        if rng.random() < aniso:
+            sy, sx = rng.uniform(1.0, smax, size=2)
+        else:
+            sy = sx = rng.uniform(1.0, smax)
+        hh, ww = round(lr_side * sy), round(lr_side * sx)
+        hrs, lrs = [], []
+        while len(hrs) < size:
+            plane = planes[int(rng.integers(len(planes)))]
+            if plane.shape[0] < hh or plane.shape[1] < ww:
+                continue
+            y = int(rng.integers(0, plane.shape[0] - hh + 1))
+            x = int(rng.integers(0, plane.shape[1] - ww + 1))
+            hr = plane[y:y + hh, x:x + ww]
+            hrs.append(hr)
+            lrs.append(imresize(hr, out_shape=(lr_side, lr_side)))
+        yield np.stack(lrs), np.stack(hrs)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("fit", help="the fit to start from (work/fits/FIT.npz, step 6 or 7)")
+    ap.add_argument("--pre", default="", help='luts of a pre-stage to add, e.g. "S:9" (pattern:levels); none if empty')
+    ap.add_argument("--steps", type=int, default=6000)
+    ap.add_argument("--batch", type=int, default=16, help="crops per step (all at one scale)")
+    ap.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate of the mix tables")
+    ap.add_argument("--lr-pre", type=float, default=3e-2, help="Adam learning rate of the pre-stage tables")
+    ap.add_argument("--lr-side", type=int, default=46)
+    ap.add_argument("--aniso", type=float, default=0.25)
+    ap.add_argument("--max-train-scale", type=float, default=0, help="default: the fit's")
+    ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--photos", type=Path, default=WORK / "photos")
+    ap.add_argument("--name", required=True)
+    args = ap.parse_args()
+    t_start = time.time()
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(args.seed)
+    torch.use_deterministic_algorithms(True)
+    config, tables = fit6.load_fit(args.fit)
+    header = dict(config["header"], name=args.name)
+    if args.pre:
+        if header.get("pre_stages"):
+            sys.exit(f"finetune_imlut: {args.fit} has a pre-stage already")
+        pre_luts = fit3.parse_luts(args.pre)
+        header = imlut.make_header(args.name, header["scale_bins"], header["phase_nodes"], header["interpolators"],
+                                   header["mix"]["luts"], header["max_scale"], header["metadata"], [pre_luts])
+        tables["pre"] = [[np.zeros((len(l["levels"]) ** 4, 1)) for l in pre_luts]]
+    model = imlut_torch.Model(header, tables)
+    groups = [{"params": list(model.mix), "lr": args.lr}] + ([{"params": list(model.pre), "lr": args.lr_pre}]
+                                                             if len(model.pre) else [])
+    optimiser = torch.optim.Adam(groups)
+    schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, args.steps)
+    listing = args.photos / "list.tsv"
+    photos = [args.photos / line.split("\t")[1] for line in listing.read_text().splitlines() if line]
+    long_side = config["hr_long_side"]
+    planes = fit6.photo_planes(photos, long_side, WORK / "pairs" / f"photos_y_l{long_side}.npz")
+    smax = args.max_train_scale or config["max_train_scale"]
+    data = batches(planes, args.batch, args.lr_side, args.aniso, smax, args.seed + 7)
+    side = args.lr_side
+    running, t_train = 0.0, time.time()
+    for it in range(1, args.steps + 1):
+        lr, hr = next(data)
+        ys, xs = fit6.inner_rows((side, side), hr.shape[1:])
+        m = model(torch.tensor(lr, dtype=torch.float32), *hr.shape[1:])
+        d = m[:, ys][:, :, xs] - torch.tensor(hr[:, ys][:, :, xs], dtype=torch.float32)
+        loss = (d * d).mean()
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+        schedule.step()
+        running += loss.item()
+        if it % 200 == 0:
+            print(f"  step {it}: mean squared error {running / 200:.3f} ({time.time() - t_train:.0f} s)", flush=True)
+            running = 0.0
+    t_fit = time.time()
+    tables = model.tables()
+    psnr = fit6.set5_table(header, tables, evaluate.EVAL_SCALES)
+    t_end = time.time()
+    seconds = {"finetune": round(t_fit - t_start, 1), "set5": round(t_end - t_fit, 1)}
+    record = dict(config, header=header, set5_y_psnr_float=psnr,
+                  finetune={"from": args.fit, "pre": args.pre or None, "steps": args.steps, "batch": args.batch,
+                            "lr": args.lr, "lr_pre": args.lr_pre, "lr_side": side, "aniso": args.aniso,
+                            "max_train_scale": smax, "seed": args.seed, "threads": args.threads,
+                            "seconds": seconds})
+    out = fit6.save_fit(args.name, record, tables)
+    print(f"{args.name}: Set5 Y PSNR (float tables) {psnr}, fine-tuning {t_fit - t_start:.0f} s, "
+          f"Set5 {t_end - t_fit:.0f} s -> {out}")
+
+
+if __name__ == "__main__":
+    main()
