@@ -14,10 +14,15 @@ if ((${#missing[@]})); then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 command -v swift >/dev/null || { echo "setup: swift is not on PATH (Swift 6 toolchain needed)" >&2; exit 1; }
-# The training tools' tests (Tools/Training) need NumPy, SciPy, Pillow and pytest.
+# The training tools' tests (Tools/Training) need NumPy, SciPy, Pillow and pytest; the fine-tuning step and its
+# test the CPU build of PyTorch.
 if ! python3 -c "import numpy, scipy, PIL, pytest" 2>/dev/null; then
     echo "setup: installing numpy scipy pillow pytest with pip" >&2
     python3 -m pip install -q numpy scipy pillow pytest
+fi
+if ! python3 -c "import torch" 2>/dev/null; then
+    echo "setup: installing torch 2.13.0 (CPU) with pip" >&2
+    python3 -m pip install -q torch==2.13.0
 fi
 # The training smoke test (Tools/Training/smoke_test.py) runs on real photos: fetch the 5 of palapeli-data (2 MB)
 # unless photos are there already.

@@ -170,7 +170,8 @@ struct Models: ParsableCommand {
                 let shape = " (\(spec.interpolators.map(\.rawValue).joined(separator: ", ")); \(spec.phaseNodes)x\(spec.phaseNodes) phase nodes)"
                 print(column(spec.name, 24) + column(String(format: "any 1-%g", spec.maxScale), 11)
                       + column(String(format: "%6.0f KB", Double(entry.bytes) / 1000), 11)
-                      + column(spec.set5PSNR.isEmpty ? "-" : "below", 13) + "mix " + luts(spec.mix) + shape)
+                      + column(spec.set5PSNR.isEmpty ? "-" : "below", 13)
+                      + spec.preStages.map { luts($0.luts) + " > " }.joined() + "mix " + luts(spec.mix) + shape)
                 if !spec.set5PSNR.isEmpty { print("  Set5 Y PSNR: " + figures(spec.set5PSNR) + " dB") }
             }
         }

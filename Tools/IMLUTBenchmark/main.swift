@@ -74,7 +74,7 @@ struct IMLUTBenchmark: ParsableCommand {
             // As `lutscale models` writes them, with the rotations after the slash.
             luts.map { "\($0.pattern.rawValue):\($0.levels.count)/\($0.rotations)" }.joined(separator: "+")
         }
-        print("model \(spec.name): mix \(describe(spec.mix)), N \(spec.phaseNodes), K \(spec.interpolators.count)")
+        print("model \(spec.name): \(spec.preStages.map { "pre " + describe($0.luts) + ", " }.joined())mix \(describe(spec.mix)), N \(spec.phaseNodes), K \(spec.interpolators.count)")
         for (input, output) in cases.split(separator: ",").compactMap({ Self.sizes[String($0)] }) {
             let luma = syntheticLuma(width: input.width, height: input.height)
             for bitDepth in positiveIntegers(bits)! {

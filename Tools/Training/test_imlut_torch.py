@@ -5,7 +5,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-torch = pytest.importorskip("torch")   # Tools/setup.sh installs it; the fine-tuning step needs it
+import torch  # noqa: E402  (Tools/setup.sh installs it: the fine-tuning step needs it)
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import imlut  # noqa: E402
