@@ -359,7 +359,7 @@ def main() -> None:
         given_config, given_tables = load_fit(args.mix_init)
         given, init = given_config["header"], given_tables["mix"]
         layout = ("scale_bins", "phase_nodes", "interpolators", "mix", "pre_stages")
-        if any(given[k] != header[k] for k in layout):
+        if any(given.get(k) != header.get(k) for k in layout):
             raise SystemExit(f"--mix-init {args.mix_init}: its {', '.join(layout)} differ from this fit's")
     photos = [args.photos / line.split("\t")[1] for line in listing.read_text().splitlines() if line]
     planes = photo_planes(photos, args.hr_long_side, WORK / "pairs" / f"photos_y_l{args.hr_long_side}.npz")
