@@ -202,6 +202,9 @@ import VideoCore
             ("\"interpolators\": [\"bilinear\", \"constant\", \"bicubic\"]", "\"interpolators\": []", "bad header field"),
             ("\"interpolators\": [\"bilinear\", \"constant\", \"bicubic\"]", "\"interpolators\": [\"bilinear\", \"constant\"]", "bad table"),
             ("\"mix\": {\"luts\": [", "\"mix\": {\"lut\": [", "bad header field"),
+            ("\"mix\": {\"luts\": [", "\"pre_stages\": 3, \"mix\": {\"luts\": [", "bad header field"),
+            ("\"mix\": {\"luts\": [", "\"pre_stages\": [{\"upscale\": 1}], \"mix\": {\"luts\": [", "bad header field"),
+            ("\"mix\": {\"luts\": [", "\"pre_stages\": [], \"mix\": {\"luts\": [", "loaded"),
             ("\"name\": \"random-imlut\"", "\"name\": \"\"", "bad header field"),
             ("\"name\": \"random-imlut\"", "\"name\": \"random-imlut\", \"scale\": 2", "bad header field"),  // srlut member
             ("\"kind\": \"imlut\"", "\"kind\": \"imlut2\"", "unknown model kind \"imlut2\" (this build knows \"srlut\" and \"imlut\")"),
