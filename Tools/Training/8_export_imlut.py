@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Step 8: turn a fitted (or fine-tuned) imlut model (work/fits/NAME.npz) into a LUT format v1 file work/models/OUT.lut.
 
-Table type of the mix: the first of TYPES (smallest file first: int8, then int16) that costs at most --max-loss dB
-of mean Set5 Y PSNR over the scales of 9_eval_imlut.py against the float tables. Either way every output column
+Table type: the first of TYPES (smallest file first: int8, then int16) that costs at most --max-loss dB of Set5 Y
+PSNR at every scale of 9_eval_imlut.py against the float tables (at every scale, not on average: the fine-tuned
+model's int8 tables lost 0.009 dB on average but 0.017 at x2, and 0.02-0.10 dB on the held-out photos of
+Tools/HeldOutEval.py, where smooth areas show the constant's coarser steps). Either way every output column
 has its own factor in `output_scales` (lutfile.quantize): the K - 1 dimensionless weights of one (scale bin, phase
 node) share a step and are rounded so that their stored sum is their rounded real sum; the constant candidate's
 weight (in 8-bit levels, a span some 25 times theirs) has a step of its own per (bin, node). The Set5 figures of
@@ -66,7 +68,7 @@ def export(name: str, out_name: str, max_loss: float, out_dir: Path = WORK / "mo
     for types in TYPES:
         lutfile.write(path, header, tables, types)
         got = set5(*lutfile.read(path), scales)
-        loss = float(np.mean([reference[k] - got[k] for k in reference]))
+        loss = max(reference[k] - got[k] for k in reference)
         if loss <= max_loss:
             break
     file_header, file_tables = lutfile.read(path)
@@ -89,7 +91,7 @@ def main() -> None:
     ap.add_argument("name", help="fit name (work/fits/NAME.npz)")
     ap.add_argument("--out", help="model name and file stem (default: the fit name)")
     ap.add_argument("--max-loss", type=float, default=0.01,
-                    help="mean dB of Set5 PSNR (against the float tables) that int8 may lose; else int16")
+                    help="dB of Set5 PSNR (against the float tables) that int8 may lose at any scale; else int16")
     args = ap.parse_args()
     path, r = export(args.name, args.out or args.name, args.max_loss)
     meta = r["header"]["metadata"]
