@@ -12,6 +12,8 @@ public final class Muxer: @unchecked Sendable {
     private var fileOpen = false
     private var headerWritten = false
     private var finished = false
+    /// Per output stream (audio and video): the last dts written, for `repairTimestamps`.
+    private var lastDTS: [Int: Int64] = [:]
 
     /// Picks the container from `formatPath`'s extension (or `formatName`) and will write to `path`.
     public init(formatFor formatPath: String, formatName: String? = nil, writingTo path: String) throws(MediaError) {
@@ -162,9 +164,35 @@ public final class Muxer: @unchecked Sendable {
         precondition(headerWritten && !finished, "write outside header...trailer")
         let output = context.pointee.streams[stream]!
         av_packet_rescale_ts(packet.pointer, timeBase.av, output.pointee.time_base)
+        repairTimestamps(packet.pointer, stream: stream, type: output.pointee.codecpar.pointee.codec_type)
         packet.pointer.pointee.stream_index = Int32(stream)
         packet.pointer.pointee.pos = -1
         try MediaError.check(av_interleaved_write_frame(context, packet.pointer), "writing a packet")
+    }
+
+    /// The repairs ffmpeg's own muxing loop makes to audio and video timestamps that the muxer would refuse
+    /// (EINVAL): a dts after its pts becomes the median of pts, dts and the last dts + 1 (libx265 at 12 bits now and
+    /// then returned a packet with an uninitialised dts when the machine was busy); a dts not after the last one (or
+    /// before it, where the format allows equal ones) moves up to it, and the pts with it where it must.
+    private func repairTimestamps(_ packet: UnsafeMutablePointer<AVPacket>, stream: Int, type: AVMediaType) {
+        guard type == AVMEDIA_TYPE_AUDIO || type == AVMEDIA_TYPE_VIDEO else { return }
+        let none = lutscale_nopts_value()
+        var pts = packet.pointee.pts, dts = packet.pointee.dts
+        let last = lastDTS[stream]
+        if dts != none, pts != none, dts > pts {
+            dts = last.map { [pts, dts, $0 + 1].sorted()[1] } ?? pts
+            pts = dts
+        }
+        if dts != none, let last {
+            let least = last + (context.pointee.oformat.pointee.flags & AVFMT_TS_NONSTRICT == 0 ? 1 : 0)
+            if dts < least {
+                if pts != none, pts >= dts { pts = max(pts, least) }
+                dts = least
+            }
+        }
+        packet.pointee.pts = pts
+        packet.pointee.dts = dts
+        if dts != none { lastDTS[stream] = dts }
     }
 
     /// Writes what is still buffered and the trailer (index), and closes the file.

@@ -102,6 +102,35 @@ import VideoCore
         #expect(throws: MediaError.self) { _ = try EncoderInfo(name: "aac") }
     }
 
+    /// Audio and video timestamps the muxer would refuse are repaired as ffmpeg's own muxing loop repairs them: a
+    /// dts after its pts (libx265 at 12 bits now and then returned an uninitialised one on a busy machine) and a dts
+    /// that goes back. Every packet is written with its pts, dts never decreasing (Matroska allows equal ones).
+    @Test func brokenTimestampsAreRepairedAsFFmpegDoes() throws {
+        let scratch = try Scratch()
+        let source = scratch.path("source.mkv"), path = scratch.path("out.mkv")
+        try Fixtures.clip(source, size: "64x48", frames: 6, audio: nil, extra: ["-c:v", "ffv1"])
+        let demuxer = try Demuxer(path: source)
+        let muxer = try Muxer(formatFor: path, writingTo: path)
+        let stream = try muxer.addCopiedStream(from: demuxer, index: 0)
+        try muxer.writeHeader()
+        var count = 0
+        while case let .packet(packet) = try demuxer.read() {
+            let dts = packet.pointer.pointee.dts
+            if count == 0 { packet.pointer.pointee.dts = 9_187_201_950_435_737_472 }   // the value libx265 gave
+            if count == 3 { packet.pointer.pointee.dts = dts / 2 }                      // backwards
+            try muxer.write(packet, timeBase: demuxer.streams[0].timeBase, stream: stream)
+            count += 1
+        }
+        try muxer.finish()
+        let times = try Fixtures.ffprobe(["-v", "error", "-show_entries", "packet=pts,dts", "-of", "csv=p=0", path])
+            .split(separator: "\n").map { $0.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
+        #expect(count == 6 && times.count == 6 && times.allSatisfy { $0.count == 2 }, "\(times)")
+        let dts = times.map { $0[1] }
+        #expect(zip(dts, dts.dropFirst()).allSatisfy { $0 <= $1 } && dts[0] == 0, "\(times)")
+        // The packets left alone keep their times.
+        #expect([1, 2, 4, 5].allSatisfy { times[$0] == [40 * $0, 40 * $0] }, "\(times)")
+    }
+
     @Test func encoderFormatChoice() throws {
         let x264 = try EncoderInfo(name: "libx264")
         #expect(x264.bestPixelFormat(for: .yuv444p) == .yuv444p)
