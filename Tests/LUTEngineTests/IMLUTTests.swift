@@ -280,7 +280,7 @@ import VideoCore
     /// Runs a plan on a row-major plane, the output rows split into `bands` (or by `renderParallel`).
     static func render(_ model: IMLUTModel, _ plane: [Int], width: Int, height: Int, output: PlaneSize, bitDepth: Int,
                        bands: [Int]? = nil, workers: Int = 1, kernels: KernelTier = .active) throws -> [Int] {
-        let source = buffer(plane, width: width, height: height, bitDepth: bitDepth)
+        let source = planeBuffer(plane, width: width, height: height, bitDepth: bitDepth)
         let plan = try model.makePlan(input: source.size, output: output, bitDepth: bitDepth, kernels: kernels)
         let destination = PlaneBuffer(size: output, bitDepth: bitDepth)
         if let bands {
@@ -291,13 +291,6 @@ import VideoCore
             plan.renderParallel(source.view, into: destination.mutableView, workers: workers)
         }
         return destination.samples
-    }
-
-    /// A plane of row-major samples.
-    static func buffer(_ plane: [Int], width: Int, height: Int, bitDepth: Int) -> PlaneBuffer {
-        bitDepth > 8
-            ? PlaneBuffer(width: width, height: height, bitDepth: bitDepth, samples: plane.map { UInt16($0) })
-            : PlaneBuffer(width: width, height: height, samples: plane.map { UInt8($0) })
     }
 
     /// (count of samples that differ, largest difference).
@@ -353,11 +346,9 @@ import VideoCore
         var changed = false
         for (w, h, ow, oh) in [(7, 5, 17, 12), (6, 5, 6, 13), (4, 3, 32, 24), (1, 1, 3, 2), (12, 11, 30, 40), (40, 3, 97, 9)] {
             let plane = (0..<w * h).map { _ in Int.random(in: 0..<(1 << bitDepth), using: &g) }
-            let input = PlaneSize(width: w, height: h), size = PlaneSize(width: ow, height: oh)
-            let source = Self.buffer(plane, width: w, height: h, bitDepth: bitDepth)
-            let refined = PlaneBuffer(size: input, bitDepth: bitDepth)
-            try pre.makePlan(input: input, output: input, bitDepth: bitDepth).render(source.view, into: refined.mutableView, rows: 0..<h)
-            let expected = try Self.render(plain, refined.samples, width: w, height: h, output: size, bitDepth: bitDepth)
+            let size = PlaneSize(width: ow, height: oh)
+            let refined = try pre.upscale(plane, width: w, height: h, bitDepth: bitDepth)
+            let expected = try Self.render(plain, refined, width: w, height: h, output: size, bitDepth: bitDepth)
             for tier in KernelTier.available {
                 #expect(try Self.render(model, plane, width: w, height: h, output: size, bitDepth: bitDepth, kernels: tier) == expected,
                         "\(tier) at \(w)x\(h) -> \(ow)x\(oh)")

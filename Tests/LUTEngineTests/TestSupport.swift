@@ -94,15 +94,20 @@ extension LUTModel {
     /// Runs the fast engine on a row-major plane; returns the output plane (output size, row-major).
     func upscale(_ plane: [Int], width: Int, height: Int, bitDepth: Int = 8, output: PlaneSize? = nil,
                  workers: Int = 1, kernels: KernelTier = .active) throws -> [Int] {
-        let source = bitDepth > 8
-            ? PlaneBuffer(width: width, height: height, bitDepth: bitDepth, samples: plane.map { UInt16($0) })
-            : PlaneBuffer(width: width, height: height, samples: plane.map { UInt8($0) })
+        let source = planeBuffer(plane, width: width, height: height, bitDepth: bitDepth)
         let size = output ?? PlaneSize(width: width * scale, height: height * scale)
         let plan = try makePlan(input: source.size, output: size, bitDepth: bitDepth, kernels: kernels)
         let destination = PlaneBuffer(size: size, bitDepth: bitDepth)
         plan.renderParallel(source.view, into: destination.mutableView, workers: workers)
         return destination.samples
     }
+}
+
+/// A plane holding row-major samples of `bitDepth` bits.
+func planeBuffer(_ plane: [Int], width: Int, height: Int, bitDepth: Int) -> PlaneBuffer {
+    bitDepth > 8
+        ? PlaneBuffer(width: width, height: height, bitDepth: bitDepth, samples: plane.map { UInt16($0) })
+        : PlaneBuffer(width: width, height: height, samples: plane.map { UInt8($0) })
 }
 
 /// A row-major `width` x `height` plane transposed: `height` x `width`, sample (y, x) from (x, y).

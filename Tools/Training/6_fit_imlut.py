@@ -68,24 +68,38 @@ def photo_planes(photos: list[Path], long_side: int, cache: Path | None) -> list
     return planes
 
 
+def draw_hr_size(rng: np.random.Generator, lr_side: int, aniso: float, smax: float) -> tuple[int, int]:
+    """The HR size of a crop whose LR side is lr_side: isotropic s ~ U[1, smax], or with probability `aniso` sx and
+    sy drawn apart."""
+    if rng.random() < aniso:
+        sy, sx = rng.uniform(1.0, smax, size=2)
+    else:
+        sy = sx = rng.uniform(1.0, smax)
+    return round(lr_side * sy), round(lr_side * sx)
+
+
+def cut_pair(plane: np.ndarray, hr_size: tuple[int, int], lr_side: int,
+             rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray] | None:
+    """(HR crop at a random place, its LR by MATLAB bicubic imresize to lr_side x lr_side), or None when the plane
+    is smaller than the crop."""
+    big_h, big_w = hr_size
+    if plane.shape[0] < big_h or plane.shape[1] < big_w:
+        return None
+    y = int(rng.integers(0, plane.shape[0] - big_h + 1))
+    x = int(rng.integers(0, plane.shape[1] - big_w + 1))
+    hr = plane[y:y + big_h, x:x + big_w]
+    return hr, imresize(hr, out_shape=(lr_side, lr_side))
+
+
 def draw_crops(planes: list[np.ndarray], count: int, lr_side: int, aniso: float, smax: float,
                seed: int) -> list[tuple[np.ndarray, np.ndarray]]:
     """(HR crop, LR crop) pairs, photos in turn, scales drawn per crop (deterministic for a seed)."""
     rng = np.random.default_rng(seed)
     crops = []
     for i in range(count):
-        plane = planes[i % len(planes)]
-        if rng.random() < aniso:
-            sy, sx = rng.uniform(1.0, smax, size=2)
-        else:
-            sy = sx = rng.uniform(1.0, smax)
-        big_h, big_w = round(lr_side * sy), round(lr_side * sx)
-        if plane.shape[0] < big_h or plane.shape[1] < big_w:
-            continue
-        y = int(rng.integers(0, plane.shape[0] - big_h + 1))
-        x = int(rng.integers(0, plane.shape[1] - big_w + 1))
-        hr = plane[y:y + big_h, x:x + big_w]
-        crops.append((hr, imresize(hr, out_shape=(lr_side, lr_side))))
+        pair = cut_pair(planes[i % len(planes)], draw_hr_size(rng, lr_side, aniso, smax), lr_side, rng)
+        if pair is not None:
+            crops.append(pair)
     return crops
 
 

@@ -29,7 +29,6 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import WORK, step  # noqa: E402
-from imresize import imresize  # noqa: E402
 import imlut  # noqa: E402
 import imlut_torch  # noqa: E402
 
@@ -39,33 +38,24 @@ evaluate = step("9_eval_imlut")
 
 
 def batches(planes: list[np.ndarray], size: int, lr_side: int, aniso: float, smax: float, seed: int):
-    """Endless (LR batch (B, side, side), HR batch (B, H, W)) pairs, one scale per batch, photos drawn at random
-    (deterministic for a seed)."""
+    """Endless (LR batch (B, side, side), HR batch (B, H, W)) pairs, one scale per batch drawn as step 6 draws a
+    crop's, photos drawn at random (deterministic for a seed)."""
     rng = np.random.default_rng(seed)
     while True:
-        if rng.random() < aniso:
-            sy, sx = rng.uniform(1.0, smax, size=2)
-        else:
-            sy = sx = rng.uniform(1.0, smax)
-        hh, ww = round(lr_side * sy), round(lr_side * sx)
-        hrs, lrs = [], []
-        while len(hrs) < size:
-            plane = planes[int(rng.integers(len(planes)))]
-            if plane.shape[0] < hh or plane.shape[1] < ww:
-                continue
-            y = int(rng.integers(0, plane.shape[0] - hh + 1))
-            x = int(rng.integers(0, plane.shape[1] - ww + 1))
-            hr = plane[y:y + hh, x:x + ww]
-            hrs.append(hr)
-            lrs.append(imresize(hr, out_shape=(lr_side, lr_side)))
-        yield np.stack(lrs), np.stack(hrs)
+        hr_size = fit6.draw_hr_size(rng, lr_side, aniso, smax)
+        pairs = []
+        while len(pairs) < size:
+            pair = fit6.cut_pair(planes[int(rng.integers(len(planes)))], hr_size, lr_side, rng)
+            if pair is not None:
+                pairs.append(pair)
+        yield np.stack([lr for _, lr in pairs]), np.stack([hr for hr, _ in pairs])
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("fit", help="the fit to start from (work/fits/FIT.npz, step 6 or 7)")
     ap.add_argument("--pre", default="", help='luts of a pre-stage to add, e.g. "S:9" (pattern:levels); none if empty')
-    ap.add_argument("--steps", type=int, default=6000)
+    ap.add_argument("--steps", type=int, default=5000)
     ap.add_argument("--batch", type=int, default=16, help="crops per step (all at one scale)")
     ap.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate of the mix tables")
     ap.add_argument("--lr-pre", type=float, default=3e-2, help="Adam learning rate of the pre-stage tables")
