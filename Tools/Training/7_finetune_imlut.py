@@ -57,6 +57,8 @@ def main() -> None:
     ap.add_argument("--pre", default="", help='luts of a pre-stage to add, e.g. "S:9" (pattern:levels); none if empty')
     ap.add_argument("--steps", type=int, default=5000)
     ap.add_argument("--batch", type=int, default=16, help="crops per step (all at one scale)")
+    ap.add_argument("--pre-rotations", type=int, choices=(1, 4), default=4,
+                    help="rotations of each pre-stage lut (1: a quarter of the lookups)")
     ap.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate of the mix tables")
     ap.add_argument("--lr-pre", type=float, default=3e-2, help="Adam learning rate of the pre-stage tables")
     ap.add_argument("--lr-side", type=int, default=46)
@@ -76,7 +78,7 @@ def main() -> None:
     if args.pre:
         if header.get("pre_stages"):
             sys.exit(f"finetune_imlut: {args.fit} has a pre-stage already")
-        pre_luts = fit3.parse_luts(args.pre)
+        pre_luts = [dict(lut, rotations=args.pre_rotations) for lut in fit3.parse_luts(args.pre)]
         header = imlut.make_header(args.name, header["scale_bins"], header["phase_nodes"], header["interpolators"],
                                    header["mix"]["luts"], header["max_scale"], header["metadata"], [pre_luts])
         tables["pre"] = [[np.zeros((len(l["levels"]) ** 4, 1)) for l in pre_luts]]
@@ -113,7 +115,7 @@ def main() -> None:
     t_end = time.time()
     seconds = {"finetune": round(t_fit - t_start, 1), "set5": round(t_end - t_fit, 1)}
     record = dict(config, header=header, set5_y_psnr_float=psnr,
-                  finetune={"from": args.fit, "pre": args.pre or None, "steps": args.steps, "batch": args.batch,
+                  finetune={"from": args.fit, "pre": args.pre or None, "pre_rotations": args.pre_rotations, "steps": args.steps, "batch": args.batch,
                             "lr": args.lr, "lr_pre": args.lr_pre, "lr_side": side, "aniso": args.aniso,
                             "max_train_scale": smax, "seed": args.seed, "threads": args.threads,
                             "seconds": seconds})

@@ -13,8 +13,11 @@ import imlut_torch  # noqa: E402
 from test_imlut import _pre_header, _pre_tables, _random_tables  # noqa: E402
 
 
-def _model(pre: bool):
+def _model(pre: int):
+    """A random model with a pre-stage whose luts have `pre` rotations (none when 0)."""
     header = _pre_header()
+    header["pre_stages"] = [dict(stage, luts=[dict(lut, rotations=pre or 4) for lut in stage["luts"]])
+                            for stage in header["pre_stages"]]
     tables = _random_tables(header) | {"pre": _pre_tables(header)}
     if not pre:
         header = {k: v for k, v in header.items() if k != "pre_stages"}
@@ -22,7 +25,7 @@ def _model(pre: bool):
     return header, tables
 
 
-@pytest.mark.parametrize("pre", [False, True])
+@pytest.mark.parametrize("pre", [0, 4, 1])
 @pytest.mark.parametrize("bit_depth", [8, 10])
 @pytest.mark.parametrize("shape,out_shape", [((9, 11), (27, 33)), ((8, 7), (19, 30)), ((6, 6), (6, 9))])
 def test_torch_forward_is_the_reference(pre, bit_depth, shape, out_shape):
@@ -38,7 +41,7 @@ def test_torch_forward_is_the_reference(pre, bit_depth, shape, out_shape):
 
 
 def test_gradients_reach_the_pre_stage_and_every_mix_table():
-    header, tables = _model(True)
+    header, tables = _model(4)
     model = imlut_torch.Model(header, tables, dtype=torch.float64)
     planes = torch.tensor(np.random.default_rng(2).integers(0, 256, size=(2, 9, 9)), dtype=torch.float64)
     model(planes, 20, 20).square().mean().backward()
@@ -46,7 +49,7 @@ def test_gradients_reach_the_pre_stage_and_every_mix_table():
 
 
 def test_tables_come_back_as_given():
-    header, tables = _model(True)
+    header, tables = _model(4)
     back = imlut_torch.Model(header, tables, dtype=torch.float64).tables()
     assert all(np.array_equal(a, b) for a, b in zip(back["mix"], tables["mix"], strict=True))
     assert all(np.array_equal(a, b) for a, b in zip(back["pre"][0], tables["pre"][0], strict=True))
