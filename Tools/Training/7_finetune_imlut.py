@@ -59,7 +59,7 @@ def main() -> None:
     ap.add_argument("--batch", type=int, default=16, help="crops per step (all at one scale)")
     ap.add_argument("--pre-rotations", type=int, choices=(1, 4), default=4,
                     help="rotations of each pre-stage lut (1: a quarter of the lookups)")
-    ap.add_argument("--lr", type=float, default=1e-4, help="Adam learning rate of the mix tables")
+    ap.add_argument("--lr", type=float, default=4e-4, help="Adam learning rate of the mix tables")
     ap.add_argument("--lr-pre", type=float, default=3e-2, help="Adam learning rate of the pre-stage tables")
     ap.add_argument("--lr-side", type=int, default=46)
     ap.add_argument("--aniso", type=float, default=0.25)
