@@ -5,7 +5,7 @@
 #    constant, nearest, bicubic and Lanczos-3, so N*N*K = 16 values per LR pixel; 4 scale bins, scales drawn in
 #    [1, 5], 3 M LR anchors with at most ~5 HR samples each, 150 CG iterations);
 # 7. fine-tune it by gradient (PyTorch, CPU) on fresh crops, 5000 steps of 16 crops, Adam rate 4e-4 on a cosine (no
-#    pre-stage: one costs 15-18% more time per frame for 0.04-0.10 dB on Set5, Tools/Training/README.md);
+#    pre-stage: one costs 15-19% more time per frame for 0.03-0.10 dB on Set5, Tools/Training/README.md);
 # 8. export (int8 tables when they cost <= 0.01 dB of Set5 PSNR at every scale, else int16: int16 here) and
 # 9. measure Set5 at 1.5 ... 8, bicubic beside it.
 # Every table lookup is on the LR grid: no refinement, no ensemble (docs/imlut.md). Deterministic (fixed seeds, one
