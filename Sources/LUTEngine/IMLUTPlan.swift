@@ -18,7 +18,11 @@ struct IMLUTPlan: UpscalePlan {
     let preStages: [PlanStage]
     let stage: PlanStage
     let nodes: Int
+    /// The model's interpolators in the order of the stage's lanes: the spec's, except that when it has both a
+    /// constant and a nearest candidate, nearest comes last, folded into the constant per LR pixel (both are
+    /// constant over the pixel's cell, so their weights blend as one) and not filtered per output pixel.
     let interpolators: [IMLUTSpec.Interpolator]
+    let foldsNearest: Bool
     /// Per output column: its LR anchor, and the bilinear weight of each node column jx at its phase (N rows of
     /// `stride` floats).
     let columnAnchor: [Int32]
@@ -61,7 +65,14 @@ struct IMLUTPlan: UpscalePlan {
         self.kernels = kernels
         let n = spec.phaseNodes, k = spec.interpolators.count, lanes = n * n * k
         nodes = n
-        interpolators = spec.interpolators
+        // order[e]: the spec's index of the interpolator in lane e of each node.
+        var order = Array(0..<k)
+        if let near = spec.interpolators.firstIndex(of: .nearest), spec.interpolators.contains(.constant) {
+            order.remove(at: near)
+            order.append(near)
+        }
+        foldsNearest = order != Array(0..<k)
+        interpolators = order.map { spec.interpolators[$0] }
         let sx = Double(output.width) / Double(input.width), sy = Double(output.height) / Double(input.height)
         let g = IMLUTModel.binWeights(spec.scaleBins, s: (sx * sy).squareRoot())
         // The tables blended over the bins, in one power-of-two unit fine enough for every value.
@@ -84,7 +95,7 @@ struct IMLUTPlan: UpscalePlan {
             for (o, value) in values.enumerated() { range[o % k] = max(range[o % k], abs(value)) }
         }
         let scales = range.map { $0 == 0 ? 1 : $0 }
-        candidateScale = scales.map { Float($0) }
+        candidateScale = order.map { Float(scales[$0]) }
         let lookupCount = spec.mix.reduce(0) { $0 + $1.rotations }
         let fractionBits = Arithmetic.wantedFractionBits(levels: spec.mix.map(\.levels), bitDepth: bitDepth, inexact: Self.inexactFractionBits)
         let limit = Double(min(32767, (1 << 30) / (lookupCount << fractionBits)))
@@ -104,7 +115,7 @@ struct IMLUTPlan: UpscalePlan {
                     for qx in 0..<n {
                         let image = IMLUTModel.rotate(dy: 2 * qy - (n - 1), dx: 2 * qx - (n - 1), rotation: r)
                         let j = (image.dy + n - 1) / 2 * n + (image.dx + n - 1) / 2
-                        for c in 0..<k { source[j * k + c] = (qy * n + qx) * k + c }
+                        for e in 0..<k { source[j * k + e] = (qy * n + qx) * k + order[e] }
                     }
                 }
                 lookups.append(PreparedStage.Lookup(lut: l, rotation: r,
@@ -139,8 +150,8 @@ struct IMLUTPlan: UpscalePlan {
         rowAnchor = rows.map(\.anchor)
         rowNode = rows.map(\.node)
         rowFraction = rows.map(\.fraction)
-        horizontal = spec.interpolators.map { $0.kernel.map { RowFilter(FilterBank(kernel: $0, from: input.width, to: output.width)) } }
-        vertical = spec.interpolators.map { $0.kernel.map { FilterBank(kernel: $0, from: input.height, to: output.height) } }
+        horizontal = interpolators.map { $0.kernel.map { RowFilter(FilterBank(kernel: $0, from: input.width, to: output.width)) } }
+        vertical = interpolators.map { $0.kernel.map { FilterBank(kernel: $0, from: input.height, to: output.height) } }
     }
 
     func render(_ source: PlaneView, into destination: MutablePlaneView, rows: Range<Int>) {
@@ -164,9 +175,12 @@ struct IMLUTPlan: UpscalePlan {
     /// whose rows `anchors` are the rows' anchors.
     private func mix(_ plane: StageInput, into destination: MutablePlaneView, rows: Range<Int>, anchors: Range<Int>) {
         let k = kernels.kernels.pointee
-        let toFloats = k.records_to_floats!, blendColumns = k.blend_columns!, mixRow = k.mix_row!
+        let toFloats = k.records_to_floats!, foldNearest = k.fold_nearest!, blendColumns = k.blend_columns!, mixRow = k.mix_row!
         let samplesToFloats = k.samples_to_floats!, resampleRow = k.resample_row!, floatsToSamples = k.floats_to_samples!
         let n = nodes, kCount = interpolators.count, planes = n * kCount
+        // The candidates filtered per output pixel: all but a folded nearest (the last lane).
+        let mixed = foldsNearest ? kCount - 1 : kCount
+        let constantLevel = Float(1 << (bitDepth - 8)) * (interpolators.firstIndex(of: .constant).map { candidateScale[$0] } ?? 0)
         let sampleBytes = destination.bytesPerSample
         // One plane of LR width per value of a pixel, readable 16 floats past the last anchor.
         let valueStride = input.width + 32
@@ -216,9 +230,10 @@ struct IMLUTPlan: UpscalePlan {
             return UnsafePointer(target)
         }
         var job = lut_mix_job()
-        job.interpolators = Int32(kCount)
+        job.interpolators = Int32(mixed)
         job.count = Int32(output.width)
-        job.constant = Float(1 << (bitDepth - 8)) * (interpolators.firstIndex(of: .constant).map { candidateScale[$0] } ?? 0)
+        // A folded constant's node values carry its level (and the nearest sample's).
+        job.constant = foldsNearest ? 1 : constantLevel
         job.sum = sum
         let maxValue = Int32((1 << bitDepth) - 1)
         var firstRow = rows.lowerBound
@@ -233,13 +248,17 @@ struct IMLUTPlan: UpscalePlan {
                                      stage.lanes == .narrow ? 0 : 1, Int32(input.width), sumScale, values, valueStride)
                         }
                     }
+                    if foldsNearest {
+                        foldNearest(values, valueStride, Int32(n * n), Int32(kCount), Int32(interpolators.firstIndex(of: .constant)!),
+                                    constantLevel, candidateScale[kCount - 1], floatRow(y), Int32(input.width))
+                    }
                     blendColumns(values, valueStride, columnAnchor.baseAddress, columnWeights.baseAddress, Int32(n), Int32(kCount),
-                                 Int32(output.width), nodePlanes, stride)
+                                 Int32(mixed), Int32(output.width), nodePlanes, stride)
                     while firstRow < rows.upperBound, rowAnchor[firstRow] == y {
                         let o = firstRow
                         let node = rowNode[o]
                         job.fraction = rowFraction[o]
-                        for c in 0..<kCount {
+                        for c in 0..<mixed {
                             set(&job.low, c, UnsafePointer(nodePlanes + (node * kCount + c) * stride))
                             set(&job.high, c, UnsafePointer(nodePlanes + ((node + 1) * kCount + c) * stride))
                             var taps = 0

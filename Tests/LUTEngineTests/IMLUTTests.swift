@@ -316,6 +316,21 @@ import VideoCore
                                                 (1, 1, 3, 2), (2, 3, 5, 3)], bitDepth: bitDepth, &g)
     }
 
+    @Test("a nearest candidate folded into the constant one: the plan equals the reference", arguments: [
+        // (seed, nodes, interpolators, bit depth): the shipped layout, nearest first, and the two alone.
+        (21, 2, [IMLUTSpec.Interpolator.constant, .nearest, .bicubic, .lanczos3], 8), (22, 2, [.nearest, .bilinear, .constant], 10),
+        (23, 2, [.nearest, .constant], 8), (24, 2, [.constant, .nearest, .bicubic, .lanczos3], 16),
+    ])
+    func foldedNearestMatchesReference(seed: Int, nodes: Int, interpolators: [IMLUTSpec.Interpolator], bitDepth: Int) throws {
+        var g = SeededGenerator(seed: UInt64(seed))
+        let spec = Self.randomSpec(&g, nodes: nodes, interpolators: interpolators, patterns: [.s, .d])
+        let plan = try IMLUTPlan(model: IMLUTModel(spec), input: PlaneSize(width: 7, height: 5), output: PlaneSize(width: 17, height: 12),
+                                 bitDepth: bitDepth)
+        #expect(plan.foldsNearest && plan.interpolators.last == .nearest)
+        try Self.expectReference(spec, sizes: [(7, 5, 17, 12), (6, 5, 6, 13), (4, 3, 32, 24), (9, 6, 23, 19), (1, 1, 3, 2)],
+                                 bitDepth: bitDepth, &g)
+    }
+
     @Test("pre-stages whose fixed point is exact: the plan equals the reference", arguments: [
         // (seed, pre-stages, mix patterns, bit depth)
         (31, ["S"], "SD", 8), (32, ["SD", "Y"], "S", 10), (33, ["I"], "SDY", 12), (34, ["S"], "SDYI", 8),

@@ -121,12 +121,19 @@ typedef struct {
     /// the next row.
     void (*records_to_floats)(void *const *records, const int32_t *multipliers, int32_t sets, int32_t wide,
                               int32_t count, float scale, float *out, intptr_t stride);
-    /// Node values at each output column x < count, interpolated across the N node columns: plane (jy, k), at
-    /// planes[(jy K + k) x stride + x], = the sum over jx < N of weights[jx x stride + x] x values[((jy N + jx) K +
-    /// k) x value_stride + anchor[x]]. Anchors of 16 consecutive columns span at most 16 (scales of 1 and up);
-    /// value planes are readable 16 floats past the last anchor.
+    /// The nearest candidate folded into the constant one, for each of `nodes` (N x N) nodes and LR column x < count:
+    /// the constant's plane (node j, lane `into`) becomes itself x `level` + the nearest's plane (lane K - 1) x
+    /// `scale` x line[x] (line: the LR row; both candidates are constant over an LR pixel's cell, so their weights
+    /// blend as one). Plane (j, k) is at values[(j K + k) x value_stride], K = `interpolators`.
+    void (*fold_nearest)(float *values, intptr_t value_stride, int32_t nodes, int32_t interpolators, int32_t into,
+                         float level, float scale, const float *line, int32_t count);
+    /// Node values at each output column x < count, interpolated across the N node columns: plane (jy, k) for k <
+    /// `blended`, at planes[(jy K + k) x stride + x], = the sum over jx < N of weights[jx x stride + x] x
+    /// values[((jy N + jx) K + k) x value_stride + anchor[x]], K = `interpolators`. Anchors of 16 consecutive
+    /// columns span at most 16 (scales of 1 and up); value planes are readable 16 floats past the last anchor.
     void (*blend_columns)(const float *values, intptr_t value_stride, const int32_t *anchor, const float *weights,
-                          int32_t nodes, int32_t interpolators, int32_t count, float *planes, intptr_t stride);
+                          int32_t nodes, int32_t interpolators, int32_t blended, int32_t count, float *planes,
+                          intptr_t stride);
     void (*mix_row)(const lut_mix_job *job);
 } lut_kernels;
 
