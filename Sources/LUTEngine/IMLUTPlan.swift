@@ -180,7 +180,8 @@ struct IMLUTPlan: UpscalePlan {
         let n = nodes, kCount = interpolators.count, planes = n * kCount
         // The candidates filtered per output pixel: all but a folded nearest (the last lane).
         let mixed = foldsNearest ? kCount - 1 : kCount
-        let constantLevel = Float(1 << (bitDepth - 8)) * (interpolators.firstIndex(of: .constant).map { candidateScale[$0] } ?? 0)
+        let constantLane = interpolators.firstIndex(of: .constant)
+        let constantLevel = Float(1 << (bitDepth - 8)) * (constantLane.map { candidateScale[$0] } ?? 0)
         let sampleBytes = destination.bytesPerSample
         // One plane of LR width per value of a pixel, readable 16 floats past the last anchor.
         let valueStride = input.width + 32
@@ -249,8 +250,8 @@ struct IMLUTPlan: UpscalePlan {
                         }
                     }
                     if foldsNearest {
-                        foldNearest(values, valueStride, Int32(n * n), Int32(kCount), Int32(interpolators.firstIndex(of: .constant)!),
-                                    constantLevel, candidateScale[kCount - 1], floatRow(y), Int32(input.width))
+                        foldNearest(values, valueStride, Int32(n * n), Int32(kCount), Int32(constantLane!), constantLevel,
+                                    candidateScale[kCount - 1], floatRow(y), Int32(input.width))
                     }
                     blendColumns(values, valueStride, columnAnchor.baseAddress, columnWeights.baseAddress, Int32(n), Int32(kCount),
                                  Int32(mixed), Int32(output.width), nodePlanes, stride)
