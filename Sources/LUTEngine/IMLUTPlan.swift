@@ -34,7 +34,8 @@ struct IMLUTPlan: UpscalePlan {
     let rowAnchor: [Int]
     let rowNode: [Int]
     let rowFraction: [Float]
-    /// Per interpolator (nil: constant): its horizontal pass and vertical taps.
+    /// Per interpolator filtered per output pixel (all but a folded nearest; nil: constant): its horizontal pass and
+    /// vertical taps.
     let horizontal: [RowFilter?]
     let vertical: [FilterBank?]
     /// The unit of the stage's sums: node values are sums x 2^-sumBits.
@@ -150,8 +151,9 @@ struct IMLUTPlan: UpscalePlan {
         rowAnchor = rows.map(\.anchor)
         rowNode = rows.map(\.node)
         rowFraction = rows.map(\.fraction)
-        horizontal = interpolators.map { $0.kernel.map { RowFilter(FilterBank(kernel: $0, from: input.width, to: output.width)) } }
-        vertical = interpolators.map { $0.kernel.map { FilterBank(kernel: $0, from: input.height, to: output.height) } }
+        let filtered = interpolators.prefix(foldsNearest ? k - 1 : k)
+        horizontal = filtered.map { $0.kernel.map { RowFilter(FilterBank(kernel: $0, from: input.width, to: output.width)) } }
+        vertical = filtered.map { $0.kernel.map { FilterBank(kernel: $0, from: input.height, to: output.height) } }
     }
 
     func render(_ source: PlaneView, into destination: MutablePlaneView, rows: Range<Int>) {
@@ -179,7 +181,7 @@ struct IMLUTPlan: UpscalePlan {
         let samplesToFloats = k.samples_to_floats!, resampleRow = k.resample_row!, floatsToSamples = k.floats_to_samples!
         let n = nodes, kCount = interpolators.count, planes = n * kCount
         // The candidates filtered per output pixel: all but a folded nearest (the last lane).
-        let mixed = foldsNearest ? kCount - 1 : kCount
+        let mixed = horizontal.count
         let constantLane = interpolators.firstIndex(of: .constant)
         let constantLevel = Float(1 << (bitDepth - 8)) * (constantLane.map { candidateScale[$0] } ?? 0)
         let sampleBytes = destination.bytesPerSample
@@ -197,8 +199,8 @@ struct IMLUTPlan: UpscalePlan {
         let lines = UnsafeMutablePointer<Float>.allocate(capacity: ringRows * lineLength)
         lines.initialize(repeating: 0, count: ringRows * lineLength)
         var lineRow = [Int](repeating: -1, count: ringRows)
-        let ring = UnsafeMutablePointer<Float>.allocate(capacity: kCount * ringRows * stride)
-        var ringRow = [Int](repeating: -1, count: kCount * ringRows)
+        let ring = UnsafeMutablePointer<Float>.allocate(capacity: mixed * ringRows * stride)
+        var ringRow = [Int](repeating: -1, count: mixed * ringRows)
         defer {
             values.deallocate()
             nodePlanes.deallocate()

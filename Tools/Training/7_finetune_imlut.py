@@ -115,7 +115,8 @@ def main() -> None:
     t_end = time.time()
     seconds = {"finetune": round(t_fit - t_start, 1), "set5": round(t_end - t_fit, 1)}
     record = dict(config, header=header, set5_y_psnr_float=psnr,
-                  finetune={"from": args.fit, "pre": args.pre or None, "pre_rotations": args.pre_rotations, "steps": args.steps, "batch": args.batch,
+                  finetune={"from": args.fit, "pre": args.pre or None, "pre_rotations": args.pre_rotations,
+                            "steps": args.steps, "batch": args.batch,
                             "lr": args.lr, "lr_pre": args.lr_pre, "lr_side": side, "aniso": args.aniso,
                             "max_train_scale": smax, "seed": args.seed, "threads": args.threads,
                             "seconds": seconds})
