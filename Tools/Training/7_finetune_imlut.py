@@ -8,7 +8,9 @@ fit: isotropic in [1, max-train-scale], a fraction --aniso with sx != sy; LR by 
 model's forward (imlut_torch.py, the NumPy reference's arithmetic; pre-stage outputs rounded, the gradient passed
 straight through) and takes an Adam step on the mean squared error of the HR samples whose anchor lies MARGIN
 inside the crop. The learning rate decays to 0 on a cosine. A new pre-stage starts as the identity (residual, zero
-tables) with its own learning rate. Deterministic: seeded, one thread by default, deterministic algorithms.
+tables) with its own learning rate. --levels first moves mix tables onto finer lattices: the fine-tuning's fresh
+crops feed entries that least squares, capped at 3 M anchors, could not (imlut.resample_levels). Deterministic:
+seeded, one thread by default, deterministic algorithms.
 
   python3 7_finetune_imlut.py lutscale-imlut --pre S:9 --steps 6000 --name lutscale-imlut-ft
 Output: work/fits/NAME.npz in step 6's layout (tables "pre{s}_{j}" beside "mix{j}"), Set5 Y PSNR of the float
@@ -57,6 +59,9 @@ def main() -> None:
     ap.add_argument("--pre", default="", help='luts of a pre-stage to add, e.g. "S:9" (pattern:levels); none if empty')
     ap.add_argument("--steps", type=int, default=5000)
     ap.add_argument("--batch", type=int, default=16, help="crops per step (all at one scale)")
+    ap.add_argument("--levels", default="", help='mix luts to give more levels first, e.g. "S:9,D:7" '
+                    "(pattern:levels): each table resampled onto the new lattice (the same function where the new "
+                    "levels refine the old) for the gradient to use; least squares has too little data per entry")
     ap.add_argument("--pre-rotations", type=int, choices=(1, 4), default=4,
                     help="rotations of each pre-stage lut (1: a quarter of the lookups)")
     ap.add_argument("--lr", type=float, default=4e-4, help="Adam learning rate of the mix tables")
@@ -75,6 +80,14 @@ def main() -> None:
     torch.use_deterministic_algorithms(True)
     config, tables = fit6.load_fit(args.fit)
     header = dict(config["header"], name=args.name)
+    if args.levels:
+        refined = {lut["pattern"]: lut["levels"] for lut in fit3.parse_luts(args.levels)}
+        luts = header["mix"]["luts"]
+        if set(refined) - {lut["pattern"] for lut in luts}:
+            sys.exit(f"finetune_imlut: --levels names a pattern that {args.fit} has no mix lut of")
+        tables["mix"] = [imlut.resample_levels(t, lut["levels"], refined.get(lut["pattern"], lut["levels"]))
+                         for lut, t in zip(luts, tables["mix"])]
+        header["mix"] = {"luts": [dict(lut, levels=refined.get(lut["pattern"], lut["levels"])) for lut in luts]}
     if args.pre:
         if header.get("pre_stages"):
             sys.exit(f"finetune_imlut: {args.fit} has a pre-stage already")
@@ -115,8 +128,8 @@ def main() -> None:
     t_end = time.time()
     seconds = {"finetune": round(t_fit - t_start, 1), "set5": round(t_end - t_fit, 1)}
     record = dict(config, header=header, set5_y_psnr_float=psnr,
-                  finetune={"from": args.fit, "pre": args.pre or None, "pre_rotations": args.pre_rotations,
-                            "steps": args.steps, "batch": args.batch,
+                  finetune={"from": args.fit, "levels": args.levels or None, "pre": args.pre or None,
+                            "pre_rotations": args.pre_rotations, "steps": args.steps, "batch": args.batch,
                             "lr": args.lr, "lr_pre": args.lr_pre, "lr_side": side, "aniso": args.aniso,
                             "max_train_scale": smax, "seed": args.seed, "threads": args.threads,
                             "seconds": seconds})

@@ -137,33 +137,41 @@ def rho_inv(r: int, dy, dx):
     return rho((4 - r) % 4, dy, dx)
 
 
+def walk(values: np.ndarray, levels) -> tuple[np.ndarray, np.ndarray]:
+    """Entry indices (..., 5) and weights (..., 5) of the 4-simplex interpolation at points `values` (..., 4) in
+    [0, 256] of a lattice with these levels on each axis."""
+    lv = check_levels(levels).astype(np.float64)
+    n = len(lv)
+    strides = np.array([n ** 3, n ** 2, n, 1], dtype=np.int64)
+    cell = np.clip(np.searchsorted(lv, values, side="right") - 1, 0, n - 2)
+    base = (cell * strides).sum(-1)
+    fracs = (values - lv[cell]) / (lv[cell + 1] - lv[cell])
+    order = np.argsort(-fracs, axis=-1, kind="stable")
+    fs = np.take_along_axis(fracs, order, axis=-1)
+    weights = np.concatenate([1.0 - fs[..., :1], fs[..., :3] - fs[..., 1:], fs[..., 3:]], axis=-1)
+    idx = np.concatenate([base[..., None], base[..., None] + np.cumsum(strides[order], axis=-1)], axis=-1)
+    return idx, weights
+
+
 def simplex(plane: np.ndarray, pattern: str, levels, r: int) -> tuple[np.ndarray, np.ndarray]:
     """Entry indices (H, W, 5) and weights (H, W, 5) of the pattern read at every pixel of `plane` (uint8 or float
     values in [0, 256)) under rotation r, the plane reflect padded (NumPy 'reflect')."""
-    lv = check_levels(levels).astype(np.float64)
-    n = len(lv)
     h, w = plane.shape
     pad = REACH
     padded = np.pad(plane.astype(np.float64), pad, mode="reflect")
-    strides = np.array([n ** 3, n ** 2, n, 1], dtype=np.int64)
-    base = np.zeros((h, w), dtype=np.int64)
-    fracs = np.empty((h, w, 4))
+    values = np.empty((h, w, 4))
     for t, (dy, dx) in enumerate(PATTERNS[pattern]):
         oy, ox = rho(r, dy, dx)
-        v = padded[pad + oy:pad + oy + h, pad + ox:pad + ox + w]
-        cell = np.clip(np.searchsorted(lv, v, side="right") - 1, 0, n - 2)
-        base += cell * strides[t]
-        fracs[..., t] = (v - lv[cell]) / (lv[cell + 1] - lv[cell])
-    order = np.argsort(-fracs, axis=-1, kind="stable")
-    fs = np.take_along_axis(fracs, order, axis=-1)
-    weights = np.empty((h, w, 5))
-    weights[..., 0] = 1.0 - fs[..., 0]
-    weights[..., 1:4] = fs[..., :3] - fs[..., 1:]
-    weights[..., 4] = fs[..., 3]
-    idx = np.empty((h, w, 5), dtype=np.int64)
-    idx[..., 0] = base
-    idx[..., 1:] = base[..., None] + np.cumsum(strides[order], axis=-1)
-    return idx, weights
+        values[..., t] = padded[pad + oy:pad + oy + h, pad + ox:pad + ox + w]
+    return walk(values, levels)
+
+
+def resample_levels(table: np.ndarray, levels, new_levels) -> np.ndarray:
+    """A table (L^4, outputs) on `levels` evaluated at every entry of a lattice on `new_levels`: the same function
+    where the new lattice refines the old (exactly at the old entries), as a start for fine-tuning more levels."""
+    grid = np.stack(np.meshgrid(*[np.asarray(new_levels, np.float64)] * 4, indexing="ij"), -1).reshape(-1, 4)
+    idx, weights = walk(grid, levels)
+    return np.einsum("pv,pvo->po", weights, table[idx])
 
 
 # --- 5. mix vectors over the phase nodes -----------------------------------------------------------------------

@@ -109,6 +109,33 @@ def test_scale_blend():
     assert np.allclose(imlut.bin_weights(7.0, bins), [0, 0, 0, 1])
 
 
+def test_resampled_levels_keep_the_model():
+    """Tables moved onto other levels (fine-tuning's --levels): on a refining lattice the old entries keep their
+    values and the model its every output; on any lattice a table affine in the four inputs (which the simplex
+    interpolation reproduces exactly) gives the same outputs; the same levels give the same table."""
+    old = srlut.uniform_levels(5)
+    header = _header(patterns=("S", "D"), levels=old)
+    tables = _random_tables(header, spread=0.1)
+    p = _plane(9, 8)
+    fine = srlut.uniform_levels(9)                    # 0, 32, ... 256: every old level is one of them
+    refined = [imlut.resample_levels(t, old, fine) for t in tables["mix"]]
+    at_old = np.ix_(*[np.searchsorted(fine, old)] * 4)
+    for t, r in zip(tables["mix"], refined):
+        assert np.array_equal(r.reshape((9,) * 4 + (-1,))[at_old], t.reshape((5,) * 4 + (-1,)))
+        assert np.array_equal(imlut.resample_levels(t, old, old), t)
+    moved = _header(patterns=("S", "D"), levels=fine)
+    before = imlut.run_model(p, 20, 17, header, tables, return_float=True)
+    assert np.allclose(imlut.run_model(p, 20, 17, moved, {"mix": refined}, return_float=True), before, atol=1e-9)
+    corners = np.stack(np.meshgrid(*[np.array(old, float)] * 4, indexing="ij"), -1).reshape(-1, 4)
+    slopes = np.random.default_rng(5).normal(0, 1e-3, size=(4, tables["mix"][0].shape[1]))
+    affine = [corners @ slopes + t.mean(0) for t in tables["mix"]]
+    seven = srlut.uniform_levels(7)                   # 43, 85, ...: not a refinement of 0, 64, ...
+    moved = _header(patterns=("S", "D"), levels=seven)
+    assert np.allclose(imlut.run_model(p, 20, 17, moved, {"mix": [imlut.resample_levels(t, old, seven) for t in affine]},
+                                       return_float=True),
+                       imlut.run_model(p, 20, 17, header, {"mix": affine}, return_float=True), atol=1e-9)
+
+
 def test_ten_bit_is_the_eight_bit_domain_scaled():
     """A 10-bit plane that is 4 x an 8-bit one gives 4 x its float output (levels, candidates and constant all
     scale by 4), clamped to 1023 rather than 255."""
