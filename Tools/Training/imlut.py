@@ -17,7 +17,7 @@ import math
 import numpy as np
 
 from imresize import cubic
-from srlut import PATTERNS, check_levels
+from srlut import PATTERNS, check_levels, simplex_vertices
 
 INTERPOLATORS = ("constant", "nearest", "bilinear", "bicubic", "lanczos3")
 MAX_NODE_VALUES = 16            # N * N * K: values per LR pixel (one 16-lane record in the engine)
@@ -144,13 +144,7 @@ def walk(values: np.ndarray, levels) -> tuple[np.ndarray, np.ndarray]:
     n = len(lv)
     strides = np.array([n ** 3, n ** 2, n, 1], dtype=np.int64)
     cell = np.clip(np.searchsorted(lv, values, side="right") - 1, 0, n - 2)
-    base = (cell * strides).sum(-1)
-    fracs = (values - lv[cell]) / (lv[cell + 1] - lv[cell])
-    order = np.argsort(-fracs, axis=-1, kind="stable")
-    fs = np.take_along_axis(fracs, order, axis=-1)
-    weights = np.concatenate([1.0 - fs[..., :1], fs[..., :3] - fs[..., 1:], fs[..., 3:]], axis=-1)
-    idx = np.concatenate([base[..., None], base[..., None] + np.cumsum(strides[order], axis=-1)], axis=-1)
-    return idx, weights
+    return simplex_vertices((cell * strides).sum(-1), (values - lv[cell]) / (lv[cell + 1] - lv[cell]), strides)
 
 
 def simplex(plane: np.ndarray, pattern: str, levels, r: int) -> tuple[np.ndarray, np.ndarray]:

@@ -26,6 +26,17 @@ def check_levels(levels) -> np.ndarray:
     return lv
 
 
+def simplex_vertices(base: np.ndarray, fracs: np.ndarray, strides: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The 4-simplex walk of points in their lattice cells: cell entry indices `base` (...), fractions (..., 4) and
+    the lattice's strides -> entry indices (..., 5) and weights (..., 5): the fractions sorted largest first, vertex j
+    adds the strides of the j largest, its weight the difference of neighbouring sorted fractions."""
+    order = np.argsort(-fracs, axis=-1, kind="stable")
+    fs = np.take_along_axis(fracs, order, axis=-1)
+    weights = np.concatenate([1.0 - fs[..., :1], fs[..., :3] - fs[..., 1:], fs[..., 3:]], axis=-1)
+    idx = np.concatenate([base[..., None], base[..., None] + np.cumsum(strides[order], axis=-1)], axis=-1)
+    return idx, weights
+
+
 def simplex(img: np.ndarray, pattern: str, levels) -> tuple[np.ndarray, np.ndarray]:
     """Entry indices and weights of the 5 simplex vertices for every anchor pixel of uint8 planes (..., H, W).
 
@@ -49,16 +60,7 @@ def simplex(img: np.ndarray, pattern: str, levels) -> tuple[np.ndarray, np.ndarr
         v = padded[..., dy:dy + h, dx:dx + w]
         base += cell_of[v] * strides[t]
         fracs[..., t] = frac_of[v]
-    order = np.argsort(-fracs, axis=-1, kind="stable")
-    fs = np.take_along_axis(fracs, order, axis=-1)
-    weights = np.empty(img.shape + (5,), dtype=np.float64)
-    weights[..., 0] = 1.0 - fs[..., 0]
-    weights[..., 1:4] = fs[..., :3] - fs[..., 1:]
-    weights[..., 4] = fs[..., 3]
-    steps = np.cumsum(strides[order], axis=-1)       # vertex j adds the strides of the j largest fractions
-    idx = np.empty(img.shape + (5,), dtype=np.int64)
-    idx[..., 0] = base
-    idx[..., 1:] = base[..., None] + steps
+    idx, weights = simplex_vertices(base, fracs, strides)
     return idx.astype(np.int32), weights
 
 
