@@ -68,11 +68,11 @@ struct IMLUTPlan: UpscalePlan {
         nodes = n
         // order[e]: the spec's index of the interpolator in lane e of each node.
         var order = Array(0..<k)
-        if let near = spec.interpolators.firstIndex(of: .nearest), spec.interpolators.contains(.constant) {
+        foldsNearest = spec.interpolators.contains(.constant) && spec.interpolators.contains(.nearest)
+        if foldsNearest, let near = spec.interpolators.firstIndex(of: .nearest) {
             order.remove(at: near)
             order.append(near)
         }
-        foldsNearest = order != Array(0..<k)
         interpolators = order.map { spec.interpolators[$0] }
         let sx = Double(output.width) / Double(input.width), sy = Double(output.height) / Double(input.height)
         let g = IMLUTModel.binWeights(spec.scaleBins, s: (sx * sy).squareRoot())

@@ -317,9 +317,10 @@ import VideoCore
     }
 
     @Test("a nearest candidate folded into the constant one: the plan equals the reference", arguments: [
-        // (seed, interpolators, bit depth): the shipped layout, nearest first, and the two alone (2 x 2 nodes).
+        // (seed, interpolators, bit depth): the shipped layout, nearest first, nearest already last, and the two alone
+        // (2 x 2 nodes).
         (21, [IMLUTSpec.Interpolator.constant, .nearest, .bicubic, .lanczos3], 8), (22, [.nearest, .bilinear, .constant], 10),
-        (23, [.nearest, .constant], 8), (24, [.constant, .nearest, .bicubic, .lanczos3], 16),
+        (23, [.nearest, .constant], 8), (24, [.constant, .nearest, .bicubic, .lanczos3], 16), (25, [.constant, .bicubic, .nearest], 8),
     ])
     func foldedNearestMatchesReference(seed: Int, interpolators: [IMLUTSpec.Interpolator], bitDepth: Int) throws {
         var g = SeededGenerator(seed: UInt64(seed))
