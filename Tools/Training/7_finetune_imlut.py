@@ -39,9 +39,11 @@ fit3 = step("3_fit_srlut")
 evaluate = step("9_eval_imlut")
 
 
-def batches(planes: list[np.ndarray], size: int, lr_side: int, aniso: float, smax: float, seed: int):
+def batches(planes: list[np.ndarray], size: int, lr_side: int, aniso: float, smax: float, seed: int,
+            flip: bool = False):
     """Endless (LR batch (B, side, side), HR batch (B, H, W)) pairs, one scale per batch drawn as step 6 draws a
-    crop's, photos drawn at random (deterministic for a seed)."""
+    crop's, photos drawn at random, each pair mirrored left-right with probability 1/2 when `flip` (deterministic
+    for a seed)."""
     rng = np.random.default_rng(seed)
     while True:
         hr_size = fit6.draw_hr_size(rng, lr_side, aniso, smax)
@@ -49,6 +51,8 @@ def batches(planes: list[np.ndarray], size: int, lr_side: int, aniso: float, sma
         while len(pairs) < size:
             pair = fit6.cut_pair(planes[int(rng.integers(len(planes)))], hr_size, lr_side, rng)
             if pair is not None:
+                if flip and rng.random() < 0.5:
+                    pair = (pair[0][:, ::-1], pair[1][:, ::-1])
                 pairs.append(pair)
         yield np.stack([lr for _, lr in pairs]), np.stack([hr for hr, _ in pairs])
 
@@ -69,6 +73,10 @@ def main() -> None:
     ap.add_argument("--lr-side", type=int, default=46)
     ap.add_argument("--aniso", type=float, default=0.25)
     ap.add_argument("--max-train-scale", type=float, default=0, help="default: the fit's")
+    ap.add_argument("--flip", action="store_true",
+                    help="mirror half the crops left-right (with the luts' 4 rotations: all 8 orientations)")
+    ap.add_argument("--long-sides", default="", help='photo sizes to draw crops from, e.g. "1024,1448" (each '
+                    "photo shrunk to each long side); default: the fit's")
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--photos", type=Path, default=WORK / "photos")
@@ -102,10 +110,17 @@ def main() -> None:
     schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimiser, args.steps)
     listing = args.photos / "list.tsv"
     photos = [args.photos / line.split("\t")[1] for line in listing.read_text().splitlines() if line]
-    long_side = config["hr_long_side"]
-    planes = fit6.photo_planes(photos, long_side, WORK / "pairs" / f"photos_y_l{long_side}.npz")
+    try:
+        long_sides = [int(v) for v in args.long_sides.split(",")] if args.long_sides else [config["hr_long_side"]]
+    except ValueError:
+        sys.exit(f"finetune_imlut: --long-sides takes pixel counts separated by commas, not {args.long_sides!r}")
     smax = args.max_train_scale or config["max_train_scale"]
-    data = batches(planes, args.batch, args.lr_side, args.aniso, smax, args.seed + 7)
+    largest = round(args.lr_side * smax)
+    if min(long_sides) < largest:
+        sys.exit(f"finetune_imlut: every --long-sides entry must hold the largest crop, {largest} px")
+    planes = [plane for side in long_sides
+              for plane in fit6.photo_planes(photos, side, WORK / "pairs" / f"photos_y_l{side}.npz")]
+    data = batches(planes, args.batch, args.lr_side, args.aniso, smax, args.seed + 7, args.flip)
     side = args.lr_side
     running, t_train = 0.0, time.time()
     for it in range(1, args.steps + 1):
@@ -131,7 +146,8 @@ def main() -> None:
                   finetune={"from": args.fit, "levels": args.levels or None, "pre": args.pre or None,
                             "pre_rotations": args.pre_rotations, "steps": args.steps, "batch": args.batch,
                             "lr": args.lr, "lr_pre": args.lr_pre, "lr_side": side, "aniso": args.aniso,
-                            "max_train_scale": smax, "seed": args.seed, "threads": args.threads,
+                            "max_train_scale": smax, "flip": args.flip, "long_sides": long_sides,
+                            "seed": args.seed, "threads": args.threads,
                             "seconds": seconds})
     out = fit6.save_fit(args.name, record, tables)
     print(f"{args.name}: Set5 Y PSNR (float tables) {psnr}, fine-tuning {t_fit - t_start:.0f} s, "

@@ -1,0 +1,38 @@
+"""Step 7's crops (7_finetune_imlut.batches): every LR is the MATLAB bicubic shrink of its HR, also when mirrored."""
+import itertools
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import step  # noqa: E402
+from imresize import imresize  # noqa: E402
+
+finetune = step("7_finetune_imlut")
+
+
+def _ramps() -> list[np.ndarray]:
+    """Planes rising left to right (each with its own slope and texture), so a mirrored crop falls."""
+    rng = np.random.default_rng(3)
+    return [np.clip(np.arange(300)[None, :] * slope + rng.integers(0, 3, size=(200, 300)), 0, 255).astype(np.uint8)
+            for slope in (0.5, 0.8)]
+
+
+@pytest.mark.parametrize("flip", [False, True])
+def test_crops_are_consistent_pairs_and_mirrored_only_when_asked(flip):
+    side, mirrored, total = 12, 0, 0
+    for lr, hr in itertools.islice(finetune.batches(_ramps(), 4, side, 0.25, 4.0, seed=5, flip=flip), 8):
+        assert lr.shape[1:] == (side, side) and len(hr) == len(lr) == 4
+        for lo, hi in zip(lr, hr, strict=True):
+            assert np.array_equal(lo, imresize(hi, out_shape=(side, side)))
+            mirrored += int(hi[:, 0].mean() > hi[:, -1].mean())
+            total += 1
+    assert (0 < mirrored < total) if flip else mirrored == 0
+
+
+def test_crops_are_deterministic_for_a_seed():
+    take = [list(itertools.islice(finetune.batches(_ramps(), 2, 10, 0.25, 3.0, seed=9, flip=True), 3))
+            for _ in range(2)]
+    assert all(np.array_equal(a, b) for (la, ha), (lb, hb) in zip(*take, strict=True) for a, b in ((la, lb), (ha, hb)))
