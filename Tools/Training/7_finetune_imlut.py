@@ -57,12 +57,26 @@ def batches(planes: list[np.ndarray], size: int, lr_side: int, aniso: float, sma
         yield np.stack([lr for _, lr in pairs]), np.stack([hr for hr, _ in pairs])
 
 
+def drop_luts(header: dict, tables: dict, patterns: set[str]) -> tuple[dict, dict]:
+    """The model without the mix luts of these patterns (a pre-stage can take their lookups' time)."""
+    luts = header["mix"]["luts"]
+    if patterns - {lut["pattern"] for lut in luts}:
+        raise ValueError(f"no mix lut of pattern {', '.join(sorted(patterns))}")
+    keep = [j for j, lut in enumerate(luts) if lut["pattern"] not in patterns]
+    if not keep:
+        raise ValueError("the mix needs one lut at least")
+    return (dict(header, mix={"luts": [luts[j] for j in keep]}),
+            dict(tables, mix=[tables["mix"][j] for j in keep]))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("fit", help="the fit to start from (work/fits/FIT.npz, step 6 or 7)")
     ap.add_argument("--pre", default="", help='luts of a pre-stage to add, e.g. "S:9" (pattern:levels); none if empty')
     ap.add_argument("--steps", type=int, default=5000)
     ap.add_argument("--batch", type=int, default=16, help="crops per step (all at one scale)")
+    ap.add_argument("--drop", default="", help='mix luts to remove first, e.g. "Y" (patterns, comma-separated): '
+                    "with --pre, a pre-stage takes their lookups' time")
     ap.add_argument("--levels", default="", help='mix luts to give more levels first, e.g. "S:9,D:7" '
                     "(pattern:levels): each table resampled onto the new lattice (the same function where the new "
                     "levels refine the old) for the gradient to use; least squares has too little data per entry")
@@ -88,6 +102,11 @@ def main() -> None:
     torch.use_deterministic_algorithms(True)
     config, tables = fit6.load_fit(args.fit)
     header = dict(config["header"], name=args.name)
+    if args.drop:
+        try:
+            header, tables = drop_luts(header, tables, set(args.drop.split(",")))
+        except ValueError as e:
+            sys.exit(f"finetune_imlut: --drop: {e}")
     if args.levels:
         refined = {lut["pattern"]: lut["levels"] for lut in fit3.parse_luts(args.levels)}
         luts = header["mix"]["luts"]
@@ -143,7 +162,7 @@ def main() -> None:
     t_end = time.time()
     seconds = {"finetune": round(t_fit - t_start, 1), "set5": round(t_end - t_fit, 1)}
     record = dict(config, header=header, set5_y_psnr_float=psnr,
-                  finetune={"from": args.fit, "levels": args.levels or None, "pre": args.pre or None,
+                  finetune={"from": args.fit, "drop": args.drop or None, "levels": args.levels or None, "pre": args.pre or None,
                             "pre_rotations": args.pre_rotations, "steps": args.steps, "batch": args.batch,
                             "lr": args.lr, "lr_pre": args.lr_pre, "lr_side": side, "aniso": args.aniso,
                             "max_train_scale": smax, "flip": args.flip, "long_sides": long_sides,

@@ -1,4 +1,5 @@
-"""Step 7's crops (7_finetune_imlut.batches): every LR is the MATLAB bicubic shrink of its HR, also when mirrored."""
+"""Step 7 (7_finetune_imlut.py): its crops (every LR the MATLAB bicubic shrink of its HR, also when mirrored) and the
+mix luts it drops."""
 import itertools
 import sys
 from pathlib import Path
@@ -36,3 +37,16 @@ def test_crops_are_deterministic_for_a_seed():
     take = [list(itertools.islice(finetune.batches(_ramps(), 2, 10, 0.25, 3.0, seed=9, flip=True), 3))
             for _ in range(2)]
     assert all(np.array_equal(a, b) for (la, ha), (lb, hb) in zip(*take, strict=True) for a, b in ((la, lb), (ha, hb)))
+
+
+def test_dropped_luts_leave_the_others_with_their_tables():
+    header = {"name": "m", "mix": {"luts": [{"pattern": p} for p in "SDYI"]}}
+    tables = {"mix": [np.full((2, 3), j) for j in range(4)], "pre": []}
+    got_header, got_tables = finetune.drop_luts(header, tables, {"Y"})
+    assert [lut["pattern"] for lut in got_header["mix"]["luts"]] == ["S", "D", "I"]
+    assert [int(t[0, 0]) for t in got_tables["mix"]] == [0, 1, 3] and got_tables["pre"] == []
+    assert [lut["pattern"] for lut in header["mix"]["luts"]] == list("SDYI")      # the fit's own header untouched
+    with pytest.raises(ValueError):
+        finetune.drop_luts(header, tables, {"T"})
+    with pytest.raises(ValueError):
+        finetune.drop_luts(header, tables, set("SDYI"))
