@@ -60,8 +60,9 @@ def batches(planes: list[np.ndarray], size: int, lr_side: int, aniso: float, sma
 def drop_luts(header: dict, tables: dict, patterns: set[str]) -> tuple[dict, dict]:
     """The model without the mix luts of these patterns (a pre-stage can take their lookups' time)."""
     luts = header["mix"]["luts"]
-    if patterns - {lut["pattern"] for lut in luts}:
-        raise ValueError(f"no mix lut of pattern {', '.join(sorted(patterns))}")
+    missing = patterns - {lut["pattern"] for lut in luts}
+    if missing:
+        raise ValueError(f"no mix lut of pattern {', '.join(sorted(missing))}")
     keep = [j for j, lut in enumerate(luts) if lut["pattern"] not in patterns]
     if not keep:
         raise ValueError("the mix needs one lut at least")
@@ -162,7 +163,8 @@ def main() -> None:
     t_end = time.time()
     seconds = {"finetune": round(t_fit - t_start, 1), "set5": round(t_end - t_fit, 1)}
     record = dict(config, header=header, set5_y_psnr_float=psnr,
-                  finetune={"from": args.fit, "drop": args.drop or None, "levels": args.levels or None, "pre": args.pre or None,
+                  finetune={"from": args.fit, "drop": args.drop or None, "levels": args.levels or None,
+                            "pre": args.pre or None,
                             "pre_rotations": args.pre_rotations, "steps": args.steps, "batch": args.batch,
                             "lr": args.lr, "lr_pre": args.lr_pre, "lr_side": side, "aniso": args.aniso,
                             "max_train_scale": smax, "flip": args.flip, "long_sides": long_sides,
