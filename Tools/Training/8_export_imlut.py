@@ -38,13 +38,14 @@ def set5(header: dict, tables: dict, scales) -> dict[str, float]:
     return {evaluate.scale_key(s): round(evaluate.evaluate_set5(run, s)["mean"], 3) for s in scales}
 
 
-def _finetune_data(finetune: dict | None) -> str:
+def _finetune_data(config: dict) -> str:
     """What the fine-tuning drew its crops from, where that differs from the fit's photos."""
-    if not finetune or (len(finetune.get("long_sides", [])) < 2 and not finetune.get("flip")):
+    finetune = config.get("finetune") or {}
+    sides = finetune.get("long_sides", [config["hr_long_side"]])
+    if not finetune or (sides == [config["hr_long_side"]] and not finetune.get("flip")):
         return ""
-    sides = " / ".join(str(v) for v in finetune["long_sides"])
-    return (f"; fine-tuned on crops of the same photos shrunk to {sides} px long sides"
-            + (", half of them mirrored" if finetune.get("flip") else ""))
+    return (f"; fine-tuned on crops of the same photos shrunk to {' / '.join(map(str, sides))} px long side"
+            + ("s" if len(sides) > 1 else "") + (", half of them mirrored" if finetune.get("flip") else ""))
 
 
 def export(name: str, out_name: str, max_loss: float, out_dir: Path = WORK / "models",
@@ -65,7 +66,7 @@ def export(name: str, out_name: str, max_loss: float, out_dir: Path = WORK / "mo
                          f"libjxl-testdata) shrunk to a {config['hr_long_side']} px long side, Y planes, "
                          f"{config['crops']} crops ({config['anchors']} LR anchors) at scales drawn in "
                          f"[1, {config['max_train_scale']:g}] ({100 * config['aniso']:.0f}% with sx != sy), LR made "
-                         f"with MATLAB-compatible bicubic imresize" + _finetune_data(config.get("finetune"))
+                         f"with MATLAB-compatible bicubic imresize" + _finetune_data(config)
                          + "; list in Tools/Training/DATA.md",
         "licence": export4.LICENCES,
         "fit": {k: config[k] for k in ("mix", "prior", "iters", "sample_cap", "seconds") if k in config},

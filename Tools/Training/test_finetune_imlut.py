@@ -50,3 +50,13 @@ def test_dropped_luts_leave_the_others_with_their_tables():
         finetune.drop_luts(header, tables, {"T"})
     with pytest.raises(ValueError):
         finetune.drop_luts(header, tables, set("SDYI"))
+
+
+def test_export_names_the_fine_tunings_photo_sizes_where_they_differ_from_the_fits():
+    export = step("8_export_imlut")
+    fit = {"hr_long_side": 1024}
+    assert export._finetune_data(fit) == ""
+    assert export._finetune_data(dict(fit, finetune={"long_sides": [1024], "flip": False})) == ""
+    assert export._finetune_data(dict(fit, finetune={"long_sides": [2048]})).endswith("shrunk to 2048 px long side")
+    assert export._finetune_data(dict(fit, finetune={"long_sides": [1024, 1448], "flip": True})).endswith(
+        "shrunk to 1024 / 1448 px long sides, half of them mirrored")
