@@ -74,6 +74,7 @@ extension PlanStage {
         job.residual = emit.residual ? 1 : 0
         job.upscale = Int32(r)
         job.wide = lanes == .narrow ? 0 : 1
+        job.single = tables.singleOutput ? 1 : 0
         job.sample_bytes = Int32(bitDepth > 8 ? 2 : 1)
         accumulate(kernels: kernels, input: input, size: size, lrRows: lrRows, columns: columns, bitDepth: bitDepth) { y, records in
             withUnsafeMutableBytes(of: &job.records) { pointers in
@@ -93,8 +94,8 @@ extension PlanStage {
     }
 
     /// Sums the lookups of LR rows `lrRows`, columns 0..<columns, and hands each row's records (one row per record
-    /// set, 16 lanes of `recordBytes / 16` bytes per pixel from column 0) to `complete` in row order, which must
-    /// read them and clear them to zero.
+    /// set, `recordBytes` per pixel from column 0) to `complete` in row order, which must read them and clear them
+    /// to zero.
     ///
     /// Windows are visited row by row; each lookup adds into the records of its anchor's row, kept in a ring of
     /// rows (anchors lie at most the targets' spread below a window). Once no later window row reaches an LR row,
@@ -166,7 +167,7 @@ extension PlanStage {
         case .scaled: k.accumulate.1
         case .wide: k.accumulate.2
         }
-        let add = (tables.rowBytes == 32 ? byRowWidth.1 : byRowWidth.0)!
+        let add = (tables.singleOutput ? k.accumulate_single : tables.rowBytes == 32 ? byRowWidth.1 : byRowWidth.0)!
         // Window rows from the first whose lookups reach lrRows to the last.
         for b in (lrRows.lowerBound - highest)..<(lrRows.upperBound - lowest) {
             for (g, group) in groups.enumerated() {

@@ -145,7 +145,8 @@ struct EngineStage: Sendable {
 
 /// One stage's lookups in window groups, and their tables: one copy per (LUT, rotation) with the output
 /// block already rotated back and the index axes in the group window's pixel order, each row padded to 8 or
-/// 16 int16 values (16 or 32 bytes), so a vertex is one or two SIMD loads and the lookups just add.
+/// 16 int16 values (16 or 32 bytes), so a vertex is one or two SIMD loads and the lookups just add; tables of one
+/// output keep rows of one value (`accumulate_single`).
 ///
 /// A lookup reads 4 LR pixels (its rotated pattern around its anchor). Rotations of S and D read the same 4
 /// pixels as rotation 0 at another anchor (a 2x2 block, or its spread-out D form), only in another axis order.
@@ -172,7 +173,7 @@ final class PreparedStage: @unchecked Sendable {
         var members: [Member]
     }
 
-    /// 16 for stages with at most 8 outputs (x2, intermediate stages), else 32.
+    /// 2 for stages of one output (x1 stages), 16 for at most 8 outputs (x2), else 32.
     let rowBytes: Int
     let groups: [WindowGroup]
     private let storage: UnsafeMutableRawPointer
@@ -204,7 +205,7 @@ final class PreparedStage: @unchecked Sendable {
     init(luts: [EngineStage.LUT], lookups: [Lookup]) {
         let widest = lookups.map(\.lanes.count).max() ?? 1
         precondition(widest <= 16, "a lookup fills at most 16 lanes")
-        let width = widest <= 8 ? 8 : 16
+        let width = widest == 1 ? 1 : widest <= 8 ? 8 : 16
         rowBytes = 2 * width
         // Group the lookups; `slots[g][m][axis]` is the window pixel that feeds table axis `axis` of member m, and
         // `lanes[g][m]` that member's lookup's lane map.
@@ -241,8 +242,9 @@ final class PreparedStage: @unchecked Sendable {
             }
         }
         self.groups = groups
-        storage = UnsafeMutableRawPointer.allocate(byteCount: max(total, 64), alignment: 64)
-        storage.initializeMemory(as: UInt8.self, repeating: 0, count: max(total, 64))
+        // accumulate_single reads 4 bytes at a row of one value: 2 past the last table's end.
+        storage = UnsafeMutableRawPointer.allocate(byteCount: max(total + 2, 64), alignment: 64)
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: max(total + 2, 64))
         for (g, group) in groups.enumerated() {
             for (m, member) in group.members.enumerated() {
                 let lut = luts[member.lut]
@@ -267,6 +269,9 @@ final class PreparedStage: @unchecked Sendable {
     deinit { storage.deallocate() }
 
     func table(_ member: Member) -> UnsafeRawPointer { UnsafeRawPointer(storage + member.offset) }
+
+    /// Whether every lookup has one output (rows of one value).
+    var singleOutput: Bool { rowBytes == 2 }
 
     /// Rotating the image by `rotation` x 90 degrees counter-clockwise and the r x r output block back: the
     /// rotated frame's output lane that lands on (a, b) of the block.

@@ -118,7 +118,7 @@ struct PlanStage: Sendable {
     /// Per LUT: the integer its lookups are multiplied by (all 1 in 16-bit lanes).
     let multipliers: [Int32]
     /// The multiplier of each set of records: with `scaled` lanes one set per distinct multiplier, applied when a
-    /// row is emitted; otherwise one set, times 1.
+    /// row is emitted; otherwise (or with one output) one set, times 1.
     let recordSets: [Int32]
     /// Per LUT: the set of records its lookups add to.
     let recordSet: [Int]
@@ -145,15 +145,16 @@ struct PlanStage: Sendable {
     let reach: Int
     /// F + K: sums are in units of 2^-(F+K) of an 8-bit step.
     let sumBits: Int
-    /// Bytes of one pixel's record: 16 lanes of int16 (narrow) or int32.
-    var recordBytes: Int { lanes == .narrow ? 32 : 64 }
+    /// Bytes of one pixel's record: 16 lanes of int16 (narrow) or int32; with one output, one int32 in every lane
+    /// width (32-bit sums of the values the lanes' proof bounds are the same integers).
+    var recordBytes: Int { tables.singleOutput ? 4 : lanes == .narrow ? 32 : 64 }
 
     /// `inexactFractionBits`: F where the cells are not all powers of two wide (see `Arithmetic`).
     init(stage: EngineStage, tables: PreparedStage, bitDepth: Int, inexactFractionBits: Int = Arithmetic.inexactFractionBits) {
         let arithmetic = Arithmetic(stage, bitDepth: bitDepth, inexactFractionBits: inexactFractionBits)
         lanes = arithmetic.lanes
         multipliers = arithmetic.multipliers
-        if lanes == .scaled {
+        if lanes == .scaled && !tables.singleOutput {
             var sets: [Int32] = []
             for m in multipliers where !sets.contains(m) { sets.append(m) }
             recordSets = sets

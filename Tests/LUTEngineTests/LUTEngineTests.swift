@@ -96,6 +96,32 @@ import VideoCore
         #expect(lanes == [.narrow, .scaled, .wide] && multiplied, "every way of summing, and multipliers, exercised: \(lanes)")
     }
 
+    @Test("stages of one output (x1) equal the reference on rows wider than the kernels' 16-window steps, in every lane width",
+          arguments: KernelTier.available)
+    func singleOutputStages(kernels: KernelTier) throws {
+        var g = SeededGenerator(seed: 19)
+        let levels = [[0, 64, 128, 192, 256], [0, 32, 64, 128, 136, 144, 160, 192, 256], [0, 32, 64, 96, 128, 160, 192, 224, 256]]
+        var lanes = Set<LaneWidth>()
+        for trial in 0..<12 {
+            let small = trial % 3 == 0
+            let spec = Self.randomSpec(&g, scale: 1, stages: Int.random(in: 1...2, using: &g), levels: small ? [levels[2]] : levels,
+                                       types: small ? [.int8] : [.int8, .int16, .float32])
+            let model = try LUTModel(spec)
+            let bitDepth = small ? 8 : [8, 10, 16].randomElement(using: &g)!
+            let (w, h) = ([17, 37, 70, 129].randomElement(using: &g)!, Int.random(in: 2...5, using: &g))
+            let plane = Self.randomPlane(&g, width: w, height: h, bitDepth: bitDepth)
+            let plan = try #require(try model.makePlan(input: PlaneSize(width: w, height: h), output: PlaneSize(width: w, height: h), bitDepth: bitDepth) as? LUTPlan)
+            #expect(plan.stages.allSatisfy { $0.tables.singleOutput && $0.recordBytes == 4 })
+            lanes.formUnion(plan.stages.map(\.lanes))
+            let exact = plan.isExact
+            #expect(exact, "trial \(trial)")
+            let out = try model.upscale(plane, width: w, height: h, bitDepth: bitDepth, kernels: kernels)
+            let differing = zip(out, ReferenceLUT(spec: spec).run(plane, width: w, height: h, bitDepth: bitDepth)).filter { $0 != $1 }.count
+            #expect(differing == 0, "trial \(trial): \(w)x\(h) at \(bitDepth) bits")
+        }
+        #expect(lanes == [.narrow, .scaled, .wide], "every lane width's proof exercised: \(lanes)")
+    }
+
     @Test("each pattern with 1 or 4 rotations, int8/int16/float32 tables, at 8 and 10 bits, on odd sizes equals the reference",
           arguments: LUTModelSpec.Pattern.allCases, KernelTier.available)
     func everyPatternAlone(pattern: LUTModelSpec.Pattern, kernels: KernelTier) throws {

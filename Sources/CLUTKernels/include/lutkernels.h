@@ -24,8 +24,8 @@ typedef struct {
 } lut_walk;
 
 /// One lookup of a window group: its table, the record of its anchor for the window at column 0 (the window at
-/// column x adds x records) and, where every row is widened (accumulate's lanes 2), the integer its weights are
-/// multiplied by (its table's unit).
+/// column x adds x records) and, where every row is widened (accumulate's lanes 2) or the table has one output
+/// (accumulate_single), the integer its weights are multiplied by (its table's unit).
 typedef struct {
     const void *table;
     void *target;
@@ -56,6 +56,8 @@ typedef struct {
     int32_t upscale;
     /// Records are 16 x int32 (else 16 x int16).
     int32_t wide;
+    /// Records are one int32 per pixel (accumulate_single's; `upscale` is 1, `sets` 1, `wide` ignored).
+    int32_t single;
     /// 1 (8-bit samples) or 2.
     int32_t sample_bytes;
 } lut_emit_job;
@@ -100,6 +102,11 @@ typedef struct {
     /// table rows of 8 or 16 int16 values.
     void (*accumulate[3][2])(const lut_walk *walk, int32_t first, int32_t count, int32_t far,
                              const lut_lookup *lookups, int32_t lookup_count);
+    /// The same for tables of one output (x1 stages, such as an imlut model's pre-stages): rows of one int16, one
+    /// int32 record per pixel, each lookup's sum times its multiplier. In every lane width the plan proves its
+    /// total fits: 32-bit sums give the same values, at a 16th of the record traffic of 16-lane records.
+    void (*accumulate_single)(const lut_walk *walk, int32_t first, int32_t count, int32_t far,
+                              const lut_lookup *lookups, int32_t lookup_count);
     void (*emit_row)(const lut_emit_job *job);
 
     /// Classic resampling (LUTEngine's `ResamplePlan`), in float without fused multiply-adds so that every tier
