@@ -70,10 +70,21 @@ def drop_luts(header: dict, tables: dict, patterns: set[str]) -> tuple[dict, dic
             dict(tables, mix=[tables["mix"][j] for j in keep]))
 
 
+def add_pre_stages(header: dict, tables: dict, stages: list[str], rotations: int) -> tuple[dict, dict]:
+    """The model with a cascade of pre-stages in front of its mix, one per entry of `stages` ("S:9" or "S:9,D:9":
+    its luts as pattern:levels), in order, each the identity (residual, zero tables) until fine-tuned."""
+    pre_luts = [[dict(lut, rotations=rotations) for lut in fit3.parse_luts(stage)] for stage in stages]
+    header = imlut.make_header(header["name"], header["scale_bins"], header["phase_nodes"], header["interpolators"],
+                               header["mix"]["luts"], header["max_scale"], header["metadata"], pre_luts)
+    return header, dict(tables, pre=[[np.zeros((len(l["levels"]) ** 4, 1)) for l in stage] for stage in pre_luts])
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("fit", help="the fit to start from (work/fits/FIT.npz, step 6 or 7)")
-    ap.add_argument("--pre", default="", help='luts of a pre-stage to add, e.g. "S:9" (pattern:levels); none if empty')
+    ap.add_argument("--pre", action="append", default=[],
+                    help='luts of a pre-stage to add, e.g. "S:9" (pattern:levels, comma-separated); repeated, a '
+                         "cascade of pre-stages in order")
     ap.add_argument("--steps", type=int, default=5000)
     ap.add_argument("--batch", type=int, default=16, help="crops per step (all at one scale)")
     ap.add_argument("--drop", default="", help='mix luts to remove first, e.g. "Y" (patterns, comma-separated): '
@@ -119,10 +130,7 @@ def main() -> None:
     if args.pre:
         if header.get("pre_stages"):
             sys.exit(f"finetune_imlut: {args.fit} has a pre-stage already")
-        pre_luts = [dict(lut, rotations=args.pre_rotations) for lut in fit3.parse_luts(args.pre)]
-        header = imlut.make_header(args.name, header["scale_bins"], header["phase_nodes"], header["interpolators"],
-                                   header["mix"]["luts"], header["max_scale"], header["metadata"], [pre_luts])
-        tables["pre"] = [[np.zeros((len(l["levels"]) ** 4, 1)) for l in pre_luts]]
+        header, tables = add_pre_stages(header, tables, args.pre, args.pre_rotations)
     model = imlut_torch.Model(header, tables)
     groups = [{"params": list(model.mix), "lr": args.lr}] + ([{"params": list(model.pre), "lr": args.lr_pre}]
                                                              if len(model.pre) else [])
@@ -164,7 +172,7 @@ def main() -> None:
     seconds = {"finetune": round(t_fit - t_start, 1), "set5": round(t_end - t_fit, 1)}
     record = dict(config, header=header, set5_y_psnr_float=psnr,
                   finetune={"from": args.fit, "drop": args.drop or None, "levels": args.levels or None,
-                            "pre": args.pre or None,
+                            "pre": "/".join(args.pre) or None,
                             "pre_rotations": args.pre_rotations, "steps": args.steps, "batch": args.batch,
                             "lr": args.lr, "lr_pre": args.lr_pre, "lr_side": side, "aniso": args.aniso,
                             "max_train_scale": smax, "flip": args.flip, "long_sides": long_sides,

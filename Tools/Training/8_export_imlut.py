@@ -38,6 +38,14 @@ def set5(header: dict, tables: dict, scales) -> dict[str, float]:
     return {evaluate.scale_key(s): round(evaluate.evaluate_set5(run, s)["mean"], 3) for s in scales}
 
 
+def _pre_stages(pre: str | None) -> str:
+    """The record's words for step 7's --pre ("S:9", or stages joined by "/")."""
+    if not pre:
+        return ""
+    stages = pre.split("/")
+    return " with a pre-stage " + pre if len(stages) == 1 else " with pre-stages " + ", then ".join(stages)
+
+
 def _finetune_data(config: dict) -> str:
     """What the fine-tuning drew its crops from, where that differs from the fit's photos."""
     finetune = config.get("finetune") or {}
@@ -59,7 +67,7 @@ def export(name: str, out_name: str, max_loss: float, out_dir: Path = WORK / "mo
         "source": "LUTScale Tools/Training: imlut mix tables fitted directly by regularised least squares "
                   "(6_fit_imlut.py), rotations inside the fit" + (
                       ", then fine-tuned by gradient on fresh crops (7_finetune_imlut.py)"
-                      + (" with a pre-stage " + config["finetune"]["pre"] if config["finetune"]["pre"] else "")
+                      + _pre_stages(config["finetune"]["pre"])
                       if "finetune" in config else "") + "; every table lookup on the LR grid",
         "training_data": f"{export4.photo_count()} natural photographs from Debian packages (lomiri-wallpapers, "
                          f"mate-backgrounds, plasma-workspace-wallpapers, palapeli-data, forensics-samples-files, "

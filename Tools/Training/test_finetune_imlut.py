@@ -1,5 +1,5 @@
-"""Step 7 (7_finetune_imlut.py): its crops (every LR the MATLAB bicubic shrink of its HR, also when mirrored) and the
-mix luts it drops."""
+"""Step 7 (7_finetune_imlut.py): its crops (every LR the MATLAB bicubic shrink of its HR, also when mirrored), the
+mix luts it drops and the pre-stages it adds."""
 import itertools
 import sys
 from pathlib import Path
@@ -60,3 +60,19 @@ def test_export_names_the_fine_tunings_photo_sizes_where_they_differ_from_the_fi
     assert export._finetune_data(dict(fit, finetune={"long_sides": [2048]})).endswith("shrunk to 2048 px long side")
     assert export._finetune_data(dict(fit, finetune={"long_sides": [1024, 1448], "flip": True})).endswith(
         "shrunk to 1024 / 1448 px long sides, half of them mirrored")
+
+
+def test_pre_stages_are_added_in_order_as_the_identity():
+    import imlut
+    header = imlut.make_header("m", [2, 4], 2, ["constant", "bicubic"],
+                               [{"pattern": "S", "rotations": 4, "levels": [0, 128, 256]}])
+    tables = {"mix": [imlut.selecting_table(3, header, "bicubic")]}
+    got_header, got_tables = finetune.add_pre_stages(header, tables, ["S:3", "S:5,D:3"], 4)
+    assert [[(l["pattern"], len(l["levels"]), l["rotations"]) for l in stage["luts"]]
+            for stage in got_header["pre_stages"]] == [[("S", 3, 4)], [("S", 5, 4), ("D", 3, 4)]]
+    assert [[t.shape for t in stage] for stage in got_tables["pre"]] == [[(81, 1)], [(625, 1), (81, 1)]]
+    plane = np.random.default_rng(1).integers(0, 256, size=(9, 11)).astype(np.float64)
+    assert np.array_equal(imlut.pre_stages(plane, got_header, got_tables), plane)      # zero tables: the identity
+    export = step("8_export_imlut")
+    assert export._pre_stages("S:9") == " with a pre-stage S:9"
+    assert export._pre_stages("S:9/S:9,D:9") == " with pre-stages S:9, then S:9,D:9"
