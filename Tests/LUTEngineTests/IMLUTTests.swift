@@ -328,8 +328,9 @@ import VideoCore
         let plan = try IMLUTPlan(model: IMLUTModel(spec), input: PlaneSize(width: 7, height: 5), output: PlaneSize(width: 17, height: 12),
                                  bitDepth: bitDepth)
         #expect(plan.foldsNearest && plan.interpolators.last == .nearest)
-        try Self.expectReference(spec, sizes: [(7, 5, 17, 12), (6, 5, 6, 13), (4, 3, 32, 24), (9, 6, 23, 19), (1, 1, 3, 2)],
-                                 bitDepth: bitDepth, &g)
+        // The last two are wide enough for the kernels' 16-column steps on the LR grid.
+        try Self.expectReference(spec, sizes: [(7, 5, 17, 12), (6, 5, 6, 13), (4, 3, 32, 24), (9, 6, 23, 19), (1, 1, 3, 2),
+                                                (37, 4, 80, 9), (40, 3, 97, 7)], bitDepth: bitDepth, &g)
     }
 
     @Test("pre-stages whose fixed point is exact: the plan equals the reference", arguments: [
