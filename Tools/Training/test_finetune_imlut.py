@@ -9,6 +9,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import step  # noqa: E402
+import imlut  # noqa: E402
 from imresize import imresize  # noqa: E402
 
 finetune = step("7_finetune_imlut")
@@ -63,7 +64,6 @@ def test_export_names_the_fine_tunings_photo_sizes_where_they_differ_from_the_fi
 
 
 def test_pre_stages_are_added_in_order_as_the_identity():
-    import imlut
     header = imlut.make_header("m", [2, 4], 2, ["constant", "bicubic"],
                                [{"pattern": "S", "rotations": 4, "levels": [0, 128, 256]}])
     tables = {"mix": [imlut.selecting_table(3, header, "bicubic")]}
