@@ -185,10 +185,12 @@ struct IMLUTPlan: UpscalePlan {
         let constantLane = interpolators.firstIndex(of: .constant)
         let constantLevel = Float(1 << (bitDepth - 8)) * (constantLane.map { candidateScale[$0] } ?? 0)
         let sampleBytes = destination.bytesPerSample
-        // One plane of LR width per value of a pixel, readable 16 floats past the last anchor.
+        // One plane of LR width per value of a pixel (16 per chunk of the stage's rows), readable 16 floats past the
+        // last anchor.
         let valueStride = input.width + 32
-        let values = UnsafeMutablePointer<Float>.allocate(capacity: 16 * valueStride)
-        values.initialize(repeating: 0, count: 16 * valueStride)
+        let chunks = stage.tables.chunks
+        let values = UnsafeMutablePointer<Float>.allocate(capacity: 16 * chunks * valueStride)
+        values.initialize(repeating: 0, count: 16 * chunks * valueStride)
         let nodePlanes = UnsafeMutablePointer<Float>.allocate(capacity: planes * stride)
         let sum = UnsafeMutablePointer<Float>.allocate(capacity: stride)
         // Rings of LR rows (vertical taps only move down; 8 rows hold the 6 of Lanczos-3 and the anchor's): as floats,
@@ -247,8 +249,11 @@ struct IMLUTPlan: UpscalePlan {
                                  size: input, lrRows: anchors, columns: input.width, bitDepth: bitDepth) { y, records in
                     records.withUnsafeBufferPointer { records in
                         multipliers.withUnsafeBufferPointer { multipliers in
-                            toFloats(UnsafePointer(OpaquePointer(records.baseAddress)), multipliers.baseAddress, Int32(records.count),
-                                     stage.lanes == .narrow ? 0 : 1, Int32(input.width), sumScale, values, valueStride)
+                            for chunk in 0..<chunks {
+                                toFloats(UnsafePointer(OpaquePointer(records.baseAddress! + chunk * multipliers.count)), multipliers.baseAddress,
+                                         Int32(multipliers.count), stage.lanes == .narrow ? 0 : 1, Int32(input.width), sumScale,
+                                         values + 16 * chunk * valueStride, valueStride)
+                            }
                         }
                     }
                     if foldsNearest {

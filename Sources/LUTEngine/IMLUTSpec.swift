@@ -56,8 +56,8 @@ public struct IMLUTSpec: Equatable, Sendable {
     public static let maxLUTs = 16
     public static let maxPreStages = 4
     public static let maxScaleLimit = 16.0
-    /// N x N x K values per LR pixel at most: one 16-lane record of the engine's sums.
-    public static let maxNodeValues = 16
+    /// N x N x K values per LR pixel at most: three 16-lane records of the engine's sums.
+    public static let maxNodeValues = 48
 
     /// Set5 Y PSNR by scale from `metadata.set5_y_psnr`.
     public var set5PSNR: [(scale: Double, psnr: Double)] { Set5Figures.parse(metadata) }

@@ -94,8 +94,8 @@ extension PlanStage {
     }
 
     /// Sums the lookups of LR rows `lrRows`, columns 0..<columns, and hands each row's records (one row per record
-    /// set, `recordBytes` per pixel from column 0) to `complete` in row order, which must read them and clear them
-    /// to zero.
+    /// set, `recordBytes` per pixel from column 0; with rows of several 16-lane chunks, the sets of chunk 0, then
+    /// those of chunk 1, ...) to `complete` in row order, which must read them and clear them to zero.
     ///
     /// Windows are visited row by row; each lookup adds into the records of its anchor's row, kept in a ring of
     /// rows (anchors lie at most the targets' spread below a window). Once no later window row reaches an LR row,
@@ -121,11 +121,11 @@ extension PlanStage {
         let cells = UnsafeMutablePointer<UInt8>.allocate(capacity: cellLookups.count * planeCount)
         keys.initialize(repeating: 0, count: cellLookups.count * planeCount)
         cells.initialize(repeating: 0, count: cellLookups.count * planeCount)
-        let sets = recordSets.count
+        let chunks = tables.chunks, sets = recordSets.count * chunks
         let records = UnsafeMutableRawPointer.allocate(byteCount: sets * ringRows * rowBytes, alignment: 64)
         records.initializeMemory(as: UInt8.self, repeating: 0, count: sets * ringRows * rowBytes)
         let walk = UnsafeMutablePointer<lut_walk>.allocate(capacity: 1)
-        let resolved = UnsafeMutablePointer<lut_lookup>.allocate(capacity: members.count)
+        let resolved = UnsafeMutablePointer<lut_lookup>.allocate(capacity: members.count * chunks)
         defer {
             keys.deallocate()
             cells.deallocate()
@@ -167,16 +167,21 @@ extension PlanStage {
         case .scaled: k.accumulate.1
         case .wide: k.accumulate.2
         }
-        let add = (tables.singleOutput ? k.accumulate_single : tables.rowBytes == 32 ? byRowWidth.1 : byRowWidth.0)!
+        let add = (tables.singleOutput ? k.accumulate_single : tables.rowBytes >= 32 ? byRowWidth.1 : byRowWidth.0)!
         // Window rows from the first whose lookups reach lrRows to the last.
         for b in (lrRows.lowerBound - highest)..<(lrRows.upperBound - lowest) {
             for (g, group) in groups.enumerated() {
                 var count = 0, first = Int.max, last = Int.min
                 for member in group.members where lrRows.contains(b + member.target.dy) {
-                    resolved[count] = lut_lookup(table: tables.table(member),
-                                                 target: recordRow(recordSet[member.lut], b + member.target.dy) + member.target.dx * recordBytes,
-                                                 multiplier: multipliers[member.lut])
-                    count += 1
+                    // Each 16-lane chunk of the member's rows is a lookup of its own into its chunk's records; the
+                    // chunks of one row are read one after another.
+                    for chunk in 0..<chunks {
+                        resolved[count] = lut_lookup(table: tables.table(member) + 32 * chunk,
+                                                     target: recordRow(chunk * recordSets.count + recordSet[member.lut], b + member.target.dy)
+                                                         + member.target.dx * recordBytes,
+                                                     multiplier: multipliers[member.lut])
+                        count += 1
+                    }
                     first = min(first, -member.target.dx)
                     last = max(last, columns - member.target.dx)
                 }

@@ -173,8 +173,11 @@ final class PreparedStage: @unchecked Sendable {
         var members: [Member]
     }
 
-    /// 2 for stages of one output (x1 stages), 16 for at most 8 outputs (x2), else 32.
+    /// 2 for stages of one output (x1 stages), 16 for at most 8 outputs (x2), else 32 per 16 outputs (an imlut mix
+    /// of more than 16 values per LR pixel has rows of several 16-lane chunks, each summed into a record of its own).
     let rowBytes: Int
+    /// 16-lane chunks of a row (1 for rows of 16 lanes or fewer).
+    var chunks: Int { max(1, rowBytes / 32) }
     let groups: [WindowGroup]
     private let storage: UnsafeMutableRawPointer
 
@@ -201,11 +204,11 @@ final class PreparedStage: @unchecked Sendable {
         self.init(luts: stage.luts, lookups: lookups)
     }
 
-    /// Groups `lookups` (at most 16 lanes each) by the pixels they read and lays out their tables.
+    /// Groups `lookups` (at most `maxLanes` lanes each) by the pixels they read and lays out their tables.
     init(luts: [EngineStage.LUT], lookups: [Lookup]) {
         let widest = lookups.map(\.lanes.count).max() ?? 1
-        precondition(widest <= 16, "a lookup fills at most 16 lanes")
-        let width = widest == 1 ? 1 : widest <= 8 ? 8 : 16
+        precondition(widest <= Self.maxLanes, "a lookup fills at most \(Self.maxLanes) lanes")
+        let width = widest == 1 ? 1 : widest <= 8 ? 8 : (widest + 15) / 16 * 16
         rowBytes = 2 * width
         // Group the lookups; `slots[g][m][axis]` is the window pixel that feeds table axis `axis` of member m, and
         // `lanes[g][m]` that member's lookup's lane map.
@@ -267,6 +270,9 @@ final class PreparedStage: @unchecked Sendable {
     }
 
     deinit { storage.deallocate() }
+
+    /// Lanes of one lookup: three 16-lane chunks.
+    static let maxLanes = 48
 
     func table(_ member: Member) -> UnsafeRawPointer { UnsafeRawPointer(storage + member.offset) }
 

@@ -236,7 +236,13 @@ import VideoCore
         #expect(refused { $0.maxScale = .nan })
         #expect(refused { $0.scaleBins = [2, .infinity] })
         #expect(refused { $0.mix = [] })
-        #expect(refused { $0.phaseNodes = 3 })  // 3x3 nodes x 3 interpolators: more than 16 values per pixel
+        // N x N x K values per pixel: 48 (three 16-lane records of the engine) are accepted, 50 refused.
+        var sized = SeededGenerator(seed: 12)
+        let values = { (nodes: Int, k: [IMLUTSpec.Interpolator]) in
+            Self.randomSpec(&sized, bins: [2], nodes: nodes, interpolators: k, patterns: [.s], rotations: 1, levels: [0, 128, 256])
+        }
+        #expect(throws: Never.self) { try LUTFile.encode(values(4, [.bilinear, .constant, .bicubic])) }
+        #expect(throws: LUTFileError.self) { try LUTFile.encode(values(5, [.bilinear, .constant])) }
         #expect(refused { $0.mix = Array(repeating: $0.mix[0], count: 17) })
         #expect(refused { $0.mix[0].table.values = .float32(Array(repeating: .nan, count: 81 * 24)) })
         #expect(refused { $0.mix[0].table.scale = 0 })
@@ -303,6 +309,8 @@ import VideoCore
         // (seed, nodes, interpolators, rotations, patterns, bit depth)
         (1, 2, 4, 4, "S", 8), (2, 2, 3, 4, "SDY", 8), (3, 3, 1, 1, "Y", 8), (4, 2, 2, 1, "DS", 10),
         (5, 4, 1, 4, "S", 10), (6, 2, 4, 4, "SD", 16), (7, 2, 4, 4, "SDY", 12), (8, 2, 4, 4, "SDYI", 8), (9, 2, 4, 1, "I", 10),
+        // More than 16 values per LR pixel: rows of 2 and 3 sixteen-lane chunks (18, 36, 48 and 36 values).
+        (10, 3, 2, 4, "SDI", 8), (11, 3, 4, 4, "SD", 10), (12, 4, 3, 1, "S", 8), (13, 6, 1, 4, "Y", 10),
     ])
     func planMatchesReference(seed: Int, nodes: Int, interpolators: Int, rotations: Int, patterns: String, bitDepth: Int) throws {
         var g = SeededGenerator(seed: UInt64(seed))
@@ -317,14 +325,15 @@ import VideoCore
     }
 
     @Test("a nearest candidate folded into the constant one: the plan equals the reference", arguments: [
-        // (seed, interpolators, bit depth): the shipped layout, nearest first, nearest already last, and the two alone
-        // (2 x 2 nodes).
-        (21, [IMLUTSpec.Interpolator.constant, .nearest, .bicubic, .lanczos3], 8), (22, [.nearest, .bilinear, .constant], 10),
-        (23, [.nearest, .constant], 8), (24, [.constant, .nearest, .bicubic, .lanczos3], 16), (25, [.constant, .bicubic, .nearest], 8),
+        // (seed, interpolators, nodes, bit depth): the shipped layout, nearest first, nearest already last, the two
+        // alone, and the shipped layout on 3 x 3 nodes (36 values: rows of three 16-lane chunks).
+        (21, [IMLUTSpec.Interpolator.constant, .nearest, .bicubic, .lanczos3], 2, 8), (22, [.nearest, .bilinear, .constant], 2, 10),
+        (23, [.nearest, .constant], 2, 8), (24, [.constant, .nearest, .bicubic, .lanczos3], 2, 16), (25, [.constant, .bicubic, .nearest], 2, 8),
+        (26, [.constant, .nearest, .bicubic, .lanczos3], 3, 8),
     ])
-    func foldedNearestMatchesReference(seed: Int, interpolators: [IMLUTSpec.Interpolator], bitDepth: Int) throws {
+    func foldedNearestMatchesReference(seed: Int, interpolators: [IMLUTSpec.Interpolator], nodes: Int, bitDepth: Int) throws {
         var g = SeededGenerator(seed: UInt64(seed))
-        let spec = Self.randomSpec(&g, nodes: 2, interpolators: interpolators, patterns: [.s, .d])
+        let spec = Self.randomSpec(&g, nodes: nodes, interpolators: interpolators, patterns: [.s, .d])
         let plan = try IMLUTPlan(model: IMLUTModel(spec), input: PlaneSize(width: 7, height: 5), output: PlaneSize(width: 17, height: 12),
                                  bitDepth: bitDepth)
         #expect(plan.foldsNearest && plan.interpolators.last == .nearest)

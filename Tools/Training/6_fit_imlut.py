@@ -15,7 +15,7 @@ x K weights beta C) takes V to the samples. The normal equations with the second
 prior of 3_fit_srlut.py (weight per table and output column relative to its mean data weight) are solved by CG
 preconditioned by the K x K interpolator blocks of each (entry, bin, node), from the model that picks bicubic
 everywhere (or from --mix-init FIT: more iterations on a fit). The mix is the whole model: every table lookup is
-on the LR grid (no refinement on the output grid, no ensemble), with N*N*K <= 16 values per LR pixel.
+on the LR grid (no refinement on the output grid, no ensemble), with N*N*K <= 48 values per LR pixel.
 
   python3 6_fit_imlut.py --mix S:7,D:5,Y:5 --nodes 2 --interpolators constant,bilinear,bicubic,lanczos3 \
       --anchors 6e6 --sample-cap 5 --max-train-scale 5 --iters 100 --name lutscale-imlut

@@ -3,7 +3,7 @@ engine is tested against) and the pieces the fit (6_fit_imlut.py) builds its row
 is run. Every step below carries the number of the step of the contract it implements.
 
 Every table lookup happens on the LR grid: optional pre-stages (x1 srlut stages, a cascade) refine the LR plane,
-then mix luts read it and give each LR pixel N x N x K weights (N*N*K <= 16); the output pixel interpolates them
+then mix luts read it and give each LR pixel N x N x K weights (N*N*K <= 48); the output pixel interpolates them
 over the phase nodes and mixes its K candidates. There is no refinement on the output grid and no ensemble (the
 previous design's "refine" and "ensemble" are rejected).
 
@@ -20,7 +20,7 @@ from imresize import cubic
 from srlut import PATTERNS, check_levels, simplex_vertices
 
 INTERPOLATORS = ("constant", "nearest", "bilinear", "bicubic", "lanczos3")
-MAX_NODE_VALUES = 16            # N * N * K: values per LR pixel (one 16-lane record in the engine)
+MAX_NODE_VALUES = 48            # N * N * K: values per LR pixel (three 16-lane records in the engine)
 REACH = 3                       # the farthest pattern offset in any rotation
 
 
@@ -166,6 +166,23 @@ def resample_levels(table: np.ndarray, levels, new_levels) -> np.ndarray:
     grid = np.stack(np.meshgrid(*[np.asarray(new_levels, np.float64)] * 4, indexing="ij"), -1).reshape(-1, 4)
     idx, weights = walk(grid, levels)
     return np.einsum("pv,pvo->po", weights, table[idx])
+
+
+def refine_nodes(table: np.ndarray, bins: int, nodes: int, k: int, new_nodes: int) -> np.ndarray:
+    """A mix table (L^4, B * N * N * K) on N x N phase nodes carried to new_nodes x new_nodes: each new node's values
+    the bilinear blend of the old ones at its place, so the model is the same function where the new grid refines
+    the old (N = 2 to 3: every blend of the old grid is one of the new), as a start for fine-tuning more nodes."""
+    def axis(n_old: int, n_new: int) -> np.ndarray:
+        """(n_new, n_old) bilinear weights of the old nodes at each new node's place."""
+        g = np.linspace(0.0, n_old - 1, n_new)
+        i0 = np.minimum(np.floor(g).astype(np.int64), n_old - 2)
+        m = np.zeros((n_new, n_old))
+        m[np.arange(n_new), i0] = 1.0 - (g - i0)
+        m[np.arange(n_new), i0 + 1] = g - i0
+        return m
+    a = axis(nodes, new_nodes)
+    v = table.reshape(len(table), bins, nodes, nodes, k)
+    return np.einsum("yj,xi,ebjik->ebyxk", a, a, v).reshape(len(table), -1)
 
 
 # --- 5. mix vectors over the phase nodes -----------------------------------------------------------------------

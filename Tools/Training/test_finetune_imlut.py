@@ -76,3 +76,19 @@ def test_pre_stages_are_added_in_order_as_the_identity():
     export = step("8_export_imlut")
     assert export._pre_stages("S:9") == " with a pre-stage S:9"
     assert export._pre_stages("S:9/S:9,D:9") == " with pre-stages S:9, then S:9,D:9"
+
+
+def test_nodes_are_refined_with_pre_stages_kept():
+    """--nodes carries a model with a pre-stage to 3 x 3 nodes: the same outputs, the pre-stage's tables as they were."""
+    header = imlut.make_header("m", [2, 4], 2, ["constant", "bicubic"],
+                               [{"pattern": "S", "rotations": 4, "levels": [0, 128, 256]}])
+    rng = np.random.default_rng(2)
+    tables = {"mix": [imlut.selecting_table(3, header, "bicubic") + rng.normal(0, 0.05, (81, 16))]}
+    header, tables = finetune.add_pre_stages(header, tables, ["S:3"], 4)
+    tables["pre"] = [[rng.normal(0, 2, (81, 1))]]
+    got_header, got_tables = finetune.refine_model_nodes(header, tables, 3)
+    assert got_header["phase_nodes"] == 3 and got_header["pre_stages"] == header["pre_stages"]
+    assert got_tables["pre"] is tables["pre"] and got_tables["mix"][0].shape == (81, 2 * 9 * 2)
+    plane = rng.integers(0, 256, size=(9, 11)).astype(np.uint8)
+    assert np.allclose(imlut.run_model(plane, 25, 30, got_header, got_tables, return_float=True),
+                       imlut.run_model(plane, 25, 30, header, tables, return_float=True), atol=1e-9)

@@ -136,6 +136,24 @@ def test_resampled_levels_keep_the_model():
                        imlut.run_model(p, 20, 17, header, {"mix": affine}, return_float=True), atol=1e-9)
 
 
+def test_refined_nodes_keep_the_model():
+    """Tables carried from 2 x 2 to 3 x 3 phase nodes (fine-tuning's --nodes): the same outputs at every scale (a
+    bilinear blend of the 3 x 3 values is one of the 2 x 2 ones), the old nodes kept as they were; 2 to 2 is the
+    identity."""
+    header = _header(patterns=("S", "D"))
+    tables = _random_tables(header, spread=0.1)
+    p = _plane(9, 8)
+    k, bins = len(header["interpolators"]), len(header["scale_bins"])
+    refined = [imlut.refine_nodes(t, bins, 2, k, 3) for t in tables["mix"]]
+    finer = _header(n_nodes=3, patterns=("S", "D"))
+    for t, r in zip(tables["mix"], refined):
+        assert np.array_equal(imlut.refine_nodes(t, bins, 2, k, 2), t)
+        assert np.allclose(r.reshape(-1, bins, 3, 3, k)[:, :, ::2, ::2], t.reshape(-1, bins, 2, 2, k))
+    for out_h, out_w in [(20, 17), (9, 10), (14, 36)]:
+        assert np.allclose(imlut.run_model(p, out_h, out_w, finer, {"mix": refined}, return_float=True),
+                           imlut.run_model(p, out_h, out_w, header, tables, return_float=True), atol=1e-9)
+
+
 def test_ten_bit_is_the_eight_bit_domain_scaled():
     """A 10-bit plane that is 4 x an 8-bit one gives 4 x its float output (levels, candidates and constant all
     scale by 4), clamped to 1023 rather than 255."""
@@ -159,11 +177,11 @@ def test_previous_design_and_too_many_values_are_rejected(tmp_path):
         with pytest.raises(ValueError, match=message):
             imlut.check_header(bad)
     imlut.check_header({**header, "refine": None})                        # an old fit's null refine is harmless
-    with pytest.raises(ValueError, match="N\\*N\\*K = 20"):
-        _header(names=["constant", "nearest", "bilinear", "bicubic", "lanczos3"])
-    with pytest.raises(ValueError, match="N\\*N\\*K = 18"):
-        _header(n_nodes=3, names=["bilinear", "bicubic"])
-    _header(n_nodes=4, names=["bicubic"])                                  # 16: the most allowed
+    with pytest.raises(ValueError, match="N\\*N\\*K = 50"):
+        _header(n_nodes=5, names=["bilinear", "bicubic"])
+    with pytest.raises(ValueError, match="N\\*N\\*K = 49"):
+        _header(n_nodes=7, names=["bicubic"])
+    _header(n_nodes=4, names=["constant", "bilinear", "bicubic"])          # 48: the most allowed
     # the reader refuses a file of the previous design (this file with "ensemble" put into its header)
     lutfile.write(tmp_path / "m.lut", header, _random_tables(header), "float32")
     raw = (tmp_path / "m.lut").read_bytes()
