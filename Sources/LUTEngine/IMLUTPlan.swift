@@ -64,7 +64,9 @@ struct IMLUTPlan: UpscalePlan {
         self.output = output
         self.bitDepth = bitDepth
         self.kernels = kernels
-        let n = spec.phaseNodes, k = spec.interpolators.count, lanes = n * n * k
+        let sx = Double(output.width) / Double(input.width), sy = Double(output.height) / Double(input.height)
+        let g = IMLUTModel.binWeights(spec.scaleBins, s: (sx * sy).squareRoot())
+        let n = spec.planNodes(binWeights: g), k = spec.interpolators.count, lanes = n * n * k
         nodes = n
         // order[e]: the spec's index of the interpolator in lane e of each node.
         var order = Array(0..<k)
@@ -74,16 +76,29 @@ struct IMLUTPlan: UpscalePlan {
             order.append(near)
         }
         interpolators = order.map { spec.interpolators[$0] }
-        let sx = Double(output.width) / Double(input.width), sy = Double(output.height) / Double(input.height)
-        let g = IMLUTModel.binWeights(spec.scaleBins, s: (sx * sy).squareRoot())
-        // The tables blended over the bins, in one power-of-two unit fine enough for every value.
+        // The tables blended over the bins on the plan's n x n nodes: a bin of fewer nodes enters through the
+        // bilinear weights of its nodes at each of the plan's (`carry[b][j]`: (its node, weight) pairs).
+        let carry = zip(spec.phaseNodes, g).map { nb, weight -> [[(node: Int, weight: Double)]] in
+            guard weight != 0 else { return [] }
+            let axis = IMLUTSpec.nodeWeights(from: nb, to: n)
+            return (0..<n * n).map { j in
+                (0..<nb * nb).compactMap { i in
+                    let w = axis[j / n][i / nb] * axis[j % n][i % nb]
+                    return w == 0 ? nil : (i, weight * w)
+                }
+            }
+        }
         let blended = spec.mix.map { lut -> [Double] in
             let entries = lut.table.entries
             var values = [Double](repeating: 0, count: entries * lanes)
             for e in 0..<entries {
-                for (b, weight) in g.enumerated() where weight != 0 {
-                    let row = e * lut.table.outputs + b * lanes
-                    for o in 0..<lanes { values[e * lanes + o] += weight * lut.table.real(row + o) }
+                for (b, nodeWeights) in carry.enumerated() where !nodeWeights.isEmpty {
+                    let row = e * lut.table.outputs + spec.binOffset(b)
+                    for (j, sources) in nodeWeights.enumerated() {
+                        for (i, weight) in sources {
+                            for c in 0..<k { values[e * lanes + j * k + c] += weight * lut.table.real(row + i * k + c) }
+                        }
+                    }
                 }
             }
             return values

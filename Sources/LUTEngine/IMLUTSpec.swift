@@ -25,17 +25,18 @@ public struct IMLUTSpec: Equatable, Sendable {
     public var maxScale: Double
     /// Scales (ascending, > 1) at which the tables are given; other scales blend the two neighbours.
     public var scaleBins: [Double]
-    /// N: the phase grid has N x N nodes over [-0.5, 0.5]^2.
-    public var phaseNodes: Int
+    /// N_b of each scale bin: its phase grid has N_b x N_b nodes over [-0.5, 0.5]^2. A scale runs on the most nodes
+    /// among the bins it blends (`planNodes`), a bin of fewer taken bilinearly at their places.
+    public var phaseNodes: [Int]
     public var interpolators: [Interpolator]
     /// Stages of upscale 1 run on the LR plane in turn, each output rounded to the plane's depth; the mix and the
     /// candidates read the last one's output.
     public var preStages: [LUTModelSpec.Stage]
-    /// Tables of B x N x N x K mixing weights, index ((b * N + py) * N + px) * K + k.
+    /// Tables of mixing weights, bin after bin, N_b x N_b x K each: index binOffset(b) + (py * N_b + px) * K + k.
     public var mix: [LUTModelSpec.LUT]
     public var metadata: [JSONMember]
 
-    public init(name: String, maxScale: Double, scaleBins: [Double], phaseNodes: Int, interpolators: [Interpolator],
+    public init(name: String, maxScale: Double, scaleBins: [Double], phaseNodes: [Int], interpolators: [Interpolator],
                 preStages: [LUTModelSpec.Stage] = [], mix: [LUTModelSpec.LUT], metadata: [JSONMember] = []) {
         self.name = name
         self.maxScale = maxScale
@@ -47,8 +48,24 @@ public struct IMLUTSpec: Equatable, Sendable {
         self.metadata = metadata
     }
 
-    /// Outputs of each mix table: B x N x N x K.
-    public var mixOutputs: Int { scaleBins.count * phaseNodes * phaseNodes * interpolators.count }
+    /// Outputs of each mix table: the sum over bins of N_b x N_b x K.
+    public var mixOutputs: Int { binOffset(phaseNodes.count) }
+
+    /// Where bin b's values start in a mix table row.
+    public func binOffset(_ b: Int) -> Int { phaseNodes[..<b].reduce(0) { $0 + $1 * $1 } * interpolators.count }
+
+    /// N of a plan at bin weights g: the most nodes among the bins with weight.
+    func planNodes(binWeights g: [Double]) -> Int {
+        zip(phaseNodes, g).filter { $0.1 != 0 }.map(\.0).max()!
+    }
+
+    /// (n, from) weights of a `from`-node axis, bilinearly, at each node of an n-node axis over the same span.
+    static func nodeWeights(from: Int, to n: Int) -> [[Double]] {
+        (0..<n).map { j in
+            let place = Double(j) * Double(from - 1) / Double(n - 1)
+            return (0..<from).map { max(0, 1 - abs(place - Double($0))) }
+        }
+    }
 
     /// The model's limits beyond the contract's: they bound every size a header can ask for.
     public static let maxBins = 16
@@ -77,16 +94,19 @@ public struct IMLUTSpec: Equatable, Sendable {
         guard maxScale.isFinite, maxScale >= scaleBins[scaleBins.count - 1], maxScale <= Self.maxScaleLimit else {
             throw .badField("max_scale: \(maxScale), must be at least the last bin \(scaleBins[scaleBins.count - 1]) and at most \(Self.maxScaleLimit)")
         }
-        guard (2...Self.maxPhaseNodes).contains(phaseNodes) else {
-            throw .badField("phase_nodes: \(phaseNodes), must be 2...\(Self.maxPhaseNodes)")
+        guard phaseNodes.count == scaleBins.count else {
+            throw .badField("phase_nodes: \(phaseNodes.count) counts for \(scaleBins.count) scale bins")
+        }
+        for (b, n) in phaseNodes.enumerated() where !(2...Self.maxPhaseNodes).contains(n) {
+            throw .badField("phase_nodes[\(b)]: \(n), must be 2...\(Self.maxPhaseNodes)")
         }
         guard !interpolators.isEmpty else { throw .badField("interpolators: must not be empty") }
         for (i, interpolator) in interpolators.enumerated() where interpolators[..<i].contains(interpolator) {
             throw .badField("interpolators[\(i)]: \"\(interpolator.rawValue)\" appears twice")
         }
-        let values = phaseNodes * phaseNodes * interpolators.count
+        let most = phaseNodes.max()!, values = most * most * interpolators.count
         guard values <= Self.maxNodeValues else {
-            throw .badField("phase_nodes, interpolators: \(phaseNodes)x\(phaseNodes) nodes x \(interpolators.count) interpolators = \(values) values per pixel, more than the \(Self.maxNodeValues) supported")
+            throw .badField("phase_nodes, interpolators: \(most)x\(most) nodes x \(interpolators.count) interpolators = \(values) values per pixel, more than the \(Self.maxNodeValues) supported")
         }
         guard preStages.count <= Self.maxPreStages else {
             throw .badField("pre_stages: \(preStages.count) stages, at most \(Self.maxPreStages)")

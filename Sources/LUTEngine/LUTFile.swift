@@ -290,7 +290,18 @@ enum HeaderSchema {
             guard let bin = value.numberValue else { throw .badField("scale_bins[\(i)]: expected a number, found \(value.typeName)") }
             bins.append(bin)
         }
-        let nodes = try integer(top["phase_nodes"]!, path: "phase_nodes", in: 2...IMLUTSpec.maxPhaseNodes)
+        // One node count for every bin, or one per bin.
+        let nodes: [Int]
+        if case let .array(counts) = top["phase_nodes"]! {
+            guard counts.count == bins.count else {
+                throw .badField("phase_nodes: \(counts.count) counts for \(bins.count) scale bins")
+            }
+            var list: [Int] = []
+            for (b, count) in counts.enumerated() { list.append(try integer(count, path: "phase_nodes[\(b)]", in: 2...IMLUTSpec.maxPhaseNodes)) }
+            nodes = list
+        } else {
+            nodes = Array(repeating: try integer(top["phase_nodes"]!, path: "phase_nodes", in: 2...IMLUTSpec.maxPhaseNodes), count: bins.count)
+        }
         guard case let .array(interpolatorValues) = top["interpolators"]!,
               (1...IMLUTSpec.Interpolator.allCases.count).contains(interpolatorValues.count) else {
             throw .badField("interpolators: expected an array of 1...\(IMLUTSpec.Interpolator.allCases.count) names")
@@ -306,10 +317,12 @@ enum HeaderSchema {
         let metadata = try metadata(top)
         var tables: [LUTFile.PlacedTable] = []
         let preStages = try top["pre_stages"].map { value throws(LUTFileError) in try stageList(value, path: "pre_stages", tables: &tables) } ?? []
-        let mixOutputs = bins.count * nodes * nodes * interpolators.count
+        let mixOutputs = nodes.reduce(0) { $0 + $1 * $1 } * interpolators.count
         let mixObject = try object(top["mix"]!, path: "mix", required: ["luts"])
+        let grids = Set(nodes).count == 1 ? "\(bins.count) bins x \(nodes[0])x\(nodes[0]) nodes"
+            : "bins of " + nodes.map { "\($0)x\($0)" }.joined(separator: ", ") + " nodes"
         let mix = try lutList(mixObject["luts"]!, path: "mix.luts", outputs: mixOutputs,
-                              why: "\(bins.count) bins x \(nodes)x\(nodes) nodes x \(interpolators.count) interpolators", tables: &tables)
+                              why: "\(grids) x \(interpolators.count) interpolators", tables: &tables)
         let spec = IMLUTSpec(name: name, maxScale: maxScale, scaleBins: bins, phaseNodes: nodes, interpolators: interpolators,
                              preStages: preStages, mix: mix, metadata: metadata)
         return Layout(contents: .imlut(spec), tables: tables)
@@ -434,7 +447,7 @@ enum HeaderSchema {
                 .init("name", .string(spec.name)),
                 .init("max_scale", .double(spec.maxScale)),
                 .init("scale_bins", .array(spec.scaleBins.map { .double($0) })),
-                .init("phase_nodes", .int(spec.phaseNodes)),
+                .init("phase_nodes", Set(spec.phaseNodes).count == 1 ? .int(spec.phaseNodes[0]) : .array(spec.phaseNodes.map { .int($0) })),
                 .init("interpolators", .array(spec.interpolators.map { .string($0.rawValue) })),
             ] + pre + [
                 .init("mix", mix),

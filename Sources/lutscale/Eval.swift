@@ -153,6 +153,18 @@ struct Models: ParsableCommand {
         func luts(_ list: [LUTModelSpec.LUT]) -> String {
             list.map { "\($0.pattern.rawValue):\($0.levels.count)" }.joined(separator: "+")
         }
+        /// "2x2", or per bin where they differ: "2x2 (x1.5-3), 3x3 (x3.5-4)".
+        func nodeGrids(_ spec: IMLUTSpec) -> String {
+            var runs: [(nodes: Int, bins: [Double])] = []
+            for (n, bin) in zip(spec.phaseNodes, spec.scaleBins) {
+                if runs.last?.nodes == n { runs[runs.count - 1].bins.append(bin) } else { runs.append((n, [bin])) }
+            }
+            guard runs.count > 1 else { return "\(runs[0].nodes)x\(runs[0].nodes)" }
+            return runs.map { run in
+                let span = run.bins.count == 1 ? String(format: "x%g", run.bins[0]) : String(format: "x%g-%g", run.bins[0], run.bins[run.bins.count - 1])
+                return "\(run.nodes)x\(run.nodes) (\(span))"
+            }.joined(separator: ", ")
+        }
         func figures(_ list: [(scale: Double, psnr: Double)]) -> String {
             list.map { String(format: "x%g %.2f", $0.scale, $0.psnr) }.joined(separator: ", ")
         }
@@ -167,7 +179,7 @@ struct Models: ParsableCommand {
                       + column(psnr.map { String(format: "%.2f dB", $0) } ?? "-", 13)
                       + spec.stages.map { luts($0.luts) }.joined(separator: " > "))
             case let .imlut(spec):
-                let shape = " (\(spec.interpolators.map(\.rawValue).joined(separator: ", ")); \(spec.phaseNodes)x\(spec.phaseNodes) phase nodes)"
+                let shape = " (\(spec.interpolators.map(\.rawValue).joined(separator: ", ")); " + nodeGrids(spec) + " phase nodes)"
                 print(column(spec.name, 24) + column(String(format: "any 1-%g", spec.maxScale), 11)
                       + column(String(format: "%6.0f KB", Double(entry.bytes) / 1000), 11)
                       + column(spec.set5PSNR.isEmpty ? "-" : "below", 13)

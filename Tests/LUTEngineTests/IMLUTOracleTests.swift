@@ -13,12 +13,14 @@ import VideoCore
 
     @Test func engineReproducesTheNumPyReference() throws {
         let model = try IMLUTModel.load(path: Self.directory.appendingPathComponent("model.lut").path)
-        #expect(model.spec.preStages.count == 1 && model.spec.mix.count == 3 && model.spec.phaseNodes == 2 && model.spec.interpolators.count == 4)
+        #expect(model.spec.preStages.count == 1 && model.spec.mix.count == 3 && model.spec.phaseNodes == [2, 2, 2, 3, 3] && model.spec.interpolators.count == 4)
         let input = try Self.bytes("input-13x11.gray").map(Int.init)
         let reference = ReferenceIMLUT(spec: model.spec)
         var differing = 0, referenceDiffering = 0, total = 0
-        // x1, x1.5-x2.5 anisotropic, x2.5, x3, x4, x8 (beyond the last bin), x4 by x1 and x1.3 by x3.4.
-        for (width, height) in [(13, 11), (14, 12), (20, 30), (26, 22), (33, 28), (39, 33), (52, 44), (104, 88), (52, 11), (17, 37)] {
+        // x1, x1.5-x2.5 anisotropic, x2.5, x3, x4, x8 (beyond the last bin), x4 by x1, x1.3 by x3.4, x3.5 and x3.25
+        // (a 2 x 2 bin blended with a 3 x 3 one).
+        for (width, height) in [(13, 11), (14, 12), (20, 30), (26, 22), (33, 28), (39, 33), (52, 44), (104, 88), (52, 11), (17, 37),
+                                (46, 38), (42, 36)] {
             let expected = try Self.bytes("expected-\(width)x\(height).gray").map(Int.init)
             let size = PlaneSize(width: width, height: height)
             let ours = try IMLUTTests.render(model, input, width: 13, height: 11, output: size, bitDepth: 8, workers: 2)
@@ -47,7 +49,7 @@ import VideoCore
         }
         let input = try samples("input-13x11.gray10")
         var differing = 0, total = 0
-        for (width, height) in [(13, 11), (20, 30), (39, 33), (52, 44), (52, 11), (17, 37), (104, 88)] {
+        for (width, height) in [(13, 11), (20, 30), (39, 33), (52, 44), (52, 11), (17, 37), (104, 88), (46, 38), (42, 36)] {
             let expected = try samples("expected-10bit-\(width)x\(height).gray10")
             let ours = try IMLUTTests.render(model, input, width: 13, height: 11, output: PlaneSize(width: width, height: height),
                                              bitDepth: 10, workers: 2)

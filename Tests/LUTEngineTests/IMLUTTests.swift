@@ -7,14 +7,15 @@ import VideoCore
 /// The "imlut" kind: file format (round trips, every validation rule, damage), and the engine's plan against
 /// the literal reference on random models.
 @Suite struct IMLUTTests {
-    /// A random model: `bins` scale bins, N nodes, the given interpolators, one lut per pattern in `patterns`.
-    static func randomSpec(_ g: inout SeededGenerator, bins: [Double] = [1.5, 2, 3, 4], nodes: Int = 2,
+    /// A random model: `bins` scale bins, N nodes (or `binNodes`, one count per bin), the given interpolators, one lut
+    /// per pattern in `patterns`.
+    static func randomSpec(_ g: inout SeededGenerator, bins: [Double] = [1.5, 2, 3, 4], nodes: Int = 2, binNodes: [Int]? = nil,
                            interpolators: [IMLUTSpec.Interpolator] = [.constant, .bilinear, .bicubic, .lanczos3],
                            patterns: [LUTModelSpec.Pattern] = [.s], rotations: Int = 4,
                            levels: [Int] = [0, 64, 128, 256], maxScale: Double = 8, preStages: [String] = [],
                            exactPreStages: Bool = false) -> IMLUTSpec {
         let count = levels.count, entries = count * count * count * count
-        let k = interpolators.count
+        let k = interpolators.count, perBin = binNodes ?? bins.map { _ in nodes }
         /// Values in low...1 times `magnitude`.
         func table(outputs: Int, magnitude: Double, low: Double, type: LUTModelSpec.ElementType) -> LUTModelSpec.Table {
             let values: LUTModelSpec.Values, scale: Double
@@ -37,7 +38,7 @@ import VideoCore
         let lookups = Double(patterns.count * rotations)
         let mix = patterns.map { pattern in
             LUTModelSpec.LUT(pattern: pattern, rotations: rotations, levels: levels,
-                             table: table(outputs: bins.count * nodes * nodes * k, magnitude: 2.4 / (Double(k) * lookups), low: -0.3,
+                             table: table(outputs: perBin.reduce(0) { $0 + $1 * $1 } * k, magnitude: 2.4 / (Double(k) * lookups), low: -0.3,
                                           type: types.randomElement(using: &g)!))
         }
         // Pre-stages (one per string of patterns): residual, a bias, values within +-8 levels in all; with
@@ -54,7 +55,7 @@ import VideoCore
                 return LUTModelSpec.LUT(pattern: LUTModelSpec.Pattern(rawValue: String(letter))!, rotations: rotations, levels: levels, table: values)
             })
         }
-        return IMLUTSpec(name: "random-imlut", maxScale: maxScale, scaleBins: bins, phaseNodes: nodes,
+        return IMLUTSpec(name: "random-imlut", maxScale: maxScale, scaleBins: bins, phaseNodes: perBin,
                          interpolators: interpolators, preStages: pre, mix: mix,
                          metadata: [.init("set5_y_psnr", .object([.init("2", .double(36.1)), .init("3", .double(32.4))]))])
     }
@@ -90,12 +91,14 @@ import VideoCore
     @Test func roundTripAndLayout() throws {
         var g = SeededGenerator(seed: 3)
         for spec in [Self.small, Self.randomSpec(&g), Self.randomSpec(&g, nodes: 4, interpolators: [.bicubic], patterns: [.d, .s], rotations: 1),
-                     Self.randomSpec(&g, preStages: ["SD", "Y"])] {
+                     Self.randomSpec(&g, preStages: ["SD", "Y"]), Self.randomSpec(&g, binNodes: [2, 3, 3, 2], interpolators: [.bicubic, .constant])] {
             let bytes = try LUTFile.encode(spec)
             #expect(try LUTFile.decodeContents(bytes) == .imlut(spec))
             let h = Int(LUTFile.readU32(bytes, at: 12))
             let header = try JSONValue.parse(Array(bytes[16..<16 + h]))
-            #expect(header["kind"] == .string("imlut") && header["phase_nodes"] == .int(spec.phaseNodes))
+            // One count when every bin has the same nodes, as the training tools write it, else one per bin.
+            let nodes: JSONValue = Set(spec.phaseNodes).count == 1 ? .int(spec.phaseNodes[0]) : .array(spec.phaseNodes.map { .int($0) })
+            #expect(header["kind"] == .string("imlut") && header["phase_nodes"] == nodes)
             #expect(header["refine"] == nil && header["ensemble"] == nil)
             // The srlut-only reader says what the file is.
             #expect(throws: LUTFileError.wrongKind(found: "imlut", expected: "srlut")) { try LUTFile.decode(bytes) }
@@ -197,6 +200,11 @@ import VideoCore
             ("\"phase_nodes\": 2", "\"phase_nodes\": 10", "bad header field"),
             ("\"phase_nodes\": 2", "\"phase_nodes\": 3", "bad table"),
             ("\"phase_nodes\": 2", "\"phase_nodes\": 2.5", "bad header field"),
+            ("\"phase_nodes\": 2", "\"phase_nodes\": [2, 2]", "loaded"),                 // one count per bin
+            ("\"phase_nodes\": 2", "\"phase_nodes\": [2]", "bad header field"),          // not one per bin
+            ("\"phase_nodes\": 2", "\"phase_nodes\": [2, 1]", "bad header field"),
+            ("\"phase_nodes\": 2", "\"phase_nodes\": [2, \"3\"]", "bad header field"),
+            ("\"phase_nodes\": 2", "\"phase_nodes\": [2, 3]", "bad table"),             // outputs no longer match
             ("\"bilinear\", \"constant\"", "\"bilinear\", \"bilinear\"", "bad header field"),  // twice
             ("\"bilinear\", \"constant\"", "\"bilinear\", \"gaussian\"", "bad header field"),  // unknown
             ("\"interpolators\": [\"bilinear\", \"constant\", \"bicubic\"]", "\"interpolators\": []", "bad header field"),
@@ -243,6 +251,12 @@ import VideoCore
         }
         #expect(throws: Never.self) { try LUTFile.encode(values(4, [.bilinear, .constant, .bicubic])) }
         #expect(throws: LUTFileError.self) { try LUTFile.encode(values(5, [.bilinear, .constant])) }
+        // Per bin, the largest grid counts; and one count per bin.
+        #expect(throws: LUTFileError.self) {
+            try LUTFile.encode(Self.randomSpec(&sized, bins: [2, 3], binNodes: [2, 5], interpolators: [.bilinear, .constant], rotations: 1, levels: [0, 256]))
+        }
+        #expect(refused { $0.phaseNodes = [2] })
+        #expect(refused { $0.phaseNodes = [2, 1] })
         #expect(refused { $0.mix = Array(repeating: $0.mix[0], count: 17) })
         #expect(refused { $0.mix[0].table.values = .float32(Array(repeating: .nan, count: 81 * 24)) })
         #expect(refused { $0.mix[0].table.scale = 0 })
@@ -322,6 +336,30 @@ import VideoCore
         // Isotropic, anisotropic, identity, beyond the last bin (x8), odd and one-pixel sizes.
         try Self.expectReference(spec, sizes: [(7, 5, 17, 12), (6, 5, 6, 13), (5, 4, 5, 4), (4, 3, 32, 24), (9, 6, 23, 19),
                                                 (1, 1, 3, 2), (2, 3, 5, 3)], bitDepth: bitDepth, &g)
+    }
+
+    @Test("nodes per bin: the plan runs on the most nodes of the bins it blends and equals the reference", arguments: [
+        // (seed, bins, nodes per bin, interpolators, patterns, bit depth); the last is the shipped layout.
+        (51, [1.5, 2, 3, 4], [2, 2, 3, 3], [IMLUTSpec.Interpolator.constant, .bicubic, .lanczos3], "SD", 8),
+        (52, [1.5, 2, 3, 4], [3, 2, 2, 4], [.bilinear, .constant], "Y", 10),
+        (53, [1.5, 2, 3, 3.5, 4], [2, 2, 2, 3, 3], [.constant, .nearest, .bicubic, .lanczos3], "SDI", 8),
+    ])
+    func nodesPerBinMatchReference(seed: Int, bins: [Double], nodes: [Int], interpolators: [IMLUTSpec.Interpolator], patterns: String,
+                                   bitDepth: Int) throws {
+        var g = SeededGenerator(seed: UInt64(seed))
+        let spec = Self.randomSpec(&g, bins: bins, binNodes: nodes, interpolators: interpolators,
+                                   patterns: patterns.map { LUTModelSpec.Pattern(rawValue: String($0))! })
+        let model = try IMLUTModel(spec)
+        // x1, x1.6, x2.4, x2.9, x3.25, x3.5, x4, x8 and anisotropic sizes: each plan on its bins' most nodes.
+        let sizes = [(5, 4, 5, 4), (6, 5, 10, 8), (7, 5, 17, 12), (9, 6, 26, 17), (4, 4, 13, 13), (4, 4, 14, 14), (4, 3, 16, 12),
+                     (4, 3, 32, 24), (6, 5, 6, 13), (20, 3, 71, 10)]
+        for (w, h, ow, oh) in sizes {
+            let input = PlaneSize(width: w, height: h), output = PlaneSize(width: ow, height: oh)
+            let weights = IMLUTModel.binWeights(bins, s: (Double(ow) / Double(w) * Double(oh) / Double(h)).squareRoot())
+            let plan = try IMLUTPlan(model: model, input: input, output: output, bitDepth: bitDepth)
+            #expect(plan.nodes == zip(nodes, weights).filter { $0.1 > 0 }.map(\.0).max(), "\(w)x\(h) -> \(ow)x\(oh)")
+        }
+        try Self.expectReference(spec, sizes: sizes, bitDepth: bitDepth, &g)
     }
 
     @Test("a nearest candidate folded into the constant one: the plan equals the reference", arguments: [

@@ -31,7 +31,10 @@ struct ReferenceIMLUT {
                 g[b] = 1 - g[b + 1]
             }
         }
-        let n = spec.phaseNodes, k = spec.interpolators.count
+        // The scale runs on the most nodes among the bins it blends.
+        let n = (0..<nb).filter { g[$0] != 0 }.map { spec.phaseNodes[$0] }.max()!, k = spec.interpolators.count
+        var binStart = [0]
+        for nodes in spec.phaseNodes { binStart.append(binStart.last! + nodes * nodes * k) }
         func pixel(_ y: Int, _ x: Int) -> Double { Double(plane[y * width + x]) }
 
         func candidate(_ interpolator: IMLUTSpec.Interpolator, u: Double, v: Double) -> Double {
@@ -108,7 +111,16 @@ struct ReferenceIMLUT {
                             let qy = Int(((q.0 + 0.5) * Double(n - 1)).rounded()), qx = Int(((q.1 + 0.5) * Double(n - 1)).rounded())
                             for i in 0..<k {
                                 var blended = 0.0
-                                for b in 0..<nb { blended += g[b] * row[((b * n + qy) * n + qx) * k + i] }
+                                for b in 0..<nb where g[b] != 0 {
+                                    // Bin b's nodes, bilinearly at the place of node (qy, qx) of the n x n grid.
+                                    let m = spec.phaseNodes[b], scale = Double(m - 1) / Double(n - 1)
+                                    for py in 0..<m {
+                                        for px in 0..<m {
+                                            let tent = max(0, 1 - abs(Double(qy) * scale - Double(py))) * max(0, 1 - abs(Double(qx) * scale - Double(px)))
+                                            blended += g[b] * tent * row[binStart[b] + (py * m + px) * k + i]
+                                        }
+                                    }
+                                }
                                 result[(jy * n + jx) * k + i] += blended
                             }
                         }

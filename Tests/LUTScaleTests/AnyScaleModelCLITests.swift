@@ -32,7 +32,7 @@ import Testing
         let result = try Self.lutscale(["models"], models: try Self.modelFolder(scratch))
         #expect(result.status == 0, "\(result.errors)")
         let line = try #require(result.output.split(separator: "\n").first { $0.hasPrefix("oracle-fixture") }, "\(result.output)")
-        #expect(line.contains("any 1-8") && line.contains("KB") && line.contains("mix S:4+D:3+Y:4") && line.contains("2x2 phase nodes"), "\(line)")
+        #expect(line.contains("any 1-8") && line.contains("KB") && line.contains("mix S:4+D:3+Y:4") && line.contains("2x2 (x1.5-3), 3x3 (x3.5-4) phase nodes"), "\(line)")
         #expect(result.output.contains("Set5 Y PSNR: x2 35.00, x4 29.00 dB"), "\(result.output)")
         #expect(result.output.contains("lutscale-sdy-x2"))
     }

@@ -30,6 +30,7 @@ struct IMLUTBenchmark: ParsableCommand {
 
     static let sizes = ["x2": (PlaneSize(width: 1920, height: 1080), PlaneSize(width: 3840, height: 2160)),
                         "x3": (PlaneSize(width: 1280, height: 720), PlaneSize(width: 3840, height: 2160)),
+                        "x3.5": (PlaneSize(width: 1097, height: 617), PlaneSize(width: 3840, height: 2160)),
                         "x4": (PlaneSize(width: 960, height: 540), PlaneSize(width: 3840, height: 2160)),
                         "x2.5": (PlaneSize(width: 960, height: 540), PlaneSize(width: 2400, height: 1350))]
 
@@ -63,7 +64,7 @@ struct IMLUTBenchmark: ParsableCommand {
                                       values: .int8((0..<entries * outputs).map { _ in Int8.random(in: -20...100, using: &g) })))
         }
         let mixPatterns = Self.patterns(mix)!, lookups = Double(mixPatterns.count * rotations)
-        return IMLUTSpec(name: "synthetic", maxScale: 8, scaleBins: bins, phaseNodes: nodes, interpolators: interpolators,
+        return IMLUTSpec(name: "synthetic", maxScale: 8, scaleBins: bins, phaseNodes: bins.map { _ in nodes }, interpolators: interpolators,
                          mix: mixPatterns.map { lut($0, outputs: bins.count * nodes * nodes * interpolators.count, scale: 1 / (40 * lookups)) })
     }
 
@@ -74,7 +75,7 @@ struct IMLUTBenchmark: ParsableCommand {
             // As `lutscale models` writes them, with the rotations after the slash.
             luts.map { "\($0.pattern.rawValue):\($0.levels.count)/\($0.rotations)" }.joined(separator: "+")
         }
-        print("model \(spec.name): \(spec.preStages.map { "pre " + describe($0.luts) + ", " }.joined())mix \(describe(spec.mix)), N \(spec.phaseNodes), K \(spec.interpolators.count)")
+        print("model \(spec.name): \(spec.preStages.map { "pre " + describe($0.luts) + ", " }.joined())mix \(describe(spec.mix)), N \(spec.phaseNodes.map(String.init).joined(separator: "/")), K \(spec.interpolators.count)")
         for (input, output) in cases.split(separator: ",").compactMap({ Self.sizes[String($0)] }) {
             let luma = syntheticLuma(width: input.width, height: input.height)
             for bitDepth in positiveIntegers(bits)! {

@@ -79,12 +79,23 @@ def add_pre_stages(header: dict, tables: dict, stages: list[str], rotations: int
     return header, dict(tables, pre=[[np.zeros((len(l["levels"]) ** 4, 1)) for l in stage] for stage in pre_luts])
 
 
-def refine_model_nodes(header: dict, tables: dict, nodes: int) -> tuple[dict, dict]:
-    """The same model on nodes x nodes phase nodes (imlut.refine_nodes), its pre-stages kept."""
-    k, bins = len(header["interpolators"]), len(header["scale_bins"])
-    mix = [imlut.refine_nodes(t, bins, header["phase_nodes"], k, nodes) for t in tables["mix"]]
-    header = imlut.make_header(header["name"], header["scale_bins"], nodes, header["interpolators"], header["mix"]["luts"],
-                               header["max_scale"], header["metadata"],
+def reshape_model(header: dict, tables: dict, bins=None, nodes=None) -> tuple[dict, dict]:
+    """The same model on more scale bins (imlut.insert_bins; a superset of the old ones) and/or more phase nodes
+    (imlut.refine_nodes; one count for every bin or one per bin), its pre-stages kept."""
+    mix = tables["mix"]
+    if bins is not None:
+        mix = [imlut.insert_bins(t, header, bins) for t in mix]
+        added = {b: imlut.plan_nodes(header, imlut.bin_weights(b, header["scale_bins"])) for b in bins}
+        old = dict(zip(header["scale_bins"], imlut.bin_nodes(header)))
+        header = dict(header, scale_bins=list(bins), phase_nodes=[old.get(b, added[b]) for b in bins])
+    if nodes is not None:
+        nodes = list(nodes) if len(nodes) > 1 else list(nodes) * len(header["scale_bins"])
+        if len(nodes) != len(header["scale_bins"]):
+            raise ValueError(f"{len(nodes)} node counts for {len(header['scale_bins'])} scale bins")
+        mix = [imlut.refine_nodes(t, header, nodes) for t in mix]
+        header = dict(header, phase_nodes=nodes)
+    header = imlut.make_header(header["name"], header["scale_bins"], header["phase_nodes"], header["interpolators"],
+                               header["mix"]["luts"], header["max_scale"], header["metadata"],
                                [stage["luts"] for stage in header.get("pre_stages", [])])
     return header, dict(tables, mix=mix)
 
@@ -102,9 +113,12 @@ def main() -> None:
     ap.add_argument("--levels", default="", help='mix luts to give more levels first, e.g. "S:9,D:7" '
                     "(pattern:levels): each table resampled onto the new lattice (the same function where the new "
                     "levels refine the old) for the gradient to use; least squares has too little data per entry")
-    ap.add_argument("--nodes", type=int, default=0,
-                    help="carry the mix to this many phase nodes per axis first, e.g. 3 from 2 (the same model, "
-                         "imlut.refine_nodes) for the gradient to use")
+    ap.add_argument("--bins", default="",
+                    help='scale bins to carry the mix to first, e.g. "1.5,2,3,3.5,4" (the old ones and more: each '
+                         "new bin the old blend at its scale, the same model, imlut.insert_bins)")
+    ap.add_argument("--nodes", default="",
+                    help='carry the mix to this many phase nodes per axis first, e.g. "3" from 2 or one count per '
+                         'scale bin, "2,2,2,3,3" (the same model, imlut.refine_nodes) for the gradient to use')
     ap.add_argument("--pre-rotations", type=int, choices=(1, 4), default=4,
                     help="rotations of each pre-stage lut (1: a quarter of the lookups)")
     ap.add_argument("--lr", type=float, default=4e-4, help="Adam learning rate of the mix tables")
@@ -140,11 +154,13 @@ def main() -> None:
         tables["mix"] = [imlut.resample_levels(t, lut["levels"], refined.get(lut["pattern"], lut["levels"]))
                          for lut, t in zip(luts, tables["mix"])]
         header["mix"] = {"luts": [dict(lut, levels=refined.get(lut["pattern"], lut["levels"])) for lut in luts]}
-    if args.nodes:
+    if args.bins or args.nodes:
         try:
-            header, tables = refine_model_nodes(header, tables, args.nodes)
+            bins = [float(v) for v in args.bins.split(",")] if args.bins else None
+            nodes = [int(v) for v in args.nodes.split(",")] if args.nodes else None
+            header, tables = reshape_model(header, tables, bins, nodes)
         except ValueError as e:
-            sys.exit(f"finetune_imlut: --nodes: {e}")
+            sys.exit(f"finetune_imlut: --bins / --nodes: {e}")
     if args.pre:
         if header.get("pre_stages"):
             sys.exit(f"finetune_imlut: {args.fit} has a pre-stage already")
@@ -189,7 +205,8 @@ def main() -> None:
     t_end = time.time()
     seconds = {"finetune": round(t_fit - t_start, 1), "set5": round(t_end - t_fit, 1)}
     record = dict(config, header=header, set5_y_psnr_float=psnr,
-                  finetune={"from": args.fit, "drop": args.drop or None, "levels": args.levels or None, "nodes": args.nodes or None,
+                  finetune={"from": args.fit, "drop": args.drop or None, "levels": args.levels or None,
+                            "bins": args.bins or None, "nodes": args.nodes or None,
                             "pre": "/".join(args.pre) or None,
                             "pre_rotations": args.pre_rotations, "steps": args.steps, "batch": args.batch,
                             "lr": args.lr, "lr_pre": args.lr_pre, "lr_side": side, "aniso": args.aniso,

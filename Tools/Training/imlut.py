@@ -3,12 +3,13 @@ engine is tested against) and the pieces the fit (6_fit_imlut.py) builds its row
 is run. Every step below carries the number of the step of the contract it implements.
 
 Every table lookup happens on the LR grid: optional pre-stages (x1 srlut stages, a cascade) refine the LR plane,
-then mix luts read it and give each LR pixel N x N x K weights (N*N*K <= 48); the output pixel interpolates them
-over the phase nodes and mixes its K candidates. There is no refinement on the output grid and no ensemble (the
+then mix luts read it and give each LR pixel N x N x K weights (N*N*K <= 48; N may differ between scale bins, the
+scale's N the most of the bins it blends); the output pixel interpolates them over the phase nodes and mixes its K
+candidates. There is no refinement on the output grid and no ensemble (the
 previous design's "refine" and "ensemble" are rejected).
 
 Tables are float arrays as lutfile.read gives them: {"pre": [[stage 0's tables (L^4, 1)], ...], "mix": [mix
-tables (L^4, B * N * N * K)]}; "pre" may be absent when the header has no pre-stages.
+tables (L^4, sum over bins of N_b * N_b * K)]}; "pre" may be absent when the header has no pre-stages.
 """
 from __future__ import annotations
 
@@ -168,21 +169,64 @@ def resample_levels(table: np.ndarray, levels, new_levels) -> np.ndarray:
     return np.einsum("pv,pvo->po", weights, table[idx])
 
 
-def refine_nodes(table: np.ndarray, bins: int, nodes: int, k: int, new_nodes: int) -> np.ndarray:
-    """A mix table (L^4, B * N * N * K) on N x N phase nodes carried to new_nodes x new_nodes: each new node's values
-    the bilinear blend of the old ones at its place, so the model is the same function where the new grid refines
-    the old (N = 2 to 3: every blend of the old grid is one of the new), as a start for fine-tuning more nodes."""
-    def axis(n_old: int, n_new: int) -> np.ndarray:
-        """(n_new, n_old) bilinear weights of the old nodes at each new node's place."""
-        g = np.linspace(0.0, n_old - 1, n_new)
-        i0 = np.minimum(np.floor(g).astype(np.int64), n_old - 2)
-        m = np.zeros((n_new, n_old))
-        m[np.arange(n_new), i0] = 1.0 - (g - i0)
-        m[np.arange(n_new), i0 + 1] = g - i0
-        return m
-    a = axis(nodes, new_nodes)
-    v = table.reshape(len(table), bins, nodes, nodes, k)
-    return np.einsum("yj,xi,ebjik->ebyxk", a, a, v).reshape(len(table), -1)
+def bin_nodes(header: dict) -> list[int]:
+    """N_b of each scale bin: "phase_nodes" is one count for all bins or a list of one per bin."""
+    n = header["phase_nodes"]
+    return list(n) if isinstance(n, list) else [n] * len(header["scale_bins"])
+
+
+def plan_nodes(header: dict, g: np.ndarray) -> int:
+    """N of the blended tables at bin weights g: the most nodes among the bins the scale blends (g_b > 0)."""
+    return max(n for n, gb in zip(bin_nodes(header), g) if gb > 0)
+
+
+def node_axis(n_old: int, n_new: int) -> np.ndarray:
+    """(n_new, n_old) bilinear weights of the old nodes at each new node's place along one axis."""
+    g = np.linspace(0.0, n_old - 1, n_new)
+    i0 = np.minimum(np.floor(g).astype(np.int64), n_old - 2)
+    m = np.zeros((n_new, n_old))
+    m[np.arange(n_new), i0] = 1.0 - (g - i0)
+    m[np.arange(n_new), i0 + 1] = g - i0
+    return m
+
+
+def node_matrix(n_old: int, n_new: int) -> np.ndarray:
+    """(n_new^2, n_old^2): node values on an n_old grid taken bilinearly at the nodes of an n_new grid."""
+    a = node_axis(n_old, n_new)
+    return np.kron(a, a)
+
+
+def bin_blocks(table: np.ndarray, header: dict) -> list[np.ndarray]:
+    """A mix table (E, outputs) split by scale bin: (E, N_b * N_b, K) each."""
+    k, out, at = len(header["interpolators"]), [], 0
+    for n in bin_nodes(header):
+        out.append(table[:, at:at + n * n * k].reshape(len(table), n * n, k))
+        at += n * n * k
+    return out
+
+
+def refine_nodes(table: np.ndarray, header: dict, new_nodes: list[int]) -> np.ndarray:
+    """A mix table of `header` carried to new_nodes[b] x new_nodes[b] phase nodes in each bin: each new node's
+    values the bilinear blend of the bin's old ones at its place, so the model is the same function where the new
+    grid refines the old (2 to 3: every blend of the old grid is one of the new), as a start for fine-tuning more
+    nodes."""
+    blocks = [np.einsum("ji,eik->ejk", node_matrix(n, m), block)
+              for block, n, m in zip(bin_blocks(table, header), bin_nodes(header), new_nodes, strict=True)]
+    return np.concatenate([b.reshape(len(table), -1) for b in blocks], axis=1)
+
+
+def insert_bins(table: np.ndarray, header: dict, new_bins) -> np.ndarray:
+    """A mix table of `header` on the scale bins `new_bins` (a superset of the header's): each added bin the
+    header's blend at its scale, on that blend's nodes, so the model is the same function."""
+    bins = header["scale_bins"]
+    if not set(bins) <= set(new_bins):
+        raise ValueError(f"the new bins {list(new_bins)} must keep every old one {bins}")
+    old = dict(zip(bins, bin_blocks(table, header)))
+    out = []
+    for b in new_bins:
+        g = bin_weights(b, bins)
+        out.append(old[b] if b in old else blend(table, header, g).reshape(len(table), -1))
+    return np.concatenate([o.reshape(len(table), -1) for o in out], axis=1)
 
 
 # --- 5. mix vectors over the phase nodes -----------------------------------------------------------------------
@@ -198,15 +242,20 @@ def node_map(n_nodes: int, r: int) -> np.ndarray:
     return q
 
 
-def blend(table: np.ndarray, g: np.ndarray) -> np.ndarray:
-    """T'[e, ...] = sum_b g_b T[e, b, ...] for a table (E, B * rest)."""
-    e = table.shape[0]
-    return np.tensordot(table.reshape(e, len(g), -1), g, axes=([1], [0]))
+def blend(table: np.ndarray, header: dict, g: np.ndarray) -> np.ndarray:
+    """T'[e, j, k] = sum_b g_b T_b[e, j, k] on N = plan_nodes(header, g) nodes, a bin of fewer nodes taken
+    bilinearly at the N grid's nodes: (E, N * N * K)."""
+    n = plan_nodes(header, g)
+    out = 0.0
+    for block, nb, gb in zip(bin_blocks(table, header), bin_nodes(header), g):
+        if gb > 0:
+            out = out + gb * (block if nb == n else np.einsum("ji,eik->ejk", node_matrix(nb, n), block))
+    return out.reshape(len(table), -1)
 
 
-def mix_vectors(plane: np.ndarray, header: dict, blended: list[np.ndarray]) -> np.ndarray:
+def mix_vectors(plane: np.ndarray, header: dict, blended: list[np.ndarray], n_nodes: int) -> np.ndarray:
     """V[n, j, k] of every LR pixel: (H, W, N*N, K), from the bin-blended mix tables (E, N*N*K)."""
-    n_nodes, k_count = header["phase_nodes"], len(header["interpolators"])
+    k_count = len(header["interpolators"])
     h, w = plane.shape
     v = np.zeros((h, w, n_nodes * n_nodes, k_count))
     for lut, table in zip(header["mix"]["luts"], blended, strict=True):
@@ -245,11 +294,12 @@ def phase_weights(h: int, w: int, out_h: int, out_w: int, n_nodes: int):
     return ny, nx, nodes, beta
 
 
-def mix_weights(plane: np.ndarray, out_h: int, out_w: int, header: dict, blended: list[np.ndarray]) -> np.ndarray:
-    """W_k of every output pixel: (out_h, out_w, K)."""
+def mix_weights(plane: np.ndarray, out_h: int, out_w: int, header: dict, blended: list[np.ndarray],
+                n_nodes: int) -> np.ndarray:
+    """W_k of every output pixel: (out_h, out_w, K), from the mix tables blended onto n_nodes x n_nodes nodes."""
     h, w = plane.shape
-    v = mix_vectors(plane, header, blended)
-    ny, nx, nodes, beta = phase_weights(h, w, out_h, out_w, header["phase_nodes"])
+    v = mix_vectors(plane, header, blended, n_nodes)
+    ny, nx, nodes, beta = phase_weights(h, w, out_h, out_w, n_nodes)
     at = v[ny[:, None], nx[None, :]]                              # (out_h, out_w, N*N, K)
     picked = np.take_along_axis(at, nodes[..., None], axis=2)     # (out_h, out_w, 4, K)
     return np.einsum("hwc,hwck->hwk", beta, picked)
@@ -269,12 +319,15 @@ def check_header(header: dict) -> None:
     bins = header["scale_bins"]
     if not bins or any(b <= 1 for b in bins) or any(b2 <= b1 for b1, b2 in zip(bins, bins[1:])):
         raise ValueError(f"scale_bins must ascend strictly and be > 1, got {bins}")
-    n_nodes = header["phase_nodes"]
-    if n_nodes < 2:
-        raise ValueError("phase_nodes must be >= 2")
+    nodes = header["phase_nodes"]
+    if isinstance(nodes, list) and len(nodes) != len(bins):
+        raise ValueError(f"phase_nodes lists {len(nodes)} counts for {len(bins)} scale bins")
+    if any(not isinstance(n, int) or n < 2 for n in bin_nodes(header)):
+        raise ValueError(f"phase_nodes must be integers >= 2, got {nodes}")
     names = header["interpolators"]
     if not names or len(set(names)) != len(names) or any(n not in INTERPOLATORS for n in names):
         raise ValueError(f"bad interpolators {names}")
+    n_nodes = max(bin_nodes(header))
     if n_nodes * n_nodes * len(names) > MAX_NODE_VALUES:
         raise ValueError(f"phase_nodes {n_nodes} and {len(names)} interpolators give N*N*K = "
                          f"{n_nodes * n_nodes * len(names)} values per LR pixel, more than {MAX_NODE_VALUES}")
@@ -306,7 +359,7 @@ def mixed(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: dict,
         raise ValueError(f"scale {sx:g} x {sy:g} outside [1, {header['max_scale']}]")
     plane = pre_stages(plane, header, tables, bit_depth)
     g = bin_weights(s, header["scale_bins"])
-    w = mix_weights(plane, out_h, out_w, header, [blend(t, g) for t in tables["mix"]])
+    w = mix_weights(plane, out_h, out_w, header, [blend(t, header, g) for t in tables["mix"]], plan_nodes(header, g))
     c = candidates(plane, out_h, out_w, header["interpolators"])
     return np.einsum("hwk,hwk->hw", w, c)
 
@@ -329,13 +382,17 @@ def run_model(plane: np.ndarray, out_h: int, out_w: int, header: dict, tables: d
     return np.round(np.clip(m, 0.0, top)).astype(np.uint8 if bit_depth == 8 else np.uint16)
 
 
-def make_header(name: str, scale_bins, phase_nodes: int, interpolators, mix_luts: list[dict],
+def make_header(name: str, scale_bins, phase_nodes: int | list[int], interpolators, mix_luts: list[dict],
                 max_scale: float = 8, metadata: dict | None = None, pre_luts: list[list[dict]] = ()) -> dict:
-    """Header of an imlut model (the tables' descriptors are added by lutfile.write); pre_luts: the luts of each
-    pre-stage (residual, bias 0)."""
+    """Header of an imlut model (the tables' descriptors are added by lutfile.write); phase_nodes: one count, or
+    one per scale bin (written as one count when they are all equal); pre_luts: the luts of each pre-stage
+    (residual, bias 0)."""
+    if isinstance(phase_nodes, (list, tuple)):
+        phase_nodes = [int(n) for n in phase_nodes]
+        phase_nodes = phase_nodes[0] if len(set(phase_nodes)) == 1 else phase_nodes
     header = {"kind": "imlut", "name": name, "max_scale": max_scale,
               "scale_bins": [float(b) if b != int(b) else int(b) for b in scale_bins],
-              "phase_nodes": int(phase_nodes), "interpolators": list(interpolators),
+              "phase_nodes": phase_nodes if isinstance(phase_nodes, list) else int(phase_nodes), "interpolators": list(interpolators),
               "mix": {"luts": [{"pattern": l["pattern"], "rotations": l["rotations"],
                                 "levels": [int(v) for v in l["levels"]]} for l in mix_luts]},
               "metadata": metadata or {}}
@@ -349,12 +406,12 @@ def make_header(name: str, scale_bins, phase_nodes: int, interpolators, mix_luts
 
 
 def mix_outputs(header: dict) -> int:
-    return len(header["scale_bins"]) * header["phase_nodes"] ** 2 * len(header["interpolators"])
+    return sum(n * n for n in bin_nodes(header)) * len(header["interpolators"])
 
 
 def selecting_table(levels_count: int, header: dict, name: str, value: float = 1.0) -> np.ndarray:
     """A mix table whose every entry gives weight `value` to interpolator `name` at every bin and node."""
-    b, n, names = len(header["scale_bins"]), header["phase_nodes"], header["interpolators"]
-    t = np.zeros((levels_count ** 4, b, n * n, len(names)))
+    names = header["interpolators"]
+    t = np.zeros((levels_count ** 4, mix_outputs(header) // len(names), len(names)))
     t[..., names.index(name)] = value
     return t.reshape(levels_count ** 4, -1)

@@ -49,24 +49,39 @@ def lut_sum(plane: torch.Tensor, lut: dict, table: torch.Tensor) -> list[torch.T
 
 
 class Model(torch.nn.Module):
-    """An imlut model's tables as parameters: pre-stage tables (L^4, 1) and mix tables (L^4, B, N*N*K)."""
+    """An imlut model's tables as parameters: pre-stage tables (L^4, 1) and mix tables (L^4, outputs)."""
 
     def __init__(self, header: dict, tables: dict, dtype=torch.float32):
         super().__init__()
         imlut.check_header(header)
         self.header = header
-        self.nb, self.n, self.k = len(header["scale_bins"]), header["phase_nodes"], len(header["interpolators"])
+        self.bin_nodes, self.k = imlut.bin_nodes(header), len(header["interpolators"])
         self.pre = torch.nn.ParameterList(torch.nn.Parameter(torch.tensor(t, dtype=dtype))
                                           for stage in tables.get("pre", []) for t in stage)
-        self.mix = torch.nn.ParameterList(torch.nn.Parameter(torch.tensor(t, dtype=dtype).reshape(len(t), self.nb, -1))
-                                          for t in tables["mix"])
-        self.node_maps = [torch.tensor(imlut.node_map(self.n, r)) for r in range(4)]
+        self.mix = torch.nn.ParameterList(torch.nn.Parameter(torch.tensor(t, dtype=dtype)) for t in tables["mix"])
+        nodes = set(self.bin_nodes)
+        self.node_maps = {n: [torch.tensor(imlut.node_map(n, r)) for r in range(4)] for n in nodes}
+        self.node_matrices = {(a, b): torch.tensor(imlut.node_matrix(a, b), dtype=dtype)
+                              for a in nodes for b in nodes if a < b}
+
+    def blend(self, table: torch.Tensor, g: np.ndarray, n: int) -> torch.Tensor:
+        """imlut.blend: the bins of weight g_b > 0 summed on n x n nodes, (E, n * n * K)."""
+        e, k, out, at = table.shape[0], self.k, 0.0, 0
+        for nb, gb in zip(self.bin_nodes, g):
+            size = nb * nb * k
+            if gb > 0:
+                block = table[:, at:at + size].reshape(e, nb * nb, k)
+                if nb != n:
+                    block = torch.einsum("ji,eik->ejk", self.node_matrices[nb, n], block)
+                out = out + float(gb) * block
+            at += size
+        return out.reshape(e, -1)
 
     def tables(self) -> dict:
         """The current tables as imlut.py and lutfile.py take them (float64 arrays)."""
         flat = iter(t.detach().double().numpy() for t in self.pre)
         pre = [[next(flat) for _ in stage["luts"]] for stage in self.header.get("pre_stages", [])]
-        mix = [t.detach().double().reshape(len(t), -1).numpy() for t in self.mix]
+        mix = [t.detach().double().numpy() for t in self.mix]
         return {"mix": mix} | ({"pre": pre} if pre else {})
 
     def pre_stages(self, p: torch.Tensor, bit_depth: int = 8) -> torch.Tensor:
@@ -86,15 +101,14 @@ class Model(torch.nn.Module):
         """M (B, out_h, out_w) of planes (B, h, w) in the 8-bit domain: imlut.mixed for each plane."""
         b, h, w = planes.shape
         p = self.pre_stages(planes, bit_depth)
-        g = torch.tensor(imlut.bin_weights(imlut.scale_of(h, w, out_h, out_w)[2], self.header["scale_bins"]),
-                         dtype=p.dtype)
-        nn, k = self.n * self.n, self.k
+        g = imlut.bin_weights(imlut.scale_of(h, w, out_h, out_w)[2], self.header["scale_bins"])
+        n = imlut.plan_nodes(self.header, g)
+        nn, k = n * n, self.k
         v = torch.zeros(b, h, w, nn, k, dtype=p.dtype)
         for lut, table in zip(self.header["mix"]["luts"], self.mix):
-            blended = torch.einsum("ebc,b->ec", table, g)
-            for r, rows in enumerate(lut_sum(p, lut, blended)):
-                v = v + rows.reshape(b, h, w, nn, k)[:, :, :, self.node_maps[r], :]
-        ny, nx, nodes, beta = imlut.phase_weights(h, w, out_h, out_w, self.n)
+            for r, rows in enumerate(lut_sum(p, lut, self.blend(table, g, n))):
+                v = v + rows.reshape(b, h, w, nn, k)[:, :, :, self.node_maps[n][r], :]
+        ny, nx, nodes, beta = imlut.phase_weights(h, w, out_h, out_w, n)
         at = v[:, torch.tensor(ny)][:, :, torch.tensor(nx)]                            # (B, out_h, out_w, N*N, K)
         picked = torch.gather(at, 3, torch.tensor(nodes)[None, :, :, :, None].expand(b, out_h, out_w, 4, k))
         weights = torch.einsum("yxc,byxck->byxk", torch.tensor(beta, dtype=p.dtype), picked)

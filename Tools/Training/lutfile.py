@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+import imlut
+
 MAGIC = b"LUTSCALE"
 VERSION = 1
 ALIGN = 64
@@ -81,7 +83,7 @@ def _lut_groups(header: dict) -> list[tuple[list[dict], int]]:
         if header.get("refine") is not None or "ensemble" in header:
             raise LutFileError('imlut "refine" / "ensemble" belong to the previous (output-grid) design: '
                                'not readable any more')
-        mix = len(header["scale_bins"]) * header["phase_nodes"] ** 2 * len(header["interpolators"])
+        mix = imlut.mix_outputs(header)
         return [(stage["luts"], 1) for stage in header.get("pre_stages", [])] + [(header["mix"]["luts"], mix)]
     raise LutFileError(f"unknown model kind {kind!r}")
 

@@ -78,17 +78,22 @@ def test_pre_stages_are_added_in_order_as_the_identity():
     assert export._pre_stages("S:9/S:9,D:9") == " with pre-stages S:9, then S:9,D:9"
 
 
-def test_nodes_are_refined_with_pre_stages_kept():
-    """--nodes carries a model with a pre-stage to 3 x 3 nodes: the same outputs, the pre-stage's tables as they were."""
+def test_bins_and_nodes_are_refined_with_pre_stages_kept():
+    """--bins and --nodes carry a model with a pre-stage to more bins and 3 x 3 nodes (all bins or some): the same
+    outputs, the pre-stage's tables as they were."""
     header = imlut.make_header("m", [2, 4], 2, ["constant", "bicubic"],
                                [{"pattern": "S", "rotations": 4, "levels": [0, 128, 256]}])
     rng = np.random.default_rng(2)
     tables = {"mix": [imlut.selecting_table(3, header, "bicubic") + rng.normal(0, 0.05, (81, 16))]}
     header, tables = finetune.add_pre_stages(header, tables, ["S:3"], 4)
     tables["pre"] = [[rng.normal(0, 2, (81, 1))]]
-    got_header, got_tables = finetune.refine_model_nodes(header, tables, 3)
-    assert got_header["phase_nodes"] == 3 and got_header["pre_stages"] == header["pre_stages"]
-    assert got_tables["pre"] is tables["pre"] and got_tables["mix"][0].shape == (81, 2 * 9 * 2)
     plane = rng.integers(0, 256, size=(9, 11)).astype(np.uint8)
-    assert np.allclose(imlut.run_model(plane, 25, 30, got_header, got_tables, return_float=True),
-                       imlut.run_model(plane, 25, 30, header, tables, return_float=True), atol=1e-9)
+    for bins, nodes, want_nodes in [(None, [3], 3), ([2, 3, 4], [2, 3, 3], [2, 3, 3]), ([2, 3, 4], None, 2)]:
+        got_header, got_tables = finetune.reshape_model(header, tables, bins, nodes)
+        assert got_header["phase_nodes"] == want_nodes and got_header["pre_stages"] == header["pre_stages"]
+        assert got_tables["pre"] is tables["pre"] and got_tables["mix"][0].shape == (81, imlut.mix_outputs(got_header))
+        for out_h, out_w in [(25, 30), (18, 22), (32, 40)]:
+            assert np.allclose(imlut.run_model(plane, out_h, out_w, got_header, got_tables, return_float=True),
+                               imlut.run_model(plane, out_h, out_w, header, tables, return_float=True), atol=1e-9)
+    with pytest.raises(ValueError, match="2 node counts for 3 scale bins"):
+        finetune.reshape_model(header, tables, [2, 3, 4], [2, 3])

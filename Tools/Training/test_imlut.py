@@ -77,15 +77,16 @@ def _random_tables(header, seed=5, spread=0.3):
     rng = np.random.default_rng(seed)
     mix = []
     for lut in header["mix"]["luts"]:
-        t = rng.normal(0, spread, size=(len(lut["levels"]) ** 4, len(header["scale_bins"]),
-                                        header["phase_nodes"] ** 2, len(header["interpolators"])))
+        t = rng.normal(0, spread, size=(len(lut["levels"]) ** 4, imlut.mix_outputs(header) // len(header["interpolators"]),
+                                        len(header["interpolators"])))
         if "constant" in header["interpolators"]:
             t[..., header["interpolators"].index("constant")] *= 20     # a residual in 8-bit levels
         mix.append(t.reshape(t.shape[0], -1))
     return {"mix": mix}
 
 
-@pytest.mark.parametrize("n_nodes,names", [(2, NAMES), (3, ["bicubic"]), (4, ["lanczos3"])])
+@pytest.mark.parametrize("n_nodes,names", [(2, NAMES), (3, ["bicubic"]), (4, ["lanczos3"]),
+                                           ([2, 2, 3, 3], ["constant", "bicubic"])])
 @pytest.mark.parametrize("shape,out_shape", [((8, 8), (24, 24)), ((6, 9), (12, 27)), ((7, 5), (14, 20))])
 def test_rotations_commute_with_rotating_the_image(n_nodes, names, shape, out_shape):
     """With rotations 4, upscaling the image rotated by 90 degrees gives the rotated upscaled image, for any
@@ -136,22 +137,59 @@ def test_resampled_levels_keep_the_model():
                        imlut.run_model(p, 20, 17, header, {"mix": affine}, return_float=True), atol=1e-9)
 
 
-def test_refined_nodes_keep_the_model():
-    """Tables carried from 2 x 2 to 3 x 3 phase nodes (fine-tuning's --nodes): the same outputs at every scale (a
-    bilinear blend of the 3 x 3 values is one of the 2 x 2 ones), the old nodes kept as they were; 2 to 2 is the
-    identity."""
+@pytest.mark.parametrize("new_nodes", [[3, 3, 3, 3], [2, 2, 3, 3], [2, 3, 2, 2]])
+def test_refined_nodes_keep_the_model(new_nodes):
+    """Tables carried from 2 x 2 to 3 x 3 phase nodes in some or all bins (fine-tuning's --nodes): the same outputs
+    at every scale (a bilinear blend of the 3 x 3 values is one of the 2 x 2 ones), the old nodes kept as they
+    were; 2 to 2 is the identity."""
     header = _header(patterns=("S", "D"))
     tables = _random_tables(header, spread=0.1)
     p = _plane(9, 8)
-    k, bins = len(header["interpolators"]), len(header["scale_bins"])
-    refined = [imlut.refine_nodes(t, bins, 2, k, 3) for t in tables["mix"]]
-    finer = _header(n_nodes=3, patterns=("S", "D"))
+    k = len(header["interpolators"])
+    refined = [imlut.refine_nodes(t, header, new_nodes) for t in tables["mix"]]
+    finer = _header(n_nodes=new_nodes, patterns=("S", "D"))
     for t, r in zip(tables["mix"], refined):
-        assert np.array_equal(imlut.refine_nodes(t, bins, 2, k, 2), t)
-        assert np.allclose(r.reshape(-1, bins, 3, 3, k)[:, :, ::2, ::2], t.reshape(-1, bins, 2, 2, k))
-    for out_h, out_w in [(20, 17), (9, 10), (14, 36)]:
+        assert np.array_equal(imlut.refine_nodes(t, header, [2] * 4), t)
+        for old, new, n in zip(imlut.bin_blocks(t, header), imlut.bin_blocks(r, finer), new_nodes):
+            assert np.allclose(new.reshape(-1, n, n, k)[:, ::n - 1, ::n - 1], old.reshape(-1, 2, 2, k))
+    for out_h, out_w in [(20, 17), (9, 10), (14, 36), (25, 24), (32, 32)]:
         assert np.allclose(imlut.run_model(p, out_h, out_w, finer, {"mix": refined}, return_float=True),
                            imlut.run_model(p, out_h, out_w, header, tables, return_float=True), atol=1e-9)
+
+
+def test_nodes_per_bin_follow_the_bins_a_scale_blends():
+    """With 3 x 3 nodes in the bins 3 and 4 only, scales up to 2 run on 2 x 2 nodes, scales above 2 on 3 x 3; a
+    2 x 2 bin blended with a 3 x 3 one enters at the 3 x 3 grid's nodes."""
+    header = _header(n_nodes=[2, 2, 3, 3], names=["constant", "bicubic"])
+    assert imlut.bin_nodes(header) == [2, 2, 3, 3] and imlut.mix_outputs(header) == (4 + 4 + 9 + 9) * 2
+    assert [imlut.plan_nodes(header, imlut.bin_weights(s, header["scale_bins"])) for s in (1.2, 2, 2.01, 3, 6)] == \
+        [2, 2, 3, 3, 3]
+    t = _random_tables(header)["mix"][0]
+    g = imlut.bin_weights(2.5, header["scale_bins"])
+    blocks = imlut.bin_blocks(t, header)
+    want = 0.5 * np.einsum("ji,eik->ejk", imlut.node_matrix(2, 3), blocks[1]) + 0.5 * blocks[2]
+    assert np.allclose(imlut.blend(t, header, g), want.reshape(len(t), -1))
+    assert imlut.make_header("t", [2, 4], [3, 3], ["bicubic"], header["mix"]["luts"])["phase_nodes"] == 3
+
+
+def test_inserted_bins_keep_the_model():
+    """Bins added between, below and above the old ones (fine-tuning's --bins), on mixed node counts: the same
+    outputs at every scale, the old bins' tables as they were."""
+    header = _header(n_nodes=[2, 2, 3, 3], patterns=("S",))
+    tables = _random_tables(header, spread=0.1)
+    new_bins = [1.25, 1.5, 2, 2.5, 3, 3.5, 4, 5]
+    moved = [imlut.insert_bins(t, header, new_bins) for t in tables["mix"]]
+    wider = imlut.make_header("t", new_bins, [2, 2, 2, 3, 3, 3, 3, 3], header["interpolators"], header["mix"]["luts"])
+    assert moved[0].shape[1] == imlut.mix_outputs(wider)
+    kept = imlut.bin_blocks(moved[0], wider)
+    for b, block in zip(header["scale_bins"], imlut.bin_blocks(tables["mix"][0], header)):
+        assert np.array_equal(kept[new_bins.index(b)], block)
+    p = _plane(8, 7)
+    for out_h, out_w in [(12, 10), (20, 17), (24, 21), (28, 28), (40, 35)]:
+        assert np.allclose(imlut.run_model(p, out_h, out_w, wider, {"mix": moved}, return_float=True),
+                           imlut.run_model(p, out_h, out_w, header, tables, return_float=True), atol=1e-9)
+    with pytest.raises(ValueError, match="keep every old one"):
+        imlut.insert_bins(tables["mix"][0], header, [1.5, 2, 4])
 
 
 def test_ten_bit_is_the_eight_bit_domain_scaled():
@@ -182,6 +220,12 @@ def test_previous_design_and_too_many_values_are_rejected(tmp_path):
     with pytest.raises(ValueError, match="N\\*N\\*K = 49"):
         _header(n_nodes=7, names=["bicubic"])
     _header(n_nodes=4, names=["constant", "bilinear", "bicubic"])          # 48: the most allowed
+    with pytest.raises(ValueError, match="N\\*N\\*K = 50"):
+        _header(n_nodes=[2, 2, 2, 5], names=["bilinear", "bicubic"])     # the largest bin's nodes count
+    for nodes, message in [([2, 2, 3], "3 counts for 4 scale bins"), ([2, 1, 2, 2], "integers >= 2"),
+                           ([2, 2, 2.5, 3], "integers >= 2")]:
+        with pytest.raises(ValueError, match=message):
+            imlut.check_header({**header, "phase_nodes": nodes})
     # the reader refuses a file of the previous design (this file with "ensemble" put into its header)
     lutfile.write(tmp_path / "m.lut", header, _random_tables(header), "float32")
     raw = (tmp_path / "m.lut").read_bytes()

@@ -13,9 +13,10 @@ import imlut_torch  # noqa: E402
 from test_imlut import _pre_header, _pre_tables, _random_tables  # noqa: E402
 
 
-def _model(pre: int):
-    """A random model with a pre-stage whose luts have `pre` rotations (none when 0)."""
-    header = _pre_header()
+def _model(pre: int, nodes=2):
+    """A random model with a pre-stage whose luts have `pre` rotations (none when 0), `nodes` phase nodes (one
+    count or one per bin)."""
+    header = dict(_pre_header(), phase_nodes=nodes)
     header["pre_stages"] = [dict(stage, luts=[dict(lut, rotations=pre or 4) for lut in stage["luts"]])
                             for stage in header["pre_stages"]]
     tables = _random_tables(header) | {"pre": _pre_tables(header)}
@@ -25,11 +26,12 @@ def _model(pre: int):
     return header, tables
 
 
-@pytest.mark.parametrize("pre", [0, 4, 1])
+@pytest.mark.parametrize("pre,nodes", [(0, 2), (4, 2), (1, 2), (4, [2, 2, 3, 3])])
 @pytest.mark.parametrize("bit_depth", [8, 10])
-@pytest.mark.parametrize("shape,out_shape", [((9, 11), (27, 33)), ((8, 7), (19, 30)), ((6, 6), (6, 9))])
-def test_torch_forward_is_the_reference(pre, bit_depth, shape, out_shape):
-    header, tables = _model(pre)
+@pytest.mark.parametrize("shape,out_shape", [((9, 11), (27, 33)), ((8, 7), (19, 30)), ((6, 6), (6, 9)),
+                                             ((6, 6), (15, 15))])
+def test_torch_forward_is_the_reference(pre, nodes, bit_depth, shape, out_shape):
+    header, tables = _model(pre, nodes)
     f = 2 ** (bit_depth - 8)
     rng = np.random.default_rng(11)
     planes = [rng.integers(0, 256 * f, size=shape) for _ in range(2)]

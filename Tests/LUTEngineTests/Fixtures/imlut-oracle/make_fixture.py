@@ -3,8 +3,8 @@ plane, and the outputs of their NumPy reference forward (imlut.run_model) at sev
 Swift engine must reproduce them (IMLUTOracleTests).
 
 The model is the shipped layout in small: an S pre-stage (x1, residual, rotations 4, one power-of-two step), then
-S + D + Y mix luts with rotations 4, 2 x 2 phase nodes, interpolators constant, bilinear, bicubic, lanczos3
-(N*N*K = 16 values per LR pixel), 4 scale bins; int8 tables as 8_export_imlut.py writes them (the constant's column
+S + D + Y mix luts with rotations 4, 5 scale bins (1.5, 2, 3, 3.5, 4), 2 x 2 phase nodes in the first three and
+3 x 3 in the last two, interpolators constant, bilinear, bicubic, lanczos3 (N*N*K = 16 or 36 values per LR pixel); int8 tables as 8_export_imlut.py writes them (the constant's column
 a step of its own per (bin, node) in output_scales, the other three sharing one). Every lookup is on the LR grid:
 no refine, no ensemble.
 
@@ -30,7 +30,7 @@ for old in [*here.glob("expected-*"), *here.glob("input-*"), *here.glob("model*.
     old.unlink()
 rng = np.random.default_rng(20261206)
 names = ["constant", "bilinear", "bicubic", "lanczos3"]
-bins, nodes = [1.5, 2, 3, 4], 2
+bins, nodes = [1.5, 2, 3, 3.5, 4], [2, 2, 2, 3, 3]
 mix_luts = [{"pattern": "S", "rotations": 4, "levels": [0, 96, 160, 256]},
             {"pattern": "D", "rotations": 4, "levels": [0, 128, 256]},
             {"pattern": "Y", "rotations": 4, "levels": [0, 64, 176, 256]}]
@@ -43,7 +43,7 @@ for lut in mix_luts:
     e = len(lut["levels"]) ** 4
     # Mostly bicubic, plus noise on every weight; the constant's weight is a residual in 8-bit levels (+-10 or so
     # per lookup), so the mixed plane stays mostly in range and still clamps at the saturated row and column.
-    t = rng.normal(0.0, 0.06, (e, len(bins), nodes * nodes, len(names)))
+    t = rng.normal(0.0, 0.06, (e, sum(n * n for n in nodes), len(names)))
     t[..., names.index("bicubic")] += 1.0 / lookups
     t[..., names.index("constant")] *= 50
     mix.append(t.reshape(e, -1))
@@ -64,8 +64,10 @@ plane10[:, 9] = 0
 (here / f"input-{w}x{h}.gray").write_bytes(plane.tobytes())
 (here / f"input-{w}x{h}.gray10").write_bytes(plane10.astype("<u2").tobytes())
 # x1, just above x1, x1.5-x2.7 anisotropic, x2, x2.5, x3, x4, x8 (beyond the last bin), x4 by x1 and x1.3 by x3.4
-# (strongly anisotropic: s = sqrt(sx sy) blends two bins while the axes' phases differ).
-sizes = [(13, 11), (14, 12), (20, 30), (26, 22), (33, 28), (39, 33), (52, 44), (104, 88), (52, 11), (17, 37)]
+# (strongly anisotropic: s = sqrt(sx sy) blends two bins while the axes' phases differ), x3.5 and x3.25 (a 2 x 2 bin
+# blended with a 3 x 3 one).
+sizes = [(13, 11), (14, 12), (20, 30), (26, 22), (33, 28), (39, 33), (52, 44), (104, 88), (52, 11), (17, 37), (46, 38),
+         (42, 36)]
 for out_w, out_h in sizes:
     out = imlut.run_model(plane, out_h, out_w, header, tables)
     (here / f"expected-{out_w}x{out_h}.gray").write_bytes(out.astype(np.uint8).tobytes())
