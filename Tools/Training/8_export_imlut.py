@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 """Step 8: turn a fitted (or fine-tuned) imlut model (work/fits/NAME.npz) into a LUT format v1 file work/models/OUT.lut.
 
-Table type: the first of TYPES (smallest file first: int8, then int16) that costs at most --max-loss dB of Set5 Y
-PSNR at every scale of 9_eval_imlut.py against the float tables (at every scale, not on average: the fine-tuned
+Table types: the first of type_plans (smallest file first: every table int8, then the mix luts moved to int16 one
+by one in header order, the pre-stages with them, up to every table int16) whose file fits --max-bytes and that
+costs at most --max-loss dB of Set5 Y PSNR at every scale of 9_eval_imlut.py against the float tables; when none
+within the loss fits, the largest that fits (at every scale, not on average: the fine-tuned
 model's int8 tables lost 0.009 dB on average but 0.017 at x2, and 0.02-0.10 dB on the held-out photos of
 Tools/HeldOutEval.py, where smooth areas show the constant's coarser steps). Either way every output column
 has its own factor in `output_scales` (lutfile.quantize): the K - 1 dimensionless weights of one (scale bin, phase
@@ -30,7 +32,13 @@ export4 = step("4_export")
 fit6 = step("6_fit_imlut")
 evaluate = step("9_eval_imlut")
 EXTRAPOLATION = (6, 8)
-TYPES = ("int8", "int16")          # smallest first
+
+
+def type_plans(mix_luts: int) -> list[dict]:
+    """lutfile.write's type_name for each file, smallest first: every table int8, then the first 1, 2, ... mix luts
+    int16 (the pre-stages int16 from the first on), up to every table int16."""
+    return [{"pre": "int8" if i == 0 else "int16", "mix": ["int16"] * i + ["int8"] * (mix_luts - i)}
+            for i in range(mix_luts + 1)]
 
 
 def set5(header: dict, tables: dict, scales) -> dict[str, float]:
@@ -56,7 +64,7 @@ def _finetune_data(config: dict) -> str:
             + ("s" if len(sides) > 1 else "") + (", half of them mirrored" if finetune.get("flip") else ""))
 
 
-def export(name: str, out_name: str, max_loss: float, out_dir: Path = WORK / "models",
+def export(name: str, out_name: str, max_loss: float, max_bytes: int = 0, out_dir: Path = WORK / "models",
            fits_dir: Path = WORK / "fits") -> tuple[Path, dict]:
     config, tables = fit6.load_fit(name, fits_dir)
     header = dict(config["header"], name=out_name)
@@ -84,12 +92,19 @@ def export(name: str, out_name: str, max_loss: float, out_dir: Path = WORK / "mo
     reference = set5(header, tables, scales)
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / f"{out_name}.lut"
-    for types in TYPES:
+    fitting = None
+    for types in type_plans(len(header["mix"]["luts"])):
         lutfile.write(path, header, tables, types)
-        got = set5(*lutfile.read(path), scales)
-        loss = max(reference[k] - got[k] for k in reference)
-        if loss <= max_loss:
+        if max_bytes and path.stat().st_size > max_bytes:
             break
+        got = set5(*lutfile.read(path), scales)
+        fitting = types, got
+        if max(reference[k] - got[k] for k in reference) <= max_loss:
+            break
+    if fitting is None:
+        raise SystemExit(f"{out_name}: even int8 tables take {path.stat().st_size} bytes, more than --max-bytes {max_bytes}")
+    types, got = fitting
+    lutfile.write(path, header, tables, types)
     file_header, file_tables = lutfile.read(path)
     header["metadata"]["set5_y_psnr"] = got
     header["metadata"]["set5_y_psnr_float_tables"] = reference
@@ -110,11 +125,14 @@ def main() -> None:
     ap.add_argument("name", help="fit name (work/fits/NAME.npz)")
     ap.add_argument("--out", help="model name and file stem (default: the fit name)")
     ap.add_argument("--max-loss", type=float, default=0.01,
-                    help="dB of Set5 PSNR (against the float tables) that int8 may lose at any scale; else int16")
+                    help="dB of Set5 PSNR (against the float tables) that int8 tables may lose at any scale; else "
+                         "more of them int16")
+    ap.add_argument("--max-bytes", type=int, default=0,
+                    help="largest file allowed (0: no limit); the best within it when none within --max-loss fits")
     args = ap.parse_args()
-    path, r = export(args.name, args.out or args.name, args.max_loss)
+    path, r = export(args.name, args.out or args.name, args.max_loss, args.max_bytes)
     meta = r["header"]["metadata"]
-    print(f"{path}: {r['types']}, {r['bytes']} bytes")
+    print(f"{path}: pre-stages {r['types']['pre']}, mix {', '.join(r['types']['mix'])}, {r['bytes']} bytes")
     for k, v in r["psnr"].items():
         print(f"  x{k}: {v:.3f} dB (float tables {r['float_psnr'][k]:.3f}, bicubic {meta['set5_y_psnr_bicubic'][k]:.3f})")
     for k, v in meta["set5_y_psnr_extrapolated"].items():

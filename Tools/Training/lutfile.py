@@ -109,16 +109,18 @@ def write(path: Path | str, header: dict, tables, type_name: str | dict = "int8"
     """Write a model. `header` is the JSON header without the per-lut "table" objects, which are filled in here
     from the float tables of shape (L^4, outputs): tables[stage][lut] for kind "srlut", {"pre": [[...], ...],
     "mix": [...]} for kind "imlut". `type_name`: one element type for all tables, or for imlut {"pre": type,
-    "mix": type}. Returns the header as written."""
+    "mix": type, or a list of one type per mix lut}. Returns the header as written."""
     header = json.loads(json.dumps(header))          # deep copy, and proves it is JSON
     payload = bytearray()
     groups = _lut_groups(header)
-    types = [type_name] * len(groups)
+    types = [[type_name] * len(luts) for luts, _ in groups]
     if isinstance(type_name, dict):
-        types = [type_name.get("pre", type_name["mix"])] * (len(groups) - 1) + [type_name["mix"]]
-    for (luts, outputs), group, (run, alone, power_of_two), type_name in zip(
+        mix = type_name["mix"]
+        pre = type_name.get("pre", mix if isinstance(mix, str) else "int16")
+        types = [[pre] * len(luts) for luts, _ in groups[:-1]] + [mix if isinstance(mix, list) else [mix] * len(groups[-1][0])]
+    for (luts, outputs), group, (run, alone, power_of_two), group_types in zip(
             groups, _tables_list(header, tables), _runs(header, len(groups)), types, strict=True):
-        for lut, table in zip(luts, group, strict=True):
+        for lut, table, type_name in zip(luts, group, group_types, strict=True):
             n = len(lut["levels"])
             if table.shape != (n ** 4, outputs):
                 raise LutFileError(f"table shape {table.shape}, expected {(n ** 4, outputs)}")

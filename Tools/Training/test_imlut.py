@@ -14,6 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import imlut  # noqa: E402
 import srlut  # noqa: E402
 import lutfile  # noqa: E402
+from common import step  # noqa: E402
 from imresize import cubic  # noqa: E402
 
 NAMES = ["constant", "bilinear", "bicubic", "lanczos3"]       # K = 4 with 2 x 2 nodes: N*N*K = 16
@@ -355,3 +356,21 @@ def test_bad_pre_stages_are_refused():
                 {**stage, "luts": [{**stage["luts"][0], "pattern": "Q"}]}):
         with pytest.raises(ValueError, match="pre_stages"):
             imlut.check_header({**header, "pre_stages": [bad]})
+
+
+def test_mix_luts_take_types_of_their_own(tmp_path):
+    """A file whose mix luts have types of their own (8_export_imlut.py's type plans: int16 for the first luts,
+    int8 for the rest) reads back within each type's step, and the plans go from all int8 to all int16."""
+    header = _pre_header()
+    tables = _random_tables(header) | {"pre": _pre_tables(header)}
+    written = lutfile.write(tmp_path / "m.lut", header, tables, {"pre": "int16", "mix": ["int16", "int8"]})
+    assert [l["table"]["type"] for l in written["mix"]["luts"]] == ["int16", "int8"]
+    assert [l["table"]["type"] for l in written["pre_stages"][0]["luts"]] == ["int16"] * 2
+    _, read = lutfile.read(tmp_path / "m.lut")
+    for a, b, unit in zip(tables["mix"], read["mix"], (1 / 16000, 1 / 60), strict=True):
+        assert np.abs(a - b).max() <= unit * np.abs(a).max()
+    with pytest.raises(ValueError):
+        lutfile.write(tmp_path / "bad.lut", header, tables, {"pre": "int16", "mix": ["int16"]})
+    plans = step("8_export_imlut").type_plans(3)
+    assert [p["mix"] for p in plans] == [["int8"] * 3, ["int16", "int8", "int8"], ["int16", "int16", "int8"], ["int16"] * 3]
+    assert [p["pre"] for p in plans] == ["int8", "int16", "int16", "int16"]
