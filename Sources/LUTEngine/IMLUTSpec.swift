@@ -49,10 +49,15 @@ public struct IMLUTSpec: Equatable, Sendable {
     }
 
     /// Outputs of each mix table: the sum over bins of N_b x N_b x K.
-    public var mixOutputs: Int { binOffset(phaseNodes.count) }
+    public var mixOutputs: Int { Self.mixOutputs(phaseNodes: phaseNodes, interpolators: interpolators.count) }
+
+    /// The sum over bins of N_b x N_b x K (the reader checks the tables against it before the spec exists).
+    static func mixOutputs(phaseNodes: some Collection<Int>, interpolators: Int) -> Int {
+        phaseNodes.reduce(0) { $0 + $1 * $1 } * interpolators
+    }
 
     /// Where bin b's values start in a mix table row.
-    public func binOffset(_ b: Int) -> Int { phaseNodes[..<b].reduce(0) { $0 + $1 * $1 } * interpolators.count }
+    public func binOffset(_ b: Int) -> Int { Self.mixOutputs(phaseNodes: phaseNodes[..<b], interpolators: interpolators.count) }
 
     /// N of a plan at bin weights g: the most nodes among the bins with weight.
     func planNodes(binWeights g: [Double]) -> Int {

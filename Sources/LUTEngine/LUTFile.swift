@@ -317,7 +317,7 @@ enum HeaderSchema {
         let metadata = try metadata(top)
         var tables: [LUTFile.PlacedTable] = []
         let preStages = try top["pre_stages"].map { value throws(LUTFileError) in try stageList(value, path: "pre_stages", tables: &tables) } ?? []
-        let mixOutputs = nodes.reduce(0) { $0 + $1 * $1 } * interpolators.count
+        let mixOutputs = IMLUTSpec.mixOutputs(phaseNodes: nodes, interpolators: interpolators.count)
         let mixObject = try object(top["mix"]!, path: "mix", required: ["luts"])
         let grids = Set(nodes).count == 1 ? "\(bins.count) bins x \(nodes[0])x\(nodes[0]) nodes"
             : "bins of " + nodes.map { "\($0)x\($0)" }.joined(separator: ", ") + " nodes"

@@ -196,6 +196,11 @@ def node_matrix(n_old: int, n_new: int) -> np.ndarray:
     return np.kron(a, a)
 
 
+def carry_nodes(block: np.ndarray, n_old: int, n_new: int) -> np.ndarray:
+    """A bin's values (E, n_old^2, K) taken bilinearly at the nodes of an n_new grid: (E, n_new^2, K)."""
+    return block if n_old == n_new else np.einsum("ji,eik->ejk", node_matrix(n_old, n_new), block)
+
+
 def bin_blocks(table: np.ndarray, header: dict) -> list[np.ndarray]:
     """A mix table (E, outputs) split by scale bin: (E, N_b * N_b, K) each."""
     k, out, at = len(header["interpolators"]), [], 0
@@ -210,7 +215,7 @@ def refine_nodes(table: np.ndarray, header: dict, new_nodes: list[int]) -> np.nd
     values the bilinear blend of the bin's old ones at its place, so the model is the same function where the new
     grid refines the old (2 to 3: every blend of the old grid is one of the new), as a start for fine-tuning more
     nodes."""
-    blocks = [np.einsum("ji,eik->ejk", node_matrix(n, m), block)
+    blocks = [carry_nodes(block, n, m)
               for block, n, m in zip(bin_blocks(table, header), bin_nodes(header), new_nodes, strict=True)]
     return np.concatenate([b.reshape(len(table), -1) for b in blocks], axis=1)
 
@@ -249,7 +254,7 @@ def blend(table: np.ndarray, header: dict, g: np.ndarray) -> np.ndarray:
     out = 0.0
     for block, nb, gb in zip(bin_blocks(table, header), bin_nodes(header), g):
         if gb > 0:
-            out = out + gb * (block if nb == n else np.einsum("ji,eik->ejk", node_matrix(nb, n), block))
+            out = out + gb * carry_nodes(block, nb, n)
     return out.reshape(len(table), -1)
 
 
