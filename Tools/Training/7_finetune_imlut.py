@@ -9,10 +9,12 @@ model's forward (imlut_torch.py, the NumPy reference's arithmetic; pre-stage out
 straight through) and takes an Adam step on the mean squared error of the HR samples whose anchor lies MARGIN
 inside the crop. The learning rate decays to 0 on a cosine. A new pre-stage starts as the identity (residual, zero
 tables) with its own learning rate. --levels first moves mix tables onto finer lattices: the fine-tuning's fresh
-crops feed entries that least squares, capped at 3 M anchors, could not (imlut.resample_levels). Deterministic:
-seeded, one thread by default, deterministic algorithms.
+crops feed entries that least squares, capped at 3 M anchors, could not (imlut.resample_levels). The start is a
+fit (step 6 or 7) or a model file (e.g. the shipped one: its tables as stored, its metadata kept as the record of
+how it was made). Deterministic: seeded, one thread by default, deterministic algorithms.
 
   python3 7_finetune_imlut.py lutscale-imlut --pre S:9 --steps 6000 --name lutscale-imlut-ft
+  python3 7_finetune_imlut.py work/models/lutscale-imlut.lut --bins 1.5,2,3,3.5,4 --nodes 2,2,2,3,2 --name again
 Output: work/fits/NAME.npz in step 6's layout (tables "pre{s}_{j}" beside "mix{j}"), Set5 Y PSNR of the float
 tables printed per scale and recorded.
 """
@@ -33,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import WORK, step  # noqa: E402
 import imlut  # noqa: E402
 import imlut_torch  # noqa: E402
+import lutfile  # noqa: E402
 
 fit6 = step("6_fit_imlut")
 fit3 = step("3_fit_srlut")
@@ -55,6 +58,31 @@ def batches(planes: list[np.ndarray], size: int, lr_side: int, aniso: float, sma
                     pair = (pair[0][:, ::-1], pair[1][:, ::-1])
                 pairs.append(pair)
         yield np.stack([lr for _, lr in pairs]), np.stack([hr for hr, _ in pairs])
+
+
+def load_start(start: str) -> tuple[dict, dict]:
+    """The record and float64 tables to fine-tune: a fit (work/fits/NAME.npz) or a model file (a .lut path: its
+    tables as the engine reads them). A file's metadata becomes the record's "start_model" (how it was made, for
+    step 8), its last fine-tuning the record's "finetune", whose scales and photo sizes are the defaults here."""
+    if not start.endswith(".lut"):
+        return fit6.load_fit(start)
+    try:
+        header, tables = lutfile.read(start)
+    except (OSError, lutfile.LutFileError) as e:
+        raise ValueError(f"{start}: {e}") from e
+    if header.get("kind") != "imlut":
+        raise ValueError(f"{start}: a {header.get('kind')} model, not an imlut one")
+    made = header.get("metadata", {})
+    header = imlut.make_header(header["name"], header["scale_bins"], header["phase_nodes"], header["interpolators"],
+                               header["mix"]["luts"], header["max_scale"], {},
+                               [stage["luts"] for stage in header.get("pre_stages", [])])
+    record = {"header": header, "start_model": {"file": Path(start).name} | {
+        k: made[k] for k in ("source", "training_data", "licence", "fit") if k in made}}
+    if "finetune" in made:
+        record |= {"finetune": made["finetune"], "earlier_finetunes": made.get("earlier_finetunes", []),
+                   "max_train_scale": made["finetune"]["max_train_scale"],
+                   "hr_long_side": made["finetune"]["long_sides"][0]}
+    return record, tables
 
 
 def drop_luts(header: dict, tables: dict, patterns: set[str]) -> tuple[dict, dict]:
@@ -102,7 +130,7 @@ def reshape_model(header: dict, tables: dict, bins=None, nodes=None) -> tuple[di
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("fit", help="the fit to start from (work/fits/FIT.npz, step 6 or 7)")
+    ap.add_argument("fit", help="the fit to start from (work/fits/FIT.npz, step 6 or 7), or a model file (.lut)")
     ap.add_argument("--pre", action="append", default=[],
                     help='luts of a pre-stage to add, e.g. "S:9" (pattern:levels, comma-separated); repeated, a '
                          "cascade of pre-stages in order")
@@ -139,7 +167,10 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     torch.use_deterministic_algorithms(True)
-    config, tables = fit6.load_fit(args.fit)
+    try:
+        config, tables = load_start(args.fit)
+    except ValueError as e:
+        sys.exit(f"finetune_imlut: {e}")
     header = dict(config["header"], name=args.name)
     if args.drop:
         try:
@@ -176,7 +207,11 @@ def main() -> None:
         long_sides = [int(v) for v in args.long_sides.split(",")] if args.long_sides else [config["hr_long_side"]]
     except ValueError:
         sys.exit(f"finetune_imlut: --long-sides takes pixel counts separated by commas, not {args.long_sides!r}")
-    smax = args.max_train_scale or config["max_train_scale"]
+    except KeyError:
+        sys.exit(f"finetune_imlut: {args.fit} records no photo size it was trained on: pass --long-sides")
+    smax = args.max_train_scale or config.get("max_train_scale")
+    if not smax:
+        sys.exit(f"finetune_imlut: {args.fit} records no scales it was trained on: pass --max-train-scale")
     largest = round(args.lr_side * smax)
     if min(long_sides) < largest:
         sys.exit(f"finetune_imlut: every --long-sides entry must hold the largest crop, {largest} px")
@@ -204,7 +239,8 @@ def main() -> None:
     psnr = fit6.set5_table(header, tables, evaluate.EVAL_SCALES)
     t_end = time.time()
     seconds = {"finetune": round(t_fit - t_start, 1), "set5": round(t_end - t_fit, 1)}
-    record = dict(config, header=header, set5_y_psnr_float=psnr,
+    earlier = config.get("earlier_finetunes", []) + ([config["finetune"]] if "finetune" in config else [])
+    record = dict(config, header=header, set5_y_psnr_float=psnr, **({"earlier_finetunes": earlier} if earlier else {}),
                   finetune={"from": args.fit, "drop": args.drop or None, "levels": args.levels or None,
                             "bins": args.bins or None, "nodes": args.nodes or None,
                             "pre": "/".join(args.pre) or None,

@@ -1,5 +1,5 @@
 """Step 7 (7_finetune_imlut.py): its crops (every LR the MATLAB bicubic shrink of its HR, also when mirrored), the
-mix luts it drops and the pre-stages it adds."""
+mix luts it drops and the pre-stages it adds, its start from a model file, and step 8's record of all of it."""
 import itertools
 import sys
 from pathlib import Path
@@ -11,6 +11,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import step  # noqa: E402
 import imlut  # noqa: E402
 from imresize import imresize  # noqa: E402
+import lutfile  # noqa: E402
 
 finetune = step("7_finetune_imlut")
 
@@ -74,8 +75,8 @@ def test_pre_stages_are_added_in_order_as_the_identity():
     plane = np.random.default_rng(1).integers(0, 256, size=(9, 11)).astype(np.float64)
     assert np.array_equal(imlut.pre_stages(plane, got_header, got_tables), plane)      # zero tables: the identity
     export = step("8_export_imlut")
-    assert export._pre_stages("S:9") == " with a pre-stage S:9"
-    assert export._pre_stages("S:9/S:9,D:9") == " with pre-stages S:9, then S:9,D:9"
+    assert export._pre_stages(got_header) == " with pre-stages S:3, then S:5,D:3"
+    assert export._pre_stages(header) == ""
 
 
 def test_bins_and_nodes_are_refined_with_pre_stages_kept():
@@ -97,3 +98,67 @@ def test_bins_and_nodes_are_refined_with_pre_stages_kept():
                                imlut.run_model(plane, out_h, out_w, header, tables, return_float=True), atol=1e-9)
     with pytest.raises(ValueError, match="2 node counts for 3 scale bins"):
         finetune.reshape_model(header, tables, [2, 3, 4], [2, 3])
+
+
+def _model_file(path: Path, metadata: dict) -> tuple[dict, dict]:
+    """A small imlut model with a pre-stage and 2 x 2 / 3 x 3 bins, written to `path` in float32 (exact)."""
+    header = imlut.make_header("m", [2, 4], [2, 3], ["constant", "bicubic"],
+                               [{"pattern": "S", "rotations": 4, "levels": [0, 128, 256]}])
+    rng = np.random.default_rng(4)
+    header, tables = finetune.add_pre_stages(header, {"mix": [rng.normal(0, 0.1, (81, 26))]}, ["S:3"], 4)
+    tables["pre"] = [[rng.normal(0, 2, (81, 1))]]
+    lutfile.write(path, dict(header, metadata=metadata), tables, "float32")
+    return header, tables
+
+
+def test_a_model_file_starts_as_its_tables_with_how_it_was_made(tmp_path):
+    made = {"source": "fitted", "training_data": "photos", "licence": "CC0-1.0", "fit": {"iters": 150},
+            "finetune": {"steps": 5000, "max_train_scale": 5.0, "long_sides": [1024, 2048], "flip": True},
+            "set5_y_psnr": {"2": 36.0}}
+    header, tables = _model_file(tmp_path / "m.lut", made)
+    record, got = finetune.load_start(str(tmp_path / "m.lut"))
+    assert record["header"] == header
+    assert np.array_equal(got["mix"][0].astype(np.float32), tables["mix"][0].astype(np.float32))
+    assert np.array_equal(got["pre"][0][0].astype(np.float32), tables["pre"][0][0].astype(np.float32))
+    assert record["start_model"] == {"file": "m.lut", "source": "fitted", "training_data": "photos",
+                                     "licence": "CC0-1.0", "fit": {"iters": 150}}
+    assert record["finetune"] == made["finetune"] and record["earlier_finetunes"] == []
+    assert (record["max_train_scale"], record["hr_long_side"]) == (5.0, 1024)
+    _model_file(tmp_path / "bare.lut", {})
+    record, _ = finetune.load_start(str(tmp_path / "bare.lut"))
+    assert "finetune" not in record and "max_train_scale" not in record
+    (tmp_path / "bad.lut").write_bytes(b"LUTSCALE" + bytes(20))
+    with pytest.raises(ValueError, match="bad.lut"):
+        finetune.load_start(str(tmp_path / "bad.lut"))
+
+
+def test_export_records_the_start_file_and_every_fine_tuning_in_order(tmp_path):
+    export = step("8_export_imlut")
+    made = {"source": "fitted", "training_data": "photos", "licence": "CC0-1.0", "fit": {"iters": 150},
+            "finetune": {"steps": 5000, "max_train_scale": 5.0, "long_sides": [1024], "flip": False}}
+    _model_file(tmp_path / "m.lut", made)
+    record, _ = finetune.load_start(str(tmp_path / "m.lut"))
+    again = {"steps": 1200, "long_sides": [1024, 1448], "flip": True}
+    # step 7's record after the run: this fine-tuning, the file's before it
+    record = dict(record, finetune=again, earlier_finetunes=[made["finetune"]])
+    got = export.provenance(record, record["header"])
+    assert got["source"] == "fitted; fine-tuned again from m.lut (7_finetune_imlut.py)"
+    assert got["training_data"] == ("photos; fine-tuned again on crops of the same photos shrunk to 1024 / 1448 px "
+                                    "long sides, half of them mirrored")
+    assert (got["licence"], got["fit"]) == ("CC0-1.0", {"iters": 150})
+    assert got["finetune"] == again and got["earlier_finetunes"] == [made["finetune"]]
+    fit = {"header": record["header"], "hr_long_side": 1024, "crops": 10, "anchors": 99, "max_train_scale": 5,
+           "aniso": 0.25, "iters": 150}
+    assert "fine-tuned" not in export.provenance(fit, fit["header"])["source"]
+    tuned = export.provenance(dict(fit, finetune=again), fit["header"])
+    assert tuned["source"].endswith("(7_finetune_imlut.py) with a pre-stage S:3; every table lookup on the LR grid")
+    assert tuned["fit"] == {"iters": 150} and "earlier_finetunes" not in tuned
+
+
+def test_export_refuses_types_that_do_not_match_the_mix_luts(tmp_path):
+    export = step("8_export_imlut")
+    header, tables = _model_file(tmp_path / "m.lut", {})
+    step6 = step("6_fit_imlut")
+    step6.save_fit("m", {"header": header}, tables, tmp_path)
+    with pytest.raises(SystemExit, match="2 types for 1 mix luts"):
+        export.export("m", "out", 0.01, fits_dir=tmp_path, out_dir=tmp_path, mix_types=["int16", "int8"])
