@@ -63,7 +63,8 @@ def batches(planes: list[np.ndarray], size: int, lr_side: int, aniso: float, sma
 def load_start(start: str) -> tuple[dict, dict]:
     """The record and float64 tables to fine-tune: a fit (work/fits/NAME.npz) or a model file (a .lut path: its
     tables as the engine reads them). A file's metadata becomes the record's "start_model" (how it was made, for
-    step 8), its last fine-tuning the record's "finetune", whose scales and photo sizes are the defaults here."""
+    step 8), its last fine-tuning the record's "finetune", whose largest scale is the default here (a file records
+    no single photo size: --long-sides is needed)."""
     if not start.endswith(".lut"):
         return fit6.load_fit(start)
     try:
@@ -80,8 +81,7 @@ def load_start(start: str) -> tuple[dict, dict]:
         k: made[k] for k in ("source", "training_data", "licence", "fit") if k in made}}
     if "finetune" in made:
         record |= {"finetune": made["finetune"], "earlier_finetunes": made.get("earlier_finetunes", []),
-                   "max_train_scale": made["finetune"]["max_train_scale"],
-                   "hr_long_side": made["finetune"]["long_sides"][0]}
+                   "max_train_scale": made["finetune"]["max_train_scale"]}
     return record, tables
 
 
