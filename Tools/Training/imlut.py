@@ -227,10 +227,7 @@ def insert_bins(table: np.ndarray, header: dict, new_bins) -> np.ndarray:
     if not set(bins) <= set(new_bins):
         raise ValueError(f"the new bins {list(new_bins)} must keep every old one {bins}")
     old = dict(zip(bins, bin_blocks(table, header)))
-    out = []
-    for b in new_bins:
-        g = bin_weights(b, bins)
-        out.append(old[b] if b in old else blend(table, header, g).reshape(len(table), -1))
+    out = [old[b] if b in old else blend(table, header, bin_weights(b, bins)) for b in new_bins]
     return np.concatenate([o.reshape(len(table), -1) for o in out], axis=1)
 
 

@@ -66,16 +66,13 @@ class Model(torch.nn.Module):
 
     def blend(self, table: torch.Tensor, g: np.ndarray, n: int) -> torch.Tensor:
         """imlut.blend: the bins of weight g_b > 0 summed on n x n nodes, (E, n * n * K)."""
-        e, k, out, at = table.shape[0], self.k, 0.0, 0
-        for nb, gb in zip(self.bin_nodes, g):
-            size = nb * nb * k
+        out = 0.0
+        for block, nb, gb in zip(imlut.bin_blocks(table, self.header), self.bin_nodes, g):
             if gb > 0:
-                block = table[:, at:at + size].reshape(e, nb * nb, k)
                 if nb != n:
                     block = torch.einsum("ji,eik->ejk", self.node_matrices[nb, n], block)
                 out = out + float(gb) * block
-            at += size
-        return out.reshape(e, -1)
+        return out.reshape(table.shape[0], -1)
 
     def tables(self) -> dict:
         """The current tables as imlut.py and lutfile.py take them (float64 arrays)."""
