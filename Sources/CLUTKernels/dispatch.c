@@ -21,7 +21,8 @@ const lut_kernels *lut_kernels_for(int32_t tier) {
             && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512cd") && lut_kernels_for(LUT_TIER_AVX2)
             ? &lut_kernels_avx512 : 0;
     case LUT_TIER_AVX512ICL:
-        return __builtin_cpu_supports("avx512vbmi") && lut_kernels_for(LUT_TIER_AVX512) ? &lut_kernels_avx512icl : 0;
+        return __builtin_cpu_supports("avx512vbmi") && __builtin_cpu_supports("avx512vnni") && lut_kernels_for(LUT_TIER_AVX512)
+            ? &lut_kernels_avx512icl : 0;
 #endif
     default:
         return 0;

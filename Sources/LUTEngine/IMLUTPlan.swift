@@ -48,6 +48,9 @@ struct IMLUTPlan: UpscalePlan {
     /// a cell with 9-bit tables would sum each lookup in 16-bit lanes, 11% faster, moving Set5 by 0.004 dB, but
     /// rougher models, such as the NumPy oracle's, by up to 9 steps of 1023 at 10 bits.)
     static let inexactFractionBits = 12
+    /// Output columns mixed at a time: the node planes' and candidate rows' floats of a strip (about 16 rows of it)
+    /// fit the L1 cache.
+    static let mixStrip = 512
 
     init(model: IMLUTModel, input: PlaneSize, output: PlaneSize, bitDepth: Int, kernels: KernelTier = .active) throws(UpscaleError) {
         guard (8...16).contains(bitDepth) else { throw .unsupportedBitDepth(bitDepth) }
@@ -251,7 +254,7 @@ struct IMLUTPlan: UpscalePlan {
         }
         var job = lut_mix_job()
         job.interpolators = Int32(mixed)
-        job.count = Int32(output.width)
+        var jobs: [lut_mix_job] = []
         // A folded constant's node values carry its level (and the nearest sample's).
         job.constant = foldsNearest ? 1 : constantLevel
         job.sum = sum
@@ -266,7 +269,8 @@ struct IMLUTPlan: UpscalePlan {
                         multipliers.withUnsafeBufferPointer { multipliers in
                             for chunk in 0..<chunks {
                                 toFloats(UnsafePointer(OpaquePointer(records.baseAddress! + chunk * multipliers.count)), multipliers.baseAddress,
-                                         Int32(multipliers.count), stage.lanes == .narrow ? 0 : 1, Int32(input.width), sumScale,
+                                         Int32(multipliers.count), stage.lanes == .narrow ? 0 : 1, stage.pairedRecords ? 1 : 0,
+                                         Int32(input.width), sumScale,
                                          values + 16 * chunk * valueStride, valueStride)
                             }
                         }
@@ -277,6 +281,9 @@ struct IMLUTPlan: UpscalePlan {
                     }
                     blendColumns(values, valueStride, columnAnchor.baseAddress, columnWeights.baseAddress, Int32(n), Int32(kCount),
                                  Int32(mixed), Int32(output.width), nodePlanes, stride)
+                    // The output rows of this anchor share its node planes and most candidate rows: mixed strip by
+                    // strip, so that each strip's inputs stay in the L1 cache from one row to the next.
+                    jobs.removeAll(keepingCapacity: true)
                     while firstRow < rows.upperBound, rowAnchor[firstRow] == y {
                         let o = firstRow
                         let node = rowNode[o]
@@ -295,10 +302,21 @@ struct IMLUTPlan: UpscalePlan {
                             }
                             set(&job.taps, c, Int32(taps))
                         }
-                        mixRow(&job)
-                        floatsToSamples(sum, maxValue, Int32(sampleBytes), Int32(output.width),
-                                        destination.base + o * destination.bytesPerRow)
+                        jobs.append(job)
                         firstRow += 1
+                    }
+                    let top = firstRow - jobs.count
+                    jobs.withUnsafeMutableBufferPointer { jobs in
+                        for first in Swift.stride(from: 0, to: output.width, by: Self.mixStrip) {
+                            let count = min(Self.mixStrip, output.width - first)
+                            for r in jobs.indices {
+                                jobs[r].first = Int32(first)
+                                jobs[r].count = Int32(count)
+                                mixRow(jobs.baseAddress! + r)
+                                floatsToSamples(sum + first, maxValue, Int32(sampleBytes), Int32(count),
+                                                destination.base + (top + r) * destination.bytesPerRow + first * sampleBytes)
+                            }
+                        }
                     }
                 }
             }

@@ -13,7 +13,7 @@ public enum KernelTier: Int32, CaseIterable, Sendable, CustomStringConvertible {
     case avx2 = 1
     /// x86-64-v4.
     case avx512 = 2
-    /// x86-64-v4 with VBMI (Ice Lake, Zen 4 and later).
+    /// x86-64-v4 with VBMI and VNNI (Ice Lake, Zen 4 and later).
     case avx512icl = 3
 
     /// The tier's name, as `LUTSCALE_KERNELS` and `--version` spell it (whether or not this CPU runs it).
@@ -74,6 +74,7 @@ extension PlanStage {
         job.residual = emit.residual ? 1 : 0
         job.upscale = Int32(r)
         job.wide = lanes == .narrow ? 0 : 1
+        job.paired = pairedRecords ? 1 : 0
         job.single = tables.singleOutput ? 1 : 0
         job.sample_bytes = Int32(bitDepth > 8 ? 2 : 1)
         accumulate(kernels: kernels, input: input, size: size, lrRows: lrRows, columns: columns, bitDepth: bitDepth) { y, records in
@@ -136,7 +137,7 @@ extension PlanStage {
         // Per group: the table stride of a cell step of each window pixel, the fifth vertex's offset (all four
         // steps) and the window pixels' offsets in the key and cell planes.
         let strides = groups.map { group -> [Int32] in
-            let n = group.levels.count, row = tables.rowBytes
+            let n = group.levels.count, row = group.entryBytes
             return [n * n * n * row, n * n * row, n * row, row].map { Int32($0) }
         }
         let fars = strides.map { $0.reduce(0, +) }

@@ -146,7 +146,8 @@ struct EngineStage: Sendable {
 /// One stage's lookups in window groups, and their tables: one copy per (LUT, rotation) with the output
 /// block already rotated back and the index axes in the group window's pixel order, each row padded to 8 or
 /// 16 int16 values (16 or 32 bytes), so a vertex is one or two SIMD loads and the lookups just add; tables of one
-/// output keep rows of one value (`accumulate_single`).
+/// output keep rows of one value (`accumulate_single`). A group's tables are interleaved row by row: the rows of
+/// one vertex lie together for every member, and members with rows of one value are read two at a time.
 ///
 /// A lookup reads 4 LR pixels (its rotated pattern around its anchor). Rotations of S and D read the same 4
 /// pixels as rotation 0 at another anchor (a 2x2 block, or its spread-out D form), only in another axis order.
@@ -171,6 +172,8 @@ final class PreparedStage: @unchecked Sendable {
         /// The 4 pixels, relative to the window's origin, in table index order.
         var window: [(dy: Int, dx: Int)]
         var members: [Member]
+        /// Bytes from one entry of a member's table to the next: a row of every member.
+        var entryBytes = 0
     }
 
     /// 2 for stages of one output (x1 stages), 16 for at most 8 outputs (x2), else 32 per 16 outputs (an imlut mix
@@ -215,11 +218,9 @@ final class PreparedStage: @unchecked Sendable {
         var groups: [WindowGroup] = []
         var slots: [[[Int]]] = []
         var lanes: [[[Int]]] = []
-        var total = 0
         for lookup in lookups {
             let lut = luts[lookup.lut], pixels = lookup.pixels
-            let member = Member(lut: lookup.lut, rotation: lookup.rotation, target: (0, 0), offset: total)
-            total += lut.values.count / lut.outputs * rowBytes
+            let member = Member(lut: lookup.lut, rotation: lookup.rotation, target: (0, 0), offset: 0)
             // A group of these levels whose window is these pixels moved by some t: the anchor is then the
             // window's origin + t.
             var joined = false
@@ -244,6 +245,13 @@ final class PreparedStage: @unchecked Sendable {
                 lanes.append([lookup.lanes])
             }
         }
+        // Each group's members interleaved: member m's row of entry e at the group's start + e x entryBytes + m x rowBytes.
+        var total = 0
+        for g in groups.indices {
+            groups[g].entryBytes = groups[g].members.count * rowBytes
+            for m in groups[g].members.indices { groups[g].members[m].offset = total + m * rowBytes }
+            total += luts[groups[g].members[0].lut].values.count / luts[groups[g].members[0].lut].outputs * groups[g].entryBytes
+        }
         self.groups = groups
         // accumulate_single reads 4 bytes at a row of one value: 2 past the last table's end.
         storage = UnsafeMutableRawPointer.allocate(byteCount: max(total + 2, 64), alignment: 64)
@@ -256,13 +264,13 @@ final class PreparedStage: @unchecked Sendable {
                 // Stride in the stored table of a cell step of window pixel i.
                 var step = [0, 0, 0, 0]
                 for axis in 0..<4 { step[slots[g][m][axis]] = [count * count * count, count * count, count, 1][axis] }
-                let base = (storage + member.offset).assumingMemoryBound(to: Int16.self)
+                let base = (storage + member.offset).assumingMemoryBound(to: Int16.self), entryWidth = group.entryBytes / 2
                 let (s0, s1, s2, s3) = (step[0], step[1], step[2], step[3])
                 lut.values.withUnsafeBufferPointer { values in
                     for e in 0..<entries {
                         // e in window order: cells of the window's pixels 0, 1, 2, 3.
                         let stored = e / (count * count * count) * s0 + e / (count * count) % count * s1 + e / count % count * s2 + e % count * s3
-                        for o in source.indices { base[e * width + o] = values[stored * lut.outputs + source[o]] }
+                        for o in source.indices { base[e * entryWidth + o] = values[stored * lut.outputs + source[o]] }
                     }
                 }
             }

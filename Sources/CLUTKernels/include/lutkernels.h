@@ -1,7 +1,7 @@
 // The LUT engine's hot loops, one set per instruction-set tier, chosen at run time (as dav1d and zimg do).
 //
 // Every tier is the same C source (kernels.inc) compiled for another target: the portable baseline (SSE2 on
-// x86-64, NEON or scalar elsewhere), AVX2 (x86-64-v3), AVX-512 (x86-64-v4) and AVX-512 with VBMI (Ice Lake,
+// x86-64, NEON or scalar elsewhere), AVX2 (x86-64-v3), AVX-512 (x86-64-v4) and AVX-512 with VBMI and VNNI (Ice Lake,
 // Zen 4). The Swift engine (LUTEngine's PlanStage) drives them; tests force each tier the CPU has and compare it
 // with a slow reference.
 #ifndef LUTKERNELS_H
@@ -56,19 +56,22 @@ typedef struct {
     int32_t upscale;
     /// Records are 16 x int32 (else 16 x int16).
     int32_t wide;
+    /// The 32-bit records are in pair order (accumulate's `wide` sums of 16-lane rows).
+    int32_t paired;
     /// Records are one int32 per pixel (accumulate_single's; `upscale` is 1, `sets` 1, `wide` ignored).
     int32_t single;
     /// 1 (8-bit samples) or 2.
     int32_t sample_bytes;
 } lut_emit_job;
 
-/// One output row of an imlut model (docs/imlut.md): sum[x] = sum over k of W_k(x) C_k(x), for x < count
-/// rounded up to 16 (every pointer has room for that). W_k = (1 - fraction) low[k][x] + fraction high[k][x] (the
+/// One output row of an imlut model (docs/imlut.md), or a strip of it: sum[x] = sum over k of W_k(x) C_k(x), for
+/// first <= x < first + count, count rounded up to 16 (every pointer has room for that; `first` a multiple of 16). W_k = (1 - fraction) low[k][x] + fraction high[k][x] (the
 /// weights of the two node rows around the row's phase); C_k = the sum over t < taps[k] of weights[k][t] x
 /// rows[k][t][x] (the candidate's horizontal pass of its vertical taps' rows), or `constant` where taps[k] is 0.
 enum { LUT_MIX_INTERPOLATORS = 8, LUT_MIX_TAPS = 8 };
 typedef struct {
     int32_t interpolators;
+    int32_t first;
     int32_t count;
     float fraction;
     float constant;
@@ -99,7 +102,9 @@ typedef struct {
     /// Adds each lookup's 5 weighted table rows to its anchor's record for `count` windows from column `first`.
     /// [lanes][sixteen]: lanes 0 = 16-bit records (wrapping), 1 = 32-bit records adding each lookup's 16-bit sum
     /// (one set of records per table unit, multiplied at emit), 2 = 32-bit records adding every row widened;
-    /// table rows of 8 or 16 int16 values.
+    /// table rows of 8 or 16 int16 values. Wide sums of 16-lane rows leave each record in pair order: record lane
+    /// j holds row lane 2j for j < 8 and 2(j - 8) + 1 for j >= 8 (what multiply-adds of pairs give without a
+    /// shuffle); `paired` tells emit_row and records_to_floats.
     void (*accumulate[3][2])(const lut_walk *walk, int32_t first, int32_t count, int32_t far,
                              const lut_lookup *lookups, int32_t lookup_count);
     /// The same for tables of one output (x1 stages, such as an imlut model's pre-stages): rows of one int16, one
@@ -125,9 +130,9 @@ typedef struct {
     /// The arbitrary-scale model's steps after its table sums (accumulate's records of one LR row). Records to
     /// floats, one plane per lane: out[o x stride + x] = scale x the sum over sets s of records[s][x][o] x
     /// multipliers[s] (16 lanes of int32, or of int16 when `wide` is 0), for x < count; the records are cleared for
-    /// the next row.
+    /// the next row; `paired`: the 32-bit records are in pair order (see accumulate), put back in order here.
     void (*records_to_floats)(void *const *records, const int32_t *multipliers, int32_t sets, int32_t wide,
-                              int32_t count, float scale, float *out, intptr_t stride);
+                              int32_t paired, int32_t count, float scale, float *out, intptr_t stride);
     /// The nearest candidate folded into the constant one, for each of `nodes` (N x N) nodes and LR column x < count:
     /// the constant's plane (node j, lane `into`) becomes itself x `level` + the nearest's plane (lane K - 1) x
     /// `scale` x line[x] (line: the LR row; both candidates are constant over an LR pixel's cell, so their weights
