@@ -109,7 +109,9 @@ typedef struct {
                              const lut_lookup *lookups, int32_t lookup_count);
     /// The same for tables of one output (x1 stages, such as an imlut model's pre-stages): rows of one int16, one
     /// int32 record per pixel, each lookup's sum times its multiplier. In every lane width the plan proves its
-    /// total fits: 32-bit sums give the same values, at a 16th of the record traffic of 16-lane records.
+    /// total fits: 32-bit sums give the same values, at a 16th of the record traffic of 16-lane records. A lookup
+    /// whose table starts 2 bytes after the previous one's (a window group's members, interleaved) is read with it,
+    /// 4 bytes at a time. Tables are readable 2 bytes past their last row.
     void (*accumulate_single)(const lut_walk *walk, int32_t first, int32_t count, int32_t far,
                               const lut_lookup *lookups, int32_t lookup_count);
     void (*emit_row)(const lut_emit_job *job);
