@@ -279,10 +279,8 @@ struct IMLUTPlan: UpscalePlan {
                         foldNearest(values, valueStride, Int32(n * n), Int32(kCount), Int32(constantLane!), constantLevel,
                                     candidateScale[kCount - 1], floatRow(y), Int32(input.width))
                     }
-                    blendColumns(values, valueStride, columnAnchor.baseAddress, columnWeights.baseAddress, Int32(n), Int32(kCount),
-                                 Int32(mixed), Int32(output.width), nodePlanes, stride)
-                    // The output rows of this anchor share its node planes and most candidate rows: mixed strip by
-                    // strip, so that each strip's inputs stay in the L1 cache from one row to the next.
+                    // The output rows of this anchor share its node planes and most candidate rows: blended and mixed
+                    // strip by strip, so that each strip's planes and rows stay in the L1 cache from one row to the next.
                     jobs.removeAll(keepingCapacity: true)
                     while firstRow < rows.upperBound, rowAnchor[firstRow] == y {
                         let o = firstRow
@@ -307,8 +305,11 @@ struct IMLUTPlan: UpscalePlan {
                     }
                     let top = firstRow - jobs.count
                     jobs.withUnsafeMutableBufferPointer { jobs in
+                        guard !jobs.isEmpty else { return }
                         for first in Swift.stride(from: 0, to: output.width, by: Self.mixStrip) {
                             let count = min(Self.mixStrip, output.width - first)
+                            blendColumns(values, valueStride, columnAnchor.baseAddress! + first, columnWeights.baseAddress! + first,
+                                         Int32(n), Int32(kCount), Int32(mixed), Int32(count), nodePlanes + first, stride)
                             for r in jobs.indices {
                                 jobs[r].first = Int32(first)
                                 jobs[r].count = Int32(count)
