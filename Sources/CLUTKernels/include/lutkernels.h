@@ -85,7 +85,8 @@ typedef struct {
 
 typedef struct {
     /// Reflect-padded row of an input plane to keys and cells: value v = min(src[column_map[j]], max_value),
-    /// then table[v] = key << 16 | cell.
+    /// then table[v] = key << 16 | cell. The map steps by at most 1 (so runs of consecutive columns are loaded as
+    /// they are).
     void (*fill_cells)(const void *src, int32_t sample_bytes, const int32_t *column_map, int32_t count,
                        const uint32_t *table, int32_t max_value, int16_t *keys, uint8_t *cells);
     /// The same for levels a power of two apart (2^cell_shift samples at this depth) with fractions exact in the
