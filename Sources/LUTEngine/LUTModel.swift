@@ -248,9 +248,10 @@ final class PreparedStage: @unchecked Sendable {
         // Each group's members interleaved: member m's row of entry e at the group's start + e x entryBytes + m x rowBytes.
         var total = 0
         for g in groups.indices {
+            let lut = luts[groups[g].members[0].lut]
             groups[g].entryBytes = groups[g].members.count * rowBytes
             for m in groups[g].members.indices { groups[g].members[m].offset = total + m * rowBytes }
-            total += luts[groups[g].members[0].lut].values.count / luts[groups[g].members[0].lut].outputs * groups[g].entryBytes
+            total += lut.values.count / lut.outputs * groups[g].entryBytes
         }
         self.groups = groups
         // accumulate_single reads 4 bytes at a row of one value: 2 past the last table's end.
