@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WORK, step  # noqa: E402
+from common import PROVENANCE_KEYS, WORK, finetunes, step  # noqa: E402
 import imlut  # noqa: E402
 import imlut_torch  # noqa: E402
 import lutfile  # noqa: E402
@@ -78,7 +78,7 @@ def load_start(start: str) -> tuple[dict, dict]:
                                header["mix"]["luts"], header["max_scale"], {},
                                [stage["luts"] for stage in header.get("pre_stages", [])])
     record = {"header": header, "start_model": {"file": Path(start).name} | {
-        k: made[k] for k in ("source", "training_data", "licence", "fit") if k in made}}
+        k: made[k] for k in PROVENANCE_KEYS if k in made}}
     if "finetune" in made:
         record |= {"finetune": made["finetune"], "earlier_finetunes": made.get("earlier_finetunes", []),
                    "max_train_scale": made["finetune"]["max_train_scale"]}
@@ -239,7 +239,7 @@ def main() -> None:
     psnr = fit6.set5_table(header, tables, evaluate.EVAL_SCALES)
     t_end = time.time()
     seconds = {"finetune": round(t_fit - t_start, 1), "set5": round(t_end - t_fit, 1)}
-    earlier = config.get("earlier_finetunes", []) + ([config["finetune"]] if "finetune" in config else [])
+    earlier = finetunes(config)
     record = dict(config, header=header, set5_y_psnr_float=psnr, **({"earlier_finetunes": earlier} if earlier else {}),
                   finetune={"from": args.fit, "drop": args.drop or None, "levels": args.levels or None,
                             "bins": args.bins or None, "nodes": args.nodes or None,

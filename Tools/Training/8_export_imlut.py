@@ -25,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import WORK, step  # noqa: E402
+from common import PROVENANCE_KEYS, WORK, finetunes, step  # noqa: E402
 import lutfile  # noqa: E402
 
 export4 = step("4_export")
@@ -73,10 +73,10 @@ def _finetune_data(config: dict) -> str:
 def provenance(config: dict, header: dict) -> dict:
     """The metadata of how a model was made: its fit's record, or, when step 7 started from a model file, that
     file's, then every fine-tuning in order ("earlier_finetunes", then "finetune")."""
-    finetunes = config.get("earlier_finetunes", []) + ([config["finetune"]] if "finetune" in config else [])
+    done = finetunes(config)
     start = config.get("start_model")
     if start:       # fine-tuned from a model file: how that file was made, then this fine-tuning
-        made = {k: start[k] for k in ("source", "training_data", "licence", "fit") if k in start}
+        made = {k: start[k] for k in PROVENANCE_KEYS if k in start}
         made["source"] = (made.get("source", f"the model file {start['file']}")
                           + f"; fine-tuned again from {start['file']} (7_finetune_imlut.py)")
         made["training_data"] = (made.get("training_data", "not recorded")
@@ -86,7 +86,7 @@ def provenance(config: dict, header: dict) -> dict:
             "source": "LUTScale Tools/Training: imlut mix tables fitted directly by regularised least squares "
                       "(6_fit_imlut.py), rotations inside the fit" + (
                           ", then fine-tuned by gradient on fresh crops (7_finetune_imlut.py)" + _pre_stages(header)
-                          if finetunes else "") + "; every table lookup on the LR grid",
+                          if done else "") + "; every table lookup on the LR grid",
             "training_data": f"{export4.photo_count()} natural photographs from Debian packages (lomiri-wallpapers, "
                              f"mate-backgrounds, plasma-workspace-wallpapers, palapeli-data, forensics-samples-files, "
                              f"libjxl-testdata) shrunk to a {config['hr_long_side']} px long side, Y planes, "
@@ -98,7 +98,7 @@ def provenance(config: dict, header: dict) -> dict:
             "fit": {k: config[k] for k in ("mix", "prior", "iters", "sample_cap", "seconds") if k in config},
         }
     return made | ({"finetune": config["finetune"]} if "finetune" in config else {}) | (
-        {"earlier_finetunes": finetunes[:-1]} if len(finetunes) > 1 else {})
+        {"earlier_finetunes": done[:-1]} if len(done) > 1 else {})
 
 
 def export(name: str, out_name: str, max_loss: float, max_bytes: int = 0, out_dir: Path = WORK / "models",

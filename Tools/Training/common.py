@@ -46,6 +46,15 @@ def psnr_y(sr_y: np.ndarray, hr_y: np.ndarray, scale: float) -> float:
     return 10.0 * math.log10(255.0 ** 2 / np.mean(d * d))
 
 
+# What a model file's metadata says of how it was made, kept when step 7 starts from the file (step 8 writes it on).
+PROVENANCE_KEYS = ("source", "training_data", "licence", "fit")
+
+
+def finetunes(record: dict) -> list[dict]:
+    """Every fine-tuning a fit's record holds, in order: the earlier ones, then its last ("finetune")."""
+    return record.get("earlier_finetunes", []) + ([record["finetune"]] if "finetune" in record else [])
+
+
 def step(name: str):
     """Import one of the numbered step scripts (e.g. "5_eval") as a module."""
     import importlib.util
