@@ -6,7 +6,8 @@
 #
 #   Tools/StreamBenchmark.sh [SECONDS]     SECONDS of Samples/cockatoo.mp4 retimed to 30 fps (default 5: 150 frames)
 #
-# Environment: SCRATCH (SwiftPM scratch path, default .build), REPEATS (runs per figure, median; default 3),
+# Environment: SCRATCH (SwiftPM scratch path, default .build), REPEATS (rounds, each running every command once in
+# turn; figures are medians of the rounds; default 3),
 # LUTSCALE (a lutscale binary to time instead of building one), MODELS (more --model values to time unpaced after
 # bicubic and the preview model; default auto), IN and OUT (sizes WxH: the sample is scaled to IN with Lanczos first,
 # e.g. IN=960x540 for x4 to 4K, or OUT=3200x1800 for x2.5 from 720p).
@@ -38,50 +39,71 @@ frames=$(ffprobe -v error -count_frames -show_entries stream=nb_read_frames -of 
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-# timed COMMAND: REPEATS runs of a bash command line; medians of wall and CPU seconds in $wall and $cpu, the last
-# run's stderr in $work/stderr.
+# timed COMMAND: one run of a bash command line; its wall and CPU seconds in $wall and $cpu, its stderr in
+# $work/stderr.
 timed() {
-    local walls=() cpus=() t u s
-    for ((i = 0; i < repeats; i++)); do
-        /usr/bin/time -f "%e %U %S" -o "$work/time" bash -c "set -o pipefail; $1" 2>"$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
-        read -r t u s < <(tail -n 1 "$work/time")
-        walls+=("$t")
-        cpus+=("$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}')")
-    done
-    wall=$(median "${walls[@]}")
-    cpu=$(median "${cpus[@]}")
+    local t u s
+    /usr/bin/time -f "%e %U %S" -o "$work/time" bash -c "set -o pipefail; $1" 2>"$work/stderr" || { cat "$work/stderr" >&2; exit 1; }
+    read -r t u s < <(tail -n 1 "$work/time")
+    wall=$t
+    cpu=$(awk -v u="$u" -v s="$s" 'BEGIN {print u + s}')
 }
 
 fps() { awk -v f="$frames" -v s="$1" 'BEGIN {printf "%.1f", f / s}'; }
 ms() { awk -v f="$frames" -v s="$1" 'BEGIN {printf "%.1f", 1000 * s / f}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2f", a / b}'; }
-row() { printf '%-54s %6s %13s %8s %8s\n' "$@"; }
+row() { printf '%-54s %6s %13s %8s %8s %s\n' "$@"; }
 
 # The preview model's name, from a short preview run's summary ("(preview: NAME)").
 ffmpeg -nostdin -v error -i "$work/in.y4m" -frames:v 2 -f yuv4mpegpipe - \
     | "$lutscale" - -o - --size $out_size --preview 2>"$work/probe" >/dev/null || true
 preview_model=$(grep -o '(preview: [^:)]*' "$work/probe" | sed 's/(preview: //' | head -n 1 || true)
 
-echo "input: $frames frames $in_size yuv420p y4m, 30 fps (Samples/cockatoo.mp4 retimed) -> $out_size, y4m to a pipe;"
-echo "median of $repeats runs; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg) at start"
-echo "ratios to ffmpeg bicubic: of fps, and of CPU time per frame inverted (above 1: less CPU than ffmpeg)"
-row "unpaced" "fps" "CPU ms/frame" "fps" "CPU"
-ff_fps= ff_ms=
+labels=() commands=()
 for flags in bicubic lanczos; do
-    timed "ffmpeg -nostdin -v error -f yuv4mpegpipe -i - -vf scale=$out_w:$out_h:flags=$flags -f yuv4mpegpipe - <'$work/in.y4m' | cat >/dev/null"
-    ff_fps=${ff_fps:-$(fps "$wall")}
-    ff_ms=${ff_ms:-$(ms "$cpu")}
-    row "ffmpeg -vf scale flags=$flags" "$(fps "$wall")" "$(ms "$cpu")" "$(ratio "$(fps "$wall")" "$ff_fps")" "$(ratio "$ff_ms" "$(ms "$cpu")")"
+    labels+=("ffmpeg -vf scale flags=$flags")
+    commands+=("ffmpeg -nostdin -v error -f yuv4mpegpipe -i - -vf scale=$out_w:$out_h:flags=$flags -f yuv4mpegpipe - <'$work/in.y4m' | cat >/dev/null")
 done
 models=(bicubic)
 [[ -n $preview_model ]] && models+=("$preview_model")
 read -r -a more <<<"${MODELS:-auto}"
 models+=("${more[@]}")
 for model in "${models[@]}"; do
-    timed "'$lutscale' - -o - --size $out_size --model '$model' -q <'$work/in.y4m' | cat >/dev/null"
     label="lutscale --model $model"
     [[ $model == "$preview_model" ]] && label+=" (preview's)"
-    row "$label" "$(fps "$wall")" "$(ms "$cpu")" "$(ratio "$(fps "$wall")" "$ff_fps")" "$(ratio "$ff_ms" "$(ms "$cpu")")"
+    labels+=("$label")
+    commands+=("'$lutscale' - -o - --size $out_size --model '$model' -q <'$work/in.y4m' | cat >/dev/null")
+done
+
+# Each round runs every command once, in turn, so that each ratio compares runs made seconds apart: on a shared
+# machine the speed of everything drifts from round to round. walls[c] and cpus[c]: command c's seconds per round.
+walls=() cpus=()
+for ((r = 0; r < repeats; r++)); do
+    for c in "${!commands[@]}"; do
+        timed "${commands[c]}"
+        walls[c]+="$wall "
+        cpus[c]+="$cpu "
+    done
+done
+
+echo "input: $frames frames $in_size yuv420p y4m, 30 fps (Samples/cockatoo.mp4 retimed) -> $out_size, y4m to a pipe;"
+echo "$repeats rounds, each running every line once in turn; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg) at the end"
+echo "fps and CPU: medians of the rounds; ratios to ffmpeg bicubic: the median of the rounds' ratios (of fps, and of"
+echo "CPU time per frame inverted: above 1, less CPU than ffmpeg), with their range"
+row "unpaced" "fps" "CPU ms/frame" "fps" "CPU" "(fps ratio range)"
+read -r -a base_walls <<<"${walls[0]}"
+read -r -a base_cpus <<<"${cpus[0]}"
+for c in "${!commands[@]}"; do
+    read -r -a w <<<"${walls[c]}"
+    read -r -a u <<<"${cpus[c]}"
+    speed=() thrift=()
+    for ((r = 0; r < repeats; r++)); do
+        speed+=("$(ratio "${base_walls[r]}" "${w[r]}")")
+        thrift+=("$(ratio "${base_cpus[r]}" "${u[r]}")")
+    done
+    low=$(printf '%s\n' "${speed[@]}" | sort -g | head -n 1) high=$(printf '%s\n' "${speed[@]}" | sort -g | tail -n 1)
+    row "${labels[c]}" "$(fps "$(median "${w[@]}")")" "$(ms "$(median "${u[@]}")")" "$(median "${speed[@]}")" \
+        "$(median "${thrift[@]}")" "($low-$high)"
 done
 
 # Preview: paced to the source's 30 fps; what the upscaler cannot keep up with is dropped before it is upscaled.
@@ -90,9 +112,7 @@ if [[ -z $preview_model ]]; then
     exit 0
 fi
 drops=() walls=() cpus=()
-runs=$repeats
-repeats=1
-for ((r = 0; r < runs; r++)); do
+for ((r = 0; r < repeats; r++)); do
     timed "'$lutscale' - -o - --size $out_size --preview <'$work/in.y4m' | cat >/dev/null"
     drops+=("$(grep -o '[0-9]* frames dropped' "$work/stderr" | cut -d' ' -f1)")
     walls+=("$wall")
