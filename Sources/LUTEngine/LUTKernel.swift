@@ -168,7 +168,7 @@ extension PlanStage {
         case .scaled: k.accumulate.1
         case .wide: k.accumulate.2
         }
-        let add = (tables.singleOutput ? k.accumulate_single : tables.rowBytes >= 32 ? byRowWidth.1 : byRowWidth.0)!
+        let add = (tables.singleOutput ? k.accumulate_single : tables.sixteenLaneRows ? byRowWidth.1 : byRowWidth.0)!
         // Window rows from the first whose lookups reach lrRows to the last.
         for b in (lrRows.lowerBound - highest)..<(lrRows.upperBound - lowest) {
             for (g, group) in groups.enumerated() {

@@ -288,6 +288,9 @@ final class PreparedStage: @unchecked Sendable {
     /// Whether every lookup has one output (rows of one value).
     var singleOutput: Bool { rowBytes == 2 }
 
+    /// Whether rows hold 16 values (32 bytes, a chunk of them where there are more), else 8 or one.
+    var sixteenLaneRows: Bool { rowBytes >= 32 }
+
     /// Rotating the image by `rotation` x 90 degrees counter-clockwise and the r x r output block back: the
     /// rotated frame's output lane that lands on (a, b) of the block.
     static func rotatedLane(a: Int, b: Int, r: Int, rotation: Int) -> Int {

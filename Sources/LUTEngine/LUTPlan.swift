@@ -149,7 +149,7 @@ struct PlanStage: Sendable {
     /// width (32-bit sums of the values the lanes' proof bounds are the same integers).
     var recordBytes: Int { tables.singleOutput ? 4 : lanes == .narrow ? 32 : 64 }
     /// Whether the records are in accumulate's pair order (wide sums of 16-lane rows).
-    var pairedRecords: Bool { lanes == .wide && tables.rowBytes >= 32 }
+    var pairedRecords: Bool { lanes == .wide && tables.sixteenLaneRows }
 
     /// `inexactFractionBits`: F where the cells are not all powers of two wide (see `Arithmetic`).
     init(stage: EngineStage, tables: PreparedStage, bitDepth: Int, inexactFractionBits: Int = Arithmetic.inexactFractionBits) {
