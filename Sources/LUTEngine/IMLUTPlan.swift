@@ -27,8 +27,8 @@ struct IMLUTPlan: UpscalePlan {
     /// `stride` floats).
     let columnAnchor: [Int32]
     let columnWeights: [Float]
-    /// Floats per row of output width in a render's scratch: room for mix_row's 16-sample and resample_row's
-    /// 8-sample steps.
+    /// Floats per row of output width in a render's scratch: room for the 16-sample blocks of mix_row and of the
+    /// horizontal pass.
     let stride: Int
     /// Per output row: the LR anchor row, the lower node row jy0 and the fraction towards jy0 + 1.
     let rowAnchor: [Int]
@@ -170,7 +170,7 @@ struct IMLUTPlan: UpscalePlan {
         rowNode = rows.map(\.node)
         rowFraction = rows.map(\.fraction)
         let filtered = interpolators.prefix(foldsNearest ? k - 1 : k)
-        horizontal = filtered.map { $0.kernel.map { RowFilter(FilterBank(kernel: $0, from: input.width, to: output.width)) } }
+        horizontal = filtered.map { $0.kernel.map { RowFilter(FilterBank(kernel: $0, from: input.width, to: output.width), kernels: kernels) } }
         vertical = filtered.map { $0.kernel.map { FilterBank(kernel: $0, from: input.height, to: output.height) } }
     }
 
@@ -196,7 +196,7 @@ struct IMLUTPlan: UpscalePlan {
     private func mix(_ plane: StageInput, into destination: MutablePlaneView, rows: Range<Int>, anchors: Range<Int>) {
         let k = kernels.kernels.pointee
         let toFloats = k.records_to_floats!, foldNearest = k.fold_nearest!, blendColumns = k.blend_columns!, mixRow = k.mix_row!
-        let samplesToFloats = k.samples_to_floats!, resampleRow = k.resample_row!, floatsToSamples = k.floats_to_samples!
+        let samplesToFloats = k.samples_to_floats!, floatsToSamples = k.floats_to_samples!
         let n = nodes, kCount = interpolators.count, planes = n * kCount
         // The candidates filtered per output pixel: all but a folded nearest (the last lane).
         let mixed = horizontal.count
@@ -241,13 +241,7 @@ struct IMLUTPlan: UpscalePlan {
             let slot = c * ringRows + y % ringRows
             let target = ring + slot * stride
             if ringRow[slot] != y {
-                let filter = horizontal[c]!
-                let line = floatRow(y)
-                filter.starts.withUnsafeBufferPointer { starts in
-                    filter.weights.withUnsafeBufferPointer { weights in
-                        resampleRow(line, starts.baseAddress, weights.baseAddress, Int32(filter.blocks), Int32(filter.window), target)
-                    }
-                }
+                horizontal[c]!.apply(k, floatRow(y), target)
                 ringRow[slot] = y
             }
             return UnsafePointer(target)

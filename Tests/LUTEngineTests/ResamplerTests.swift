@@ -98,6 +98,21 @@ private func resample(_ plane: PlaneBuffer, to size: PlaneSize, kernel: Resampli
         }
     }
 
+    @Test("the horizontal pass permutes 16 samples where the tier can and 16 outputs stay within 32 sources")
+    func horizontalLayoutFollowsTierAndSpan() {
+        func permutes(_ from: Int, _ to: Int, _ kernels: KernelTier) -> Bool {
+            if case .permuted = RowFilter(FilterBank(kernel: .lanczos3, from: from, to: to), kernels: kernels).layout { return true }
+            return false
+        }
+        for kernels in KernelTier.available {
+            // The AVX-512 tiers have float permutes.
+            let hasPermutes = kernels.rawValue >= KernelTier.avx512.rawValue
+            #expect(permutes(1280, 3200, kernels) == hasPermutes, "\(kernels): x2.5")
+            #expect(permutes(64, 48, kernels) == hasPermutes, "\(kernels): shrinking by 4/3 still fits")
+            #expect(!permutes(203, 23, kernels), "\(kernels): shrinking x8.8 spans far more than 32 sources")
+        }
+    }
+
     @Test func flatPlaneStaysFlat() throws {
         let plane = PlaneBuffer(width: 13, height: 7, samples: [UInt8](repeating: 200, count: 91))
         let out = try resample(plane, to: PlaneSize(width: 47, height: 29), kernel: .lanczos3)

@@ -124,6 +124,13 @@ typedef struct {
     /// weights[(b x window + j) x 8].
     void (*resample_row)(const float *line, const int32_t *starts, const float *weights, int32_t blocks,
                          int32_t window, float *out);
+    /// The same pass in blocks of 16 samples, each reading 32 source samples from starts[b]: sample i of block b =
+    /// the sum over t < taps of line[starts[b] + offsets[16 b + i] + t] x weights[(b x taps + t) x 16 + i], with
+    /// offsets[16 b + i] + taps <= 32. Those are resample_row's nonzero terms in its order, so the bits are the
+    /// same, from one permute per tap instead of a multiply-add per window position. NULL in tiers without float
+    /// permutes.
+    void (*resample_row16)(const float *line, const int32_t *starts, const int32_t *offsets, const float *weights,
+                           int32_t blocks, int32_t taps, float *out);
     /// Vertical pass: sum[x] = sum over k < taps of weights[k] x first[k x stride + x], for x < count (a multiple of 8).
     void (*resample_column)(const float *first, intptr_t stride, const float *weights, int32_t taps, int32_t count,
                             float *sum);
