@@ -196,7 +196,7 @@ struct IMLUTPlan: UpscalePlan {
     private func mix(_ plane: StageInput, into destination: MutablePlaneView, rows: Range<Int>, anchors: Range<Int>) {
         let k = kernels.kernels.pointee
         let toFloats = k.records_to_floats!, foldNearest = k.fold_nearest!, blendColumns = k.blend_columns!, mixRow = k.mix_row!
-        let samplesToFloats = k.samples_to_floats!, floatsToSamples = k.floats_to_samples!
+        let samplesToFloats = k.samples_to_floats!
         let n = nodes, kCount = interpolators.count, planes = n * kCount
         // The candidates filtered per output pixel: all but a folded nearest (the last lane).
         let mixed = horizontal.count
@@ -252,7 +252,8 @@ struct IMLUTPlan: UpscalePlan {
         // A folded constant's node values carry its level (and the nearest sample's).
         job.constant = foldsNearest ? 1 : constantLevel
         job.sum = sum
-        let maxValue = Int32((1 << bitDepth) - 1)
+        job.sample_bytes = Int32(sampleBytes)
+        job.max_value = Int32((1 << bitDepth) - 1)
         var firstRow = rows.lowerBound
         let multipliers = stage.recordSets
         columnAnchor.withUnsafeBufferPointer { columnAnchor in
@@ -280,6 +281,7 @@ struct IMLUTPlan: UpscalePlan {
                         let o = firstRow
                         let node = rowNode[o]
                         job.fraction = rowFraction[o]
+                        job.samples = destination.base + o * destination.bytesPerRow
                         for c in 0..<mixed {
                             set(&job.low, c, UnsafePointer(nodePlanes + (node * kCount + c) * stride))
                             set(&job.high, c, UnsafePointer(nodePlanes + ((node + 1) * kCount + c) * stride))
@@ -297,7 +299,6 @@ struct IMLUTPlan: UpscalePlan {
                         jobs.append(job)
                         firstRow += 1
                     }
-                    let top = firstRow - jobs.count
                     jobs.withUnsafeMutableBufferPointer { jobs in
                         guard !jobs.isEmpty else { return }
                         for first in Swift.stride(from: 0, to: output.width, by: Self.mixStrip) {
@@ -308,8 +309,6 @@ struct IMLUTPlan: UpscalePlan {
                                 jobs[r].first = Int32(first)
                                 jobs[r].count = Int32(count)
                                 mixRow(jobs.baseAddress! + r)
-                                floatsToSamples(sum + first, maxValue, Int32(sampleBytes), Int32(count),
-                                                destination.base + (top + r) * destination.bytesPerRow + first * sampleBytes)
                             }
                         }
                     }

@@ -64,10 +64,12 @@ typedef struct {
     int32_t sample_bytes;
 } lut_emit_job;
 
-/// One output row of an imlut model (docs/imlut.md), or a strip of it: sum[x] = sum over k of W_k(x) C_k(x), for
-/// first <= x < first + count, count rounded up to 16 (every pointer has room for that; `first` a multiple of 16). W_k = (1 - fraction) low[k][x] + fraction high[k][x] (the
-/// weights of the two node rows around the row's phase); C_k = the sum over t < taps[k] of weights[k][t] x
-/// rows[k][t][x] (the candidate's horizontal pass of its vertical taps' rows), or `constant` where taps[k] is 0.
+/// One output row of an imlut model (docs/imlut.md), or a strip of it: the sum over k of W_k(x) C_k(x), for
+/// first <= x < first + count (`first` a multiple of 16), written as samples[x] (clamped to 0...max_value, rounded
+/// half to even, as floats_to_samples); `sum` is scratch for the candidates before the last, every float pointer
+/// with room for count rounded up to 16. W_k = (1 - fraction) low[k][x] + fraction high[k][x] (the weights of the
+/// two node rows around the row's phase); C_k = the sum over t < taps[k] of weights[k][t] x rows[k][t][x] (the
+/// candidate's horizontal pass of its vertical taps' rows), or `constant` where taps[k] is 0.
 enum { LUT_MIX_INTERPOLATORS = 8, LUT_MIX_TAPS = 8 };
 typedef struct {
     int32_t interpolators;
@@ -81,6 +83,10 @@ typedef struct {
     const float *rows[LUT_MIX_INTERPOLATORS][LUT_MIX_TAPS];
     float weights[LUT_MIX_INTERPOLATORS][LUT_MIX_TAPS];
     float *sum;
+    /// The output row (column 0), of `sample_bytes` (1 or 2) per sample.
+    void *samples;
+    int32_t sample_bytes;
+    int32_t max_value;
 } lut_mix_job;
 
 typedef struct {
