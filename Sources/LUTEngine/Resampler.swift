@@ -127,8 +127,9 @@ struct FilterBank: Sendable {
 ///   weight vector per window position: `window` broadcast-multiply-adds on 8 lanes instead of 8 separate dot
 ///   products, whatever the scale (upscaling gives windows of taps + 2 or so; shrinking by r about 8r + taps);
 /// - where the tier has float permutes and 16 destination samples never reach past 32 source samples (every
-///   upscale), blocks of 16 taking each tap's sources from two registers by one permute: `taps` multiply-adds per
-///   16 samples rather than about 2 x (taps + 3). Both give the same bits (`resample_row16`).
+///   upscale), blocks of 16 taking each tap's sources from two registers by one permute: `taps` multiply-adds on
+///   16 lanes, where the 8-lane blocks take about taps + 3 each at x2.5. Both give the same bits
+///   (`resample_row16`).
 struct RowFilter: Sendable {
     enum Layout: Sendable {
         case window(Int)
@@ -159,7 +160,7 @@ struct RowFilter: Sendable {
         let lanes = permutes ? 16 : 8
         let blocks = (count + lanes - 1) / lanes
         let starts = (0..<blocks).map { bank.starts[$0 * lanes] }
-        let positions = permutes ? bank.taps : (0..<blocks).map { span($0, lanes) }.max()!
+        let positions = permutes ? bank.taps : (0..<blocks).map { span($0, lanes) }.max() ?? 1
         var weights = [Float](repeating: 0, count: blocks * positions * lanes)
         var offsets = [Int32](repeating: 0, count: permutes ? blocks * lanes : 0)
         for x in 0..<count {
