@@ -226,9 +226,10 @@ struct ChainedPlan: UpscalePlan {
         second.render(middle.view, into: destination, rows: rows)
     }
 
-    func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int, alongside others: [@Sendable () -> Void]) {
+    func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int, alongside others: [@Sendable () -> Void],
+                        scheduler: ItemScheduler) {
         let middle = PlaneBuffer(size: first.output, bitDepth: bitDepth)
         first.renderParallel(source, into: middle.mutableView, workers: workers)
-        second.renderParallel(middle.view, into: destination, workers: workers, alongside: others)
+        second.renderParallel(middle.view, into: destination, workers: workers, alongside: others, scheduler: scheduler)
     }
 }

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Dispatch
+import Synchronization
 import VideoCore
 
 /// Why an upscaler refused to make a plan. Plans check everything up front, so rendering cannot fail.
@@ -48,9 +49,28 @@ public protocol UpscalePlan: Sendable {
     func render(_ source: PlaneView, into destination: MutablePlaneView, rows: Range<Int>)
     /// Renders the whole plane on `workers` threads, its row bands and the independent work items `others` (the
     /// other planes of a frame) as one set, so that a thread done with its part takes the next item instead of
-    /// idling while another finishes a plane alone. Plans made of several passes replace the row-band default and
-    /// run `others` beside their last pass.
-    func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int, alongside others: [@Sendable () -> Void])
+    /// idling while another finishes a plane alone; `scheduler` places `others` among the bands. Plans made of
+    /// several passes replace the row-band default and run `others` beside their last pass.
+    func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int, alongside others: [@Sendable () -> Void],
+                        scheduler: ItemScheduler)
+}
+
+/// Places the other planes of a stream's frames among the luma plane's row bands, from how long both took in the
+/// last frame. Whichever item ends last ends alone while the other threads idle, so items longer than a band go
+/// first (a plane a LUT model upscales on one thread) and shorter ones last (a chroma plane swscale scales beside a
+/// LUT model's bands). The first frame takes them first.
+public final class ItemScheduler: Sendable {
+    private let first = Mutex(true)
+
+    public init() {}
+
+    /// Whether the next frame's other items run before its bands.
+    public var othersFirst: Bool { first.withLock { $0 } }
+
+    /// What one frame took: its longest other item and its bands' mean.
+    public func record(longestOther: Duration, meanBand: Duration) {
+        first.withLock { $0 = longestOther > meanBand }
+    }
 }
 
 extension UpscalePlan {
@@ -61,21 +81,23 @@ extension UpscalePlan {
 
     /// Renders the whole plane across `workers` threads.
     public func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int) {
-        renderParallel(source, into: destination, workers: workers, alongside: [])
+        renderParallel(source, into: destination, workers: workers, alongside: [], scheduler: ItemScheduler())
     }
 
     /// Renders the whole plane, split into row bands, with `others`, across `workers` threads.
-    public func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int, alongside others: [@Sendable () -> Void]) {
-        forEachBand(height: output.height, alignment: rowAlignment, workers: workers, alongside: others) {
+    public func renderParallel(_ source: PlaneView, into destination: MutablePlaneView, workers: Int, alongside others: [@Sendable () -> Void],
+                               scheduler: ItemScheduler) {
+        forEachBand(height: output.height, alignment: rowAlignment, workers: workers, alongside: others, scheduler: scheduler) {
             render(source, into: destination, rows: $0)
         }
     }
 }
 
 /// Runs `body` on bands of rows 0..<height that start at multiples of `alignment`, and each of `others`, as one
-/// set of items across `workers` threads; `others` (whole planes, larger than a band) are taken first.
+/// set of items across `workers` threads, `others` before or after the bands as `scheduler` says; then tells it how
+/// long they took.
 func forEachBand(height: Int, alignment: Int, workers: Int, alongside others: [@Sendable () -> Void] = [],
-                 _ body: @Sendable (Range<Int>) -> Void) {
+                 scheduler: ItemScheduler = ItemScheduler(), _ body: @Sendable (Range<Int>) -> Void) {
     let align = max(1, alignment)
     // A few bands per worker balances uneven rows without paying much per-band overhead.
     let bands = max(1, min(workers * 4, height / max(align, 16)))
@@ -86,10 +108,24 @@ func forEachBand(height: Int, alignment: Int, workers: Int, alongside others: [@
         body(0..<height)
         return
     }
-    DispatchQueue.concurrentPerform(iterations: others.count + count) { item in
-        if item < others.count { return others[item]() }
-        let start = (item - others.count) * bandRows
-        body(start..<min(height, start + bandRows))
+    // Items 0..<count are bands, the rest `others`, in the order they start.
+    let firstBand = scheduler.othersFirst ? others.count : 0
+    let took = Mutex([Duration](repeating: .zero, count: others.count + count))
+    DispatchQueue.concurrentPerform(iterations: others.count + count) { slot in
+        let item = (slot - firstBand + others.count + count) % (others.count + count)
+        let start = ContinuousClock.now
+        if item < count {
+            body(item * bandRows..<min(height, (item + 1) * bandRows))
+        } else {
+            others[item - count]()
+        }
+        let duration = ContinuousClock.now - start
+        took.withLock { $0[item] = duration }
+    }
+    took.withLock { took in
+        if let longest = took[count...].max() {
+            scheduler.record(longestOther: longest, meanBand: took[..<count].reduce(.zero, +) / count)
+        }
     }
 }
 

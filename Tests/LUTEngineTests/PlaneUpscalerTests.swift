@@ -13,16 +13,28 @@ import VideoCore
         var value: [Int: Int] { lock.withLock { counts } }
     }
 
-    @Test(arguments: [1, 2, 5])
-    func bandsAndItemsRunOnceEach(workers: Int) {
+    @Test(arguments: [1, 2, 5], [true, false])
+    func bandsAndItemsRunOnceEach(workers: Int, othersFirst: Bool) {
         let rows = Counter(), items = Counter()
         let others: [@Sendable () -> Void] = (0..<3).map { n in { items.add(n) } }
-        forEachBand(height: 157, alignment: 4, workers: workers, alongside: others) { band in
+        let scheduler = ItemScheduler()
+        if !othersFirst { scheduler.record(longestOther: .zero, meanBand: .seconds(1)) }
+        forEachBand(height: 157, alignment: 4, workers: workers, alongside: others, scheduler: scheduler) { band in
             #expect(band.lowerBound % 4 == 0)
             for row in band { rows.add(row) }
         }
         #expect(rows.value == Dictionary(uniqueKeysWithValues: (0..<157).map { ($0, 1) }))
         #expect(items.value == [0: 1, 1: 1, 2: 1])
+    }
+
+    @Test("other planes go first until they take less than a band, then last")
+    func schedulerPutsTheLongerItemsFirst() {
+        let scheduler = ItemScheduler()
+        #expect(scheduler.othersFirst)
+        scheduler.record(longestOther: .milliseconds(1), meanBand: .milliseconds(6))
+        #expect(!scheduler.othersFirst)
+        scheduler.record(longestOther: .milliseconds(5), meanBand: .microseconds(700))
+        #expect(scheduler.othersFirst)
     }
 
     /// A one-pass plan (the resampler) and a two-pass one (a fixed-scale model bridged by Lanczos).
@@ -37,7 +49,7 @@ import VideoCore
             let alone = PlaneBuffer(size: output, bitDepth: 8), beside = PlaneBuffer(size: output, bitDepth: 8)
             plan.renderParallel(source.view, into: alone.mutableView, workers: 1)
             let ran = Counter()
-            plan.renderParallel(source.view, into: beside.mutableView, workers: 2, alongside: [{ ran.add(0) }])
+            plan.renderParallel(source.view, into: beside.mutableView, workers: 2, alongside: [{ ran.add(0) }], scheduler: ItemScheduler())
             #expect(ran.value == [0: 1])
             #expect(alone.samples == beside.samples)
         }

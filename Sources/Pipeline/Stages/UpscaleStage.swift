@@ -44,6 +44,8 @@ struct FrameRenderer: Sendable {
     private var luma: any UpscalePlan
     private var others: [OtherPlaneMethod]
     private var work: [PlaneWork]
+    /// Where the other planes run among the luma plane's bands, learnt frame by frame.
+    private let scheduler = ItemScheduler()
 
     init(upscaler: any PlaneUpscaler, plans: PlanePlans, fields: FieldSplit = .frame) throws(PipelineError) {
         self.upscaler = upscaler
@@ -68,7 +70,8 @@ struct FrameRenderer: Sendable {
         for (field, (source, destination)) in try fields.pairs(0, of: frame, into: target).enumerated() {
             let items = try PlaneWork.items(work, from: frame, into: target, fields: fields, field: field)
             withExtendedLifetime(frame) {
-                luma.renderParallel(source.readOnly, into: destination, workers: activeProcessorCount, alongside: items)
+                luma.renderParallel(source.readOnly, into: destination, workers: activeProcessorCount, alongside: items,
+                                    scheduler: scheduler)
             }
         }
     }
