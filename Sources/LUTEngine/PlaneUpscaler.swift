@@ -108,11 +108,11 @@ func forEachBand(height: Int, alignment: Int, workers: Int, alongside others: [@
         body(0..<height)
         return
     }
-    // Items 0..<count are bands, the rest `others`, in the order they start.
-    let firstBand = scheduler.othersFirst ? others.count : 0
-    let took = Mutex([Duration](repeating: .zero, count: others.count + count))
-    DispatchQueue.concurrentPerform(iterations: others.count + count) { slot in
-        let item = (slot - firstBand + others.count + count) % (others.count + count)
+    // Items 0..<count are the bands and the rest `others`; slots are taken in order, the first running item `shift`.
+    let total = others.count + count, shift = scheduler.othersFirst ? count : 0
+    let took = Mutex([Duration](repeating: .zero, count: total))
+    DispatchQueue.concurrentPerform(iterations: total) { slot in
+        let item = (slot + shift) % total
         let start = ContinuousClock.now
         if item < count {
             body(item * bandRows..<min(height, (item + 1) * bandRows))
