@@ -138,8 +138,6 @@ struct RowFilter: Sendable {
     }
 
     let layout: Layout
-    /// Destination samples per block: 8 or 16.
-    let lanes: Int
     let blocks: Int
     /// First source sample of each block.
     let starts: [Int32]
@@ -172,11 +170,16 @@ struct RowFilter: Sendable {
             }
         }
         layout = permutes ? .permuted(taps: bank.taps, offsets: offsets) : .window(positions)
-        self.lanes = lanes
         self.blocks = blocks
         self.starts = starts
         self.weights = weights
         paddedSourceLength = Int(starts.last ?? 0) + (permutes ? 32 : positions)
+    }
+
+    /// Destination samples per block.
+    var lanes: Int {
+        if case .permuted = layout { return 16 }
+        return 8
     }
 
     /// Destination samples `apply` writes: whole blocks.
